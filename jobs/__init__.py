@@ -1,0 +1,1 @@
+"""The queue side of oltwatch: dispatch, the worker entry point, locks."""

@@ -1,0 +1,255 @@
+"""The worker entry point: run one execution under the OLT's lock, with a visible lifecycle."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from datetime import timedelta
+from time import monotonic
+
+from flask import Flask, current_app, has_app_context
+from rq import Queue, get_current_job
+from rq.timeouts import JobTimeoutException
+from sqlalchemy import update
+
+from jobs import errors
+from jobs.locks import olt_lock, release_quietly
+from jobs.queues import RUN_EXECUTION, get_redis, rq_job_id
+from snmp.client import Target, walk_column
+from snmp.errors import SnmpError, SnmpNoSuchOid
+from webapp.extensions import db
+from webapp.models import Execution
+from webapp.models.base import utcnow
+from webapp.models.executions import FAILED, INTERRUPTED, PENDING, RUNNING, SUCCESS
+
+log = logging.getLogger(__name__)
+_app: Flask | None = None
+_app_pid: int | None = None
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What a run needs, copied out of the database so no transaction stays open during SNMP."""
+
+    execution_id: int
+    job_type: str
+    olt_id: int
+    olt_name: str
+    address: str
+    brand_id: int | None
+    model_id: int | None
+    profile_key: str | None
+    oid: str
+    oid_name: str
+    oid_kind: str
+    keep_previous: bool
+    render_hex: bool
+    target: Target
+
+
+def preload_app() -> Flask:
+    """Build the worker's Flask app once, in the worker process, before jobs are forked."""
+    global _app, _app_pid
+    if _app is None:
+        from webapp import create_app
+
+        _app, _app_pid = create_app(), os.getpid()
+    return _app
+
+
+def _get_app() -> Flask:
+    global _app_pid
+    if has_app_context():
+        return current_app._get_current_object()
+    app = preload_app()
+    if _app_pid != os.getpid():
+        # A forked work-horse must not reuse the parent's database connections.
+        with app.app_context():
+            db.engine.dispose(close=False)
+        _app_pid = os.getpid()
+    return app
+
+
+def worker_name() -> str:
+    """Name of the RQ worker running this code (host:pid outside a worker)."""
+    job = get_current_job()
+    if job is not None and job.worker_name:
+        return job.worker_name
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def run_execution(execution_id: int, lock_try: int = 0) -> dict:
+    """Run one execution (the RQ job); returns a small dict for RQ's result."""
+    with _get_app().app_context():
+        try:
+            return _run(execution_id, lock_try)
+        finally:
+            db.session.remove()
+
+
+def _run(execution_id: int, lock_try: int) -> dict:
+    ex = db.session.get(Execution, execution_id)
+    if ex is None:
+        log.warning("execution %s does not exist; nothing to run", execution_id)
+        return {"execution": execution_id, "outcome": "missing"}
+    if ex.status != PENDING:
+        log.info("execution %s is %s, not PENDING; not running it", ex.id, ex.status)
+        return {"execution": ex.id, "outcome": f"skipped ({ex.status})"}
+    reason = errors.disabled_reason(ex)
+    if reason:
+        ex.finish(INTERRUPTED, error=reason)
+        db.session.commit()
+        log.info("execution %s interrupted: %s", ex.id, reason)
+        return {"execution": ex.id, "outcome": INTERRUPTED}
+    cfg = current_app.config
+    redis = get_redis(cfg["REDIS_URL"])
+    lock = olt_lock(redis, ex.olt_id, cfg["JOB_TIMEOUT"] + cfg["LOCK_EXTRA_SECONDS"])
+    me = worker_name()
+    if not lock.acquire(token=f"{ex.id}|{me}|{utcnow().isoformat()}"):
+        return _retry_later(ex, lock_try, redis)
+    try:
+        if not _mark_running(ex.id, me):
+            return {"execution": ex.id, "outcome": "skipped (no longer PENDING)"}
+        ctx = _context(ex)
+        db.session.close()  # no transaction stays open while the OLT is polled
+        return _perform(ctx)
+    finally:
+        release_quietly(lock, ex.olt_id, execution_id)
+
+
+def _mark_running(execution_id: int, worker: str) -> bool:
+    """PENDING -> RUNNING by compare-and-set, committed at once so it is visible."""
+    result = db.session.execute(
+        update(Execution)
+        .where(Execution.id == execution_id, Execution.status == PENDING)
+        .values(status=RUNNING, started_at=utcnow(), worker_name=worker)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def _retry_later(ex: Execution, lock_try: int, redis) -> dict:
+    """The OLT is busy: stay PENDING and try again shortly, up to the limit."""
+    cfg = current_app.config
+    holder = (redis.get(f"lock:snmp:olt:{ex.olt_id}") or b"").decode(errors="replace")
+    holder_id = holder.split("|", 1)[0] if holder else "?"
+    if lock_try >= cfg["LOCK_RETRY_LIMIT"]:
+        waited = cfg["LOCK_RETRY_LIMIT"] * cfg["LOCK_RETRY_DELAY"]
+        ex.finish(
+            FAILED,
+            error=f"OLT {ex.olt_name} busy: execution {holder_id} held its lock "
+            f"for more than {waited} s",
+        )
+        db.session.commit()
+        return {"execution": ex.id, "outcome": FAILED}
+    queue = Queue(cfg["QUEUE_NAME"], connection=redis)
+    job = queue.enqueue_in(
+        timedelta(seconds=cfg["LOCK_RETRY_DELAY"]),
+        RUN_EXECUTION,
+        ex.id,
+        lock_try + 1,
+        job_id=rq_job_id(ex.id, lock_try + 1),
+        job_timeout=cfg["JOB_TIMEOUT"],
+        result_ttl=cfg["RESULT_TTL"],
+        failure_ttl=cfg["FAILURE_TTL"],
+        description=f"{ex.job_name} @ {ex.olt_name} (execution {ex.id}, waiting for lock)",
+    )
+    ex.rq_job_id = job.id
+    ex.summary = {"lock_waits": lock_try + 1, "lock_held_by_execution": holder_id}
+    db.session.commit()
+    log.info(
+        "execution %s: OLT %s busy (held by execution %s); retry %d in %s s",
+        ex.id,
+        ex.olt_name,
+        holder_id,
+        lock_try + 1,
+        cfg["LOCK_RETRY_DELAY"],
+    )
+    return {"execution": ex.id, "outcome": "waiting for lock"}
+
+
+def _context(ex: Execution) -> RunContext:
+    olt, oid = ex.olt, ex.job.oid
+    target = Target(
+        host=olt.host,
+        port=olt.snmp_port,
+        version=olt.snmp_version,
+        community=olt.community,
+        v3_user=olt.v3_user,
+        v3_auth_key=olt.v3_auth_key,
+        v3_priv_key=olt.v3_priv_key,
+        v3_auth_proto=olt.v3_auth_proto,
+        v3_priv_proto=olt.v3_priv_proto,
+        timeout=olt.timeout,
+        retries=olt.retries,
+        max_repetitions=olt.max_repetitions or 25,
+    )
+    return RunContext(
+        execution_id=ex.id,
+        job_type=ex.job.job_type,
+        olt_id=olt.id,
+        olt_name=olt.name,
+        address=olt.address,
+        brand_id=olt.brand_id,
+        model_id=olt.model_id,
+        profile_key=olt.brand.profile_key if olt.brand else None,
+        oid=oid.oid,
+        oid_name=oid.name,
+        oid_kind=oid.kind,
+        keep_previous=oid.keep_previous,
+        render_hex=oid.render_hex,
+        target=target,
+    )
+
+
+def _perform(ctx: RunContext) -> dict:
+    """Poll the OLT, store the results and finish the execution."""
+    from jobs.collect import store_get
+    from jobs.discovery import store_discovery
+
+    started = monotonic()
+    try:
+        rows = walk_column(ctx.target, ctx.oid)
+        if not rows:
+            # GETNEXT/GETBULK simply move past a column the agent does not have.
+            raise SnmpNoSuchOid("its walk returned no rows (or the table is empty)")
+        snmp_s = monotonic() - started
+        store = store_discovery if ctx.job_type == "discovery" else store_get
+        db_started = monotonic()
+        summary = store(ctx, rows)
+        summary.update(snmp_s=round(snmp_s, 3), db_s=round(monotonic() - db_started, 3))
+        return _finish(ctx, SUCCESS, summary=summary)
+    except SnmpError as exc:
+        return _finish(ctx, FAILED, error=errors.describe_snmp_error(ctx, exc))
+    except JobTimeoutException:
+        timeout = current_app.config["JOB_TIMEOUT"]
+        return _finish(ctx, FAILED, error=f"timed out after {timeout} s (job timeout)")
+    except Exception as exc:
+        log.exception("execution %s on OLT %s: internal error", ctx.execution_id, ctx.olt_name)
+        return _finish(ctx, FAILED, error=f"internal error: {type(exc).__name__}: {exc}")
+
+
+def _finish(ctx: RunContext, status: str, error: str | None = None, summary=None) -> dict:
+    """Write the terminal status and the job host's counters (with the results, if any)."""
+    if status != SUCCESS:
+        db.session.rollback()  # nothing half-stored survives a failure
+    ex = db.session.get(Execution, ctx.execution_id)
+    waited = {k: v for k, v in (ex.summary or {}).items() if k.startswith("lock_")}
+    ex.finish(status, error=error, summary={**waited, **(summary or {})})
+    if ex.job_host is not None:
+        if status == SUCCESS:
+            ex.job_host.record_success(ex.finished_at)
+        else:
+            ex.job_host.record_failure(ex.finished_at)
+    db.session.commit()
+    log.info(
+        "execution %s on OLT %s: %s in %s ms%s",
+        ex.id,
+        ctx.olt_name,
+        status,
+        ex.duration_ms,
+        f" ({error})" if error else "",
+    )
+    return {"execution": ex.id, "outcome": status, "error": error}

@@ -1,0 +1,37 @@
+"""Typed SNMP errors; messages never contain communities or keys."""
+
+
+class SnmpError(Exception):
+    """Any SNMP failure; ``kind`` is a short machine code."""
+
+    kind = "error"
+
+
+class SnmpTimeout(SnmpError):
+    """No answer within timeout * (retries + 1)."""
+
+    kind = "timeout"
+
+
+class SnmpAuthError(SnmpError):
+    """SNMPv3 authentication/privacy failure (unknown user, wrong digest, decryption)."""
+
+    kind = "auth"
+
+
+class SnmpUnreachable(SnmpError):
+    """DNS failure, connection refused, no route."""
+
+    kind = "unreachable"
+
+
+class SnmpNoSuchOid(SnmpError):
+    """The agent does not support the OID (e.g. SNMPv1 noSuchName)."""
+
+    kind = "no_such_oid"
+
+
+class SnmpMalformed(SnmpError):
+    """Garbage answers, non-increasing OIDs, wrong types."""
+
+    kind = "malformed"

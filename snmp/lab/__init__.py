@@ -1,0 +1,1 @@
+"""Simulated OLT lab: snmprec data generation and an snmpsim-based agent."""

@@ -1,0 +1,153 @@
+"""LabAgent: one snmpsim-command-responder process serving simulated OLTs on 127.0.0.1."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+
+from snmp.client import Target, get_sync
+from snmp.errors import SnmpError
+from snmp.lab.generate import generate_rows, write_snmprec
+
+log = logging.getLogger(__name__)
+
+SYS_DESCR = "1.3.6.1.2.1.1.1.0"
+# snmpsim's built-in SNMPv3 user (context name = community = data file stem)
+LAB_V3_USER, LAB_V3_AUTH_KEY, LAB_V3_PRIV_KEY = "simulator", "auctoritas", "privatus"
+LAB_V3_AUTH_PROTO, LAB_V3_PRIV_PROTO = "MD5", "DES"
+
+
+def find_free_udp_port(host: str = "127.0.0.1") -> int:
+    """A UDP port that was free a moment ago on ``host``."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def responder_executable() -> Path:
+    """snmpsim-command-responder next to the running interpreter (the venv's bin)."""
+    path = Path(sys.executable).parent / "snmpsim-command-responder"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found; install snmpsim into this environment")
+    return path
+
+
+class LabAgent:
+    """Serve simulated OLTs, one ``<community>.snmprec`` data file per OLT."""
+
+    def __init__(self, data_dir: Path, port: int | None = None, host: str = "127.0.0.1") -> None:
+        self.data_dir = Path(data_dir)
+        self.host = host
+        self.port = port or find_free_udp_port(host)
+        self.communities: list[str] = []
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def log_path(self) -> Path:
+        """snmpsim's own log file."""
+        return self.data_dir / "snmpsim.log"
+
+    @property
+    def running(self) -> bool:
+        """True while the simulator process is alive."""
+        return self._proc is not None and self._proc.poll() is None
+
+    def add_olt(self, community: str, profile_key: str, onus: int, seed: int = 0) -> Path:
+        """Write the data file of one simulated OLT; call before start()."""
+        if self._proc is not None:
+            raise RuntimeError("add_olt() must be called before start()")
+        if not community or not all(c.isalnum() or c in "-_" for c in community):
+            raise ValueError(f"community {community!r} must be a plain file-name stem")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        path = write_snmprec(
+            self.data_dir / f"{community}.snmprec", generate_rows(profile_key, onus, seed)
+        )
+        self.communities.append(community)
+        return path
+
+    def target(self, community: str | None = None, **kwargs: object) -> Target:
+        """A v2c Target pointing at this lab (first community by default)."""
+        community = community or self.communities[0]
+        return Target(self.host, self.port, community=community, **kwargs)
+
+    def _command(self) -> list[str]:
+        """The simulator command line."""
+        return [
+            str(responder_executable()),
+            f"--data-dir={self.data_dir}",
+            f"--cache-dir={self.data_dir / '.cache'}",
+            f"--agent-udpv4-endpoint={self.host}:{self.port}",
+            f"--logging-method=file:{self.log_path}",
+            "--log-level=error",
+        ]
+
+    def start(self, timeout: float = 30) -> LabAgent:
+        """Spawn the simulator and wait until it answers a GET of sysDescr."""
+        if not self.communities:
+            raise RuntimeError("add at least one OLT before start()")
+        if self._proc is not None:
+            raise RuntimeError("already started")
+        env = dict(os.environ, SNMPSIM_ALLOW_ROOT="true")
+        self._proc = subprocess.Popen(
+            self._command(),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # a terminal Ctrl-C reaches us, and we stop the child
+        )
+        log.info("snmpsim pid %s on %s:%s", self._proc.pid, self.host, self.port)
+        try:
+            self._wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_ready(self, timeout: float) -> None:
+        """Poll sysDescr until answered, the process dies, or the deadline passes."""
+        probe = self.target(timeout=0.3, retries=0)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc is None or self._proc.poll() is not None:
+                err = self._proc.stderr.read().decode(errors="replace") if self._proc else ""
+                raise RuntimeError(f"snmpsim exited early: {err.strip()[-2000:]}")
+            try:
+                get_sync(probe, [SYS_DESCR])
+                return
+            except SnmpError:
+                time.sleep(0.1)
+        raise TimeoutError(f"snmpsim on {self.host}:{self.port} not ready after {timeout} s")
+
+    def stop(self, timeout: float = 5) -> None:
+        """Terminate the simulator (kill if needed) and reap it."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout)
+        if proc.stderr:
+            proc.stderr.close()
+        log.info("snmpsim pid %s stopped (rc %s)", proc.pid, proc.returncode)
+
+    def __enter__(self) -> LabAgent:
+        return self.start() if self._proc is None else self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,152 @@
+"""Every admin page renders; forms validate and never echo secrets."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from jobs.dispatch import run_jobs_now
+from tests.conftest import csrf_token, login
+from tests.factories import brand, discovery_oid, make_job, make_olt, make_user
+from webapp.extensions import db
+from webapp.models import IndexFormula, JobHost, Oid, Olt, Onu, SnmpJob
+
+
+@pytest.fixture
+def boss(app, client):
+    make_user("boss", superuser=True)
+    login(client, "boss")
+
+
+def test_every_page_renders_with_data(app, client, boss, lab):
+    olt = make_olt(lab, "huawei-a", community="s3cr3t-community")
+    job = make_job([olt])
+    run_jobs_now([job.id], trigger="cli", label="test")
+    db.session.add(Onu(olt_id=olt.id, raw_index="4194312448.2", name="0/1/1:2", serial="X"))
+    db.session.commit()
+    views = [
+        "snmpjob",
+        "execution",
+        "oid",
+        "indexformula",
+        "statelabel",
+        "olt",
+        "onu",
+        "brand",
+        "oltmodel",
+        "user",
+    ]
+    for view in views:
+        r = client.get(f"/admin/{view}/")
+        assert r.status_code == 200, view
+        assert "s3cr3t-community" not in r.text
+        model_id = _first_id(r.text, view)
+        if model_id:
+            details = client.get(f"/admin/{view}/details/?id={model_id}")
+            assert details.status_code == 200, view
+            assert "s3cr3t-community" not in details.text
+    for view in ["snmpjob", "oid", "indexformula", "olt", "brand", "oltmodel", "user"]:
+        assert client.get(f"/admin/{view}/new/").status_code == 200, view
+    edit = client.get(f"/admin/olt/edit/?id={olt.id}")
+    assert edit.status_code == 200 and "s3cr3t-community" not in edit.text
+    assert client.get(f"/admin/snmpjob/edit/?id={job.id}").status_code == 200
+    assert client.get("/admin/execution/?flt0_0=PENDING").status_code == 200
+    assert client.get("/admin/onu/?search=0/1/1").status_code == 200
+
+
+def _first_id(html: str, view: str) -> str | None:
+    import re
+
+    m = re.search(rf"/admin/{view}/details/\?id=(\d+)", html)
+    return m.group(1) if m else None
+
+
+def _post_form(client, url, data):
+    page = client.get(url)
+    assert page.status_code == 200
+    return client.post(
+        url, data={**data, "csrf_token": csrf_token(page.text)}, follow_redirects=True
+    )
+
+
+def test_olt_form_rejects_a_bad_host_and_keeps_the_community(app, client, boss):
+    b = brand("Huawei")
+    base = {
+        "name": "olt-x",
+        "brand": str(b.id),
+        "snmp_port": "161",
+        "snmp_version": "2c",
+        "timeout": "2",
+        "retries": "1",
+        "max_repetitions": "25",
+        "v3_auth_proto": "SHA",
+        "v3_priv_proto": "AES",
+        "enabled": "y",
+    }
+    r = _post_form(client, "/admin/olt/new/", {**base, "host": "300.1.2.3", "new_community": "abc"})
+    assert "is not a valid IPv4 address" in r.text
+    assert db.session.scalar(select(Olt)) is None
+    r = _post_form(client, "/admin/olt/new/", {**base, "host": "olt-x.example.net"})
+    assert "An SNMP community is required" in r.text
+    r = _post_form(client, "/admin/olt/new/", {**base, "host": "10.0.0.1", "new_community": "abc"})
+    olt = db.session.scalar(select(Olt))
+    assert olt.community == "abc" and olt.host == "10.0.0.1"
+    _post_form(client, f"/admin/olt/edit/?id={olt.id}", {**base, "host": "10.0.0.2"})
+    db.session.expire_all()
+    olt = db.session.get(Olt, olt.id)
+    assert olt.host == "10.0.0.2" and olt.community == "abc"  # empty field kept the secret
+
+
+def test_oid_form_validates_and_normalises(app, client, boss):
+    data = {"name": "x", "kind": "discovery", "mib_name": ""}
+    r = _post_form(client, "/admin/oid/new/", {**data, "oid": "1.3.6.abc"})
+    assert "is not a numeric OID" in r.text
+    _post_form(client, "/admin/oid/new/", {**data, "oid": ".1.3.6.1.2.1.2.2.1.7"})
+    assert db.session.scalar(select(Oid).filter_by(name="x")).oid == "1.3.6.1.2.1.2.2.1.7"
+
+
+def test_job_form_needs_exactly_one_schedule_and_keeps_host_counters(app, client, boss, lab):
+    olt = make_olt(lab, "huawei-a")
+    job = make_job([olt])
+    host = job.hosts[0]
+    host.consecutive_failures = 3
+    db.session.commit()
+    b, oid = brand("Huawei"), discovery_oid()
+    data = {
+        "name": job.name,
+        "brand": str(b.id),
+        "job_type": "discovery",
+        "oid": str(oid.id),
+        "enabled": "y",
+        "max_retries": "2",
+        "retry_delay": "30",
+        "hosts-0-id": str(host.id),
+        "hosts-0-olt": str(olt.id),
+        "hosts-0-enabled": "y",
+    }
+    r = _post_form(
+        client,
+        f"/admin/snmpjob/edit/?id={job.id}",
+        {**data, "interval": "5m", "cron": "*/5 * * * *"},
+    )
+    assert "Give exactly one of interval" in r.text
+    r = _post_form(client, f"/admin/snmpjob/edit/?id={job.id}", {**data, "interval": "5x"})
+    assert "is not an interval such as" in r.text
+    r = _post_form(
+        client,
+        f"/admin/snmpjob/edit/?id={job.id}",
+        {**data, "interval": "", "cron": "*/15 * * * *"},
+    )
+    db.session.expire_all()
+    assert db.session.get(SnmpJob, job.id).cron == "*/15 * * * *"
+    kept = db.session.get(JobHost, host.id)
+    assert kept is not None and kept.consecutive_failures == 3
+
+
+def test_formula_preview_decodes_an_index(app, client, boss):
+    brand("Huawei")
+    formula = db.session.scalar(select(IndexFormula).where(IndexFormula.name == "Huawei standard"))
+    r = client.get(f"/admin/indexformula/preview/?id={formula.id}&index=4194316032.10")
+    assert r.status_code == 200 and "<code>0/1/15:10</code>" in r.text
+    r = client.get(f"/admin/indexformula/preview/?id={formula.id}&index=hello")
+    assert r.status_code == 200 and "alert-danger" in r.text

@@ -1,0 +1,79 @@
+"""manage_cli.py: run, users, seed — through Click's runner and as a real process."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from sqlalchemy import select
+
+from tests.conftest import ROOT, run_subprocess, worker_env
+from tests.factories import make_job, make_olt, make_user
+from webapp.extensions import db
+from webapp.models import Execution, User
+
+
+def test_run_command_creates_and_enqueues(app, runner, lab):
+    make_user("noc")
+    job = make_job([make_olt(lab, "huawei-a")])
+    result = runner.invoke(args=["run", str(job.id), "--user", "noc"])
+    assert result.exit_code == 0, result.output
+    assert "Ran 1 jobs: 1 executions created and 1 enqueued on discovery_main" in result.output
+    ex = db.session.scalar(select(Execution))
+    assert ex.trigger == "cli" and ex.requested_by.username == "noc" and ex.rq_job_id
+
+
+def test_run_command_explains_skips_and_fails_when_nothing_runs(app, runner, lab):
+    job = make_job([make_olt(lab, "huawei-a", enabled=False)])
+    result = runner.invoke(args=["run", str(job.id), "424242"])
+    assert result.exit_code == 1
+    assert "skipped discovery on huawei-a: olt disabled" in result.output
+    assert "skipped #424242: not found" in result.output
+    assert "error: no executions were created" in result.output
+
+
+def test_run_command_refuses_unknown_user(app, runner, lab):
+    job = make_job([make_olt(lab, "huawei-a")])
+    result = runner.invoke(args=["run", str(job.id), "--user", "nobody"])
+    assert result.exit_code == 1 and "'nobody' is not an active staff user" in result.output
+    assert db.session.scalar(select(Execution)) is None
+
+
+def test_users_create_reads_password_from_stdin(app, runner):
+    result = runner.invoke(
+        args=["users", "create", "ana", "--superuser", "--password-stdin"],
+        input="a-long-password\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).filter_by(username="ana"))
+    assert user.is_staff and user.is_superuser and user.check_password("a-long-password")
+    again = runner.invoke(args=["users", "create", "ana", "--password-stdin"], input="x" * 10)
+    assert again.exit_code == 1 and "already exists" in again.output
+    short = runner.invoke(args=["users", "create", "bo", "--password-stdin"], input="short\n")
+    assert short.exit_code == 1 and "at least 8 characters" in short.output
+    listed = runner.invoke(args=["users", "list", "--json"])
+    assert [u["username"] for u in json.loads(listed.output)] == ["ana"]
+    assert runner.invoke(args=["users", "disable", "ana"]).exit_code == 0
+    db.session.expire_all()
+    assert not db.session.scalar(select(User).filter_by(username="ana")).active
+
+
+def test_manage_cli_process_runs_jobs(app, lab, database_url, redis_url):
+    job_id = make_job([make_olt(lab, "huawei-a")]).id
+    db.session.commit()  # SQLite: release the test's transaction before another process writes
+    env = worker_env(database_url, redis_url)
+    proc = run_subprocess(
+        [sys.executable, str(ROOT / "manage_cli.py"), "run", str(job_id), "--json"], env
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report["created"] == report["enqueued"] == 1 and report["queue_error"] is None
+    db.session.expire_all()
+    ex = db.session.get(Execution, report["execution_ids"][0])
+    assert ex.status == "PENDING" and ex.requested_by_name.startswith("cli:")
+
+
+def test_manage_cli_without_secret_key_says_so(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "OLTWATCH_INSTANCE": str(tmp_path)}
+    proc = run_subprocess([sys.executable, str(ROOT / "manage_cli.py"), "users", "list"], env)
+    assert proc.returncode != 0 and "SECRET_KEY is not set" in proc.stderr

@@ -1,0 +1,189 @@
+"""The worker side through real Redis, RQ and snmpsim (jobs run in-process with SimpleWorker)."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+from rq import Queue, SimpleWorker
+from rq.registry import ScheduledJobRegistry
+from sqlalchemy import select
+
+from jobs.dispatch import run_jobs_now
+from jobs.locks import lock_name
+from jobs.queues import get_redis
+from snmp.lab.generate import lab_onus
+from tests.conftest import LAB
+from tests.factories import make_job, make_olt, make_user
+from webapp.extensions import db
+from webapp.models import Execution, JobHost, Olt, Onu
+
+
+def work(app) -> None:
+    """Run every queued job in this process, then return."""
+    db.session.commit()  # SQLite: the test's own transaction must not hold the write lock
+    redis = get_redis(app.config["REDIS_URL"])
+    SimpleWorker([Queue("discovery_main", connection=redis)], connection=redis).work(burst=True)
+    db.session.expire_all()
+
+
+def only_execution() -> Execution:
+    (ex,) = db.session.scalars(select(Execution)).all()
+    return ex
+
+
+@pytest.mark.parametrize("community,brand_name", [("huawei-a", "Huawei"), ("zte-a", "ZTE")])
+def test_discovery_stores_and_decodes_every_onu(app, lab, community, brand_name):
+    user = make_user()
+    olt = make_olt(lab, community, brand_name=brand_name)
+    job = make_job([olt], brand_name=brand_name)
+    run_jobs_now([job.id], user)
+    work(app)
+
+    ex = only_execution()
+    assert ex.status == "SUCCESS", ex.error
+    assert ex.started_at <= ex.finished_at and ex.duration_ms >= 0 and ex.worker_name
+    profile, count = LAB[community]
+    expected = lab_onus(profile, count, seed=7)
+    assert ex.summary["found"] == ex.summary["new"] == count
+    onus = {o.raw_index: o for o in db.session.scalars(select(Onu).where(Onu.olt_id == olt.id))}
+    assert set(onus) == {e.raw_index for e in expected}
+    for e in expected:
+        onu = onus[e.raw_index]
+        assert (onu.frame, onu.slot, onu.port, onu.onu_id) == (e.frame, e.slot, e.port, e.onu_id)
+        assert onu.name == f"{e.frame}/{e.slot}/{e.port}:{e.onu_id}"
+        assert onu.state_value == e.state and onu.present and onu.last_execution_id == ex.id
+    online_label = "online" if brand_name == "Huawei" else "working"
+    online = sum(1 for e in expected if e.state == (1 if brand_name == "Huawei" else 4))
+    assert ex.summary["states"][online_label] == online
+    host = db.session.get(JobHost, ex.job_host_id)
+    assert host.consecutive_failures == 0 and host.last_success_at == ex.finished_at
+
+
+def test_discovery_marks_missing_onus_absent_and_keeps_them(app, lab):
+    olt = make_olt(lab, "huawei-a")
+    ghost = Onu(olt_id=olt.id, raw_index="4194312192.99", name="0/1/0:99", present=True)
+    db.session.add(ghost)
+    db.session.commit()
+    job = make_job([olt])
+    for _ in range(2):
+        run_jobs_now([job.id], trigger="cli", label="test")
+        work(app)
+    runs = db.session.scalars(select(Execution).order_by(Execution.id)).all()
+    assert [r.status for r in runs] == ["SUCCESS", "SUCCESS"]
+    assert runs[0].summary["absent_now"] == 1 and runs[1].summary["absent_now"] == 0
+    assert runs[1].summary["new"] == 0 and runs[1].summary["absent_total"] == 1
+    ghost = db.session.get(Onu, ghost.id)
+    assert not ghost.present and ghost.consecutive_misses == 2
+    assert ghost.last_change_execution_id == runs[0].id
+
+
+def _silent_udp_socket():
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def test_agent_that_does_not_answer_fails_with_timeout(app):
+    with _silent_udp_socket() as sock:
+        olt = make_olt(None, "silent", snmp_port=sock.getsockname()[1], timeout=0.5, retries=1)
+        job = make_job([olt])
+        run_jobs_now([job.id], trigger="cli", label="test")
+        started = time.monotonic()
+        work(app)
+        elapsed = time.monotonic() - started
+    ex = only_execution()
+    assert ex.status == "FAILED"
+    assert ex.error.startswith(f"OLT silent (127.0.0.1:{olt.snmp_port}) did not answer within 1 s")
+    assert elapsed < 10
+    host = db.session.get(JobHost, ex.job_host_id)
+    assert host.consecutive_failures == 1 and host.last_failure_at == ex.finished_at
+
+
+def test_wrong_community_fails_with_credentials_message(app, lab):
+    olt = make_olt(lab, "huawei-a", community="not-the-community", timeout=0.5, retries=0)
+    job = make_job([olt])
+    run_jobs_now([job.id], trigger="cli", label="test")
+    work(app)
+    ex = only_execution()
+    assert ex.status == "FAILED"
+    assert "SNMP community is wrong" in ex.error and "not-the-community" not in ex.error
+    assert db.session.scalar(select(db.func.count()).select_from(Onu)) == 0
+
+
+def test_unsupported_oid_fails_and_keeps_the_inventory(app, lab):
+    olt = make_olt(lab, "huawei-a")
+    kept = Onu(olt_id=olt.id, raw_index="4194312192.1", name="0/1/0:1", present=True)
+    db.session.add(kept)
+    job = make_job([olt])
+    job.oid.oid = "1.3.6.1.4.1.99999.1.1"
+    db.session.commit()
+    run_jobs_now([job.id], trigger="cli", label="test")
+    work(app)
+    ex = only_execution()
+    assert ex.status == "FAILED"
+    assert ex.error.startswith(
+        f"OLT huawei-a (127.0.0.1:{lab.port}) does not support OID 1.3.6.1.4.1.99999.1.1"
+    )
+    assert db.session.get(Onu, kept.id).present  # nothing swept on a failed run
+
+
+def test_disabled_after_dispatch_is_interrupted_not_run(app, lab):
+    olt = make_olt(lab, "huawei-a")
+    job = make_job([olt])
+    run_jobs_now([job.id], trigger="cli", label="test")
+    db.session.get(Olt, olt.id).enabled = False
+    db.session.commit()
+    work(app)
+    ex = only_execution()
+    assert ex.status == "INTERRUPTED" and ex.error == "OLT huawei-a disabled"
+    assert ex.started_at is None
+    assert db.session.scalar(select(db.func.count()).select_from(Onu)) == 0
+
+
+def test_busy_olt_stays_pending_and_runs_after_the_lock_is_freed(app, lab):
+    olt = make_olt(lab, "huawei-a")
+    job = make_job([olt])
+    redis = get_redis(app.config["REDIS_URL"])
+    redis.set(lock_name(olt.id), "999|other-worker|now", ex=60)  # another execution holds it
+    run_jobs_now([job.id], trigger="cli", label="test")
+    work(app)
+
+    ex = only_execution()
+    assert ex.status == "PENDING" and ex.started_at is None
+    assert ex.summary == {"lock_waits": 1, "lock_held_by_execution": "999"}
+    queue = Queue("discovery_main", connection=redis)
+    scheduled = ScheduledJobRegistry(queue=queue)
+    assert scheduled.get_job_ids() == [ex.rq_job_id] == [f"execution-{ex.id}-r1"]
+
+    redis.delete(lock_name(olt.id))
+    queue.enqueue_job(queue.fetch_job(ex.rq_job_id))  # what RQ's scheduler does when it is due
+    scheduled.remove(ex.rq_job_id)
+    work(app)
+    ex = only_execution()
+    assert ex.status == "SUCCESS" and ex.summary["lock_waits"] == 1
+    assert redis.get(lock_name(olt.id)) is None  # released
+
+
+def test_lock_gives_up_after_the_limit(app, lab):
+    app.config["LOCK_RETRY_LIMIT"] = 0
+    olt = make_olt(lab, "huawei-a")
+    job = make_job([olt])
+    get_redis(app.config["REDIS_URL"]).set(lock_name(olt.id), "41|w|t", ex=60)
+    run_jobs_now([job.id], trigger="cli", label="test")
+    work(app)
+    ex = only_execution()
+    assert ex.status == "FAILED" and ex.error.startswith("OLT huawei-a busy: execution 41")
+
+
+def test_execution_not_pending_is_not_run_twice(app, lab):
+    olt = make_olt(lab, "huawei-a")
+    job = make_job([olt])
+    report = run_jobs_now([job.id], trigger="cli", label="test")
+    from jobs.runner import run_execution
+
+    db.session.commit()
+    assert run_execution(report.execution_ids[0])["outcome"] == "SUCCESS"
+    db.session.commit()
+    assert run_execution(report.execution_ids[0])["outcome"] == "skipped (SUCCESS)"

@@ -1,0 +1,96 @@
+"""The web side of oltwatch: create_app() builds a configured Flask application."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from flask import Flask, g, redirect, request, session, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+from sqlalchemy import event
+
+from webapp.config import INSTANCE, ROOT, build_config
+from webapp.extensions import babel, csrf, db, login_manager, migrate
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application: config, extensions, admin, login, CLI."""
+    app = Flask(__name__, instance_path=str(INSTANCE), instance_relative_config=False)
+    app.config.update(build_config(test_config))
+    app.jinja_env.undefined = _strict_undefined()
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "UTC")
+    with app.app_context():
+        _tune_sqlite(db.engine)
+
+    from webapp import auth, cli
+    from webapp.admin import init_admin
+    from webapp.admin.base import local_time
+
+    app.register_blueprint(auth.bp)
+    app.jinja_env.globals["local_time"] = local_time
+    app.jinja_env.globals["get_locale"] = get_locale
+    init_admin(app)
+    cli.register(app)
+
+    @app.route("/")
+    def root():
+        return redirect(url_for("admin.index"))
+
+    @app.before_request
+    def remember_language():
+        lang = request.args.get("lang")
+        if lang in app.config["LANGUAGES"]:
+            session["lang"] = lang
+        g.timezone = app.config["TIMEZONE"]
+
+    return app
+
+
+def _strict_undefined():
+    from jinja2 import StrictUndefined
+
+    return StrictUndefined
+
+
+def _select_locale() -> str:
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    if session.get("lang") in languages:
+        return session["lang"]
+    if current_user and current_user.is_authenticated and current_user.language in languages:
+        return current_user.language
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def _tune_sqlite(engine) -> None:
+    """WAL, a busy timeout and BEGIN IMMEDIATE so 20 worker processes can write safely.
+
+    A deferred SQLite transaction that reads and then writes fails at once with
+    "database is locked" when another writer committed meanwhile (the busy timeout does not
+    apply to that upgrade), so every transaction takes the write lock when it begins.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_conn, _record):
+        if not isinstance(dbapi_conn, sqlite3.Connection):
+            return
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout = 30000")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,75 @@
+"""Build the Flask-Admin interface for one app (never a module-level Admin)."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext as _l
+
+from webapp.admin.base import StaffIndexView
+from webapp.admin.executions import ExecutionView
+from webapp.admin.home import HomeView
+from webapp.admin.inventory import (
+    BrandView,
+    IndexFormulaView,
+    OidView,
+    OltModelView,
+    OltView,
+    OnuView,
+    StateLabelView,
+)
+from webapp.admin.jobs import SnmpJobView
+from webapp.admin.users import UserView
+from webapp.extensions import db
+from webapp.models import (
+    Brand,
+    Execution,
+    IndexFormula,
+    Oid,
+    Olt,
+    OltModel,
+    Onu,
+    SnmpJob,
+    StateLabel,
+    User,
+)
+
+
+def init_admin(app: Flask) -> Admin:
+    """Create the admin with every view, bound to app."""
+    admin = Admin(
+        app,
+        name="oltwatch",
+        index_view=HomeView(name=_l("Home"), url="/admin", endpoint="admin"),
+        theme=Bootstrap4Theme(swatch="default", fluid=True),
+    )
+    inventory, jobs = _l("Inventory"), _l("SNMP")
+    admin.add_view(
+        SnmpJobView(SnmpJob, db, name=_l("SNMP jobs"), category=jobs, endpoint="snmpjob")
+    )
+    admin.add_view(
+        ExecutionView(Execution, db, name=_l("Executions"), category=jobs, endpoint="execution")
+    )
+    admin.add_view(OidView(Oid, db, name=_l("OIDs"), category=jobs, endpoint="oid"))
+    admin.add_view(
+        IndexFormulaView(
+            IndexFormula, db, name=_l("Index formulas"), category=jobs, endpoint="indexformula"
+        )
+    )
+    admin.add_view(
+        StateLabelView(
+            StateLabel, db, name=_l("State labels"), category=jobs, endpoint="statelabel"
+        )
+    )
+    admin.add_view(OltView(Olt, db, name=_l("OLTs"), category=inventory, endpoint="olt"))
+    admin.add_view(OnuView(Onu, db, name=_l("ONUs"), category=inventory, endpoint="onu"))
+    admin.add_view(BrandView(Brand, db, name=_l("Brands"), category=inventory, endpoint="brand"))
+    admin.add_view(
+        OltModelView(OltModel, db, name=_l("OLT models"), category=inventory, endpoint="oltmodel")
+    )
+    admin.add_view(UserView(User, db, name=_l("Users"), endpoint="user"))
+    return admin
+
+
+__all__ = ["StaffIndexView", "init_admin"]

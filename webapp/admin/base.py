@@ -1,0 +1,118 @@
+"""Access control and shared formatting for every admin view."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, redirect, request, url_for
+from flask_admin import AdminIndexView
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla import filters as sqla_filters
+from flask_admin.model import typefmt
+from flask_login import current_user
+from markupsafe import Markup, escape
+from wtforms.fields.choices import SelectChoice
+
+
+def local_time(value: datetime | None) -> str:
+    """Format a UTC datetime in the configured time zone."""
+    if value is None:
+        return ""
+    tz = ZoneInfo(current_app.config["TIMEZONE"])
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _datetime_formatter(view, value, name=None):
+    return local_time(value)
+
+
+def _dict_formatter(view, value, name=None):
+    return Markup("<code>{}</code>").format(json.dumps(value, ensure_ascii=False, sort_keys=True))
+
+
+TYPE_FORMATTERS = dict(typefmt.BASE_FORMATTERS)
+TYPE_FORMATTERS.update({datetime: _datetime_formatter, dict: _dict_formatter})
+
+
+def _localize(value):
+    """Read a date typed in a filter as local time (the zone the lists are shown in)."""
+    tz = ZoneInfo(current_app.config["TIMEZONE"])
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=tz)
+    if isinstance(value, list | tuple):
+        return [_localize(v) for v in value]
+    return value
+
+
+def _local_filter(cls):
+    return type(cls.__name__, (cls,), {"clean": lambda self, v: _localize(cls.clean(self, v))})
+
+
+class FilterConverter(sqla_filters.FilterConverter):
+    """Flask-Admin's filters, also for our UTCDateTime columns, with dates in local time."""
+
+    datetime_filters = tuple(
+        _local_filter(c) for c in sqla_filters.FilterConverter.datetime_filters
+    )
+
+    def convert(self, type_name, column, name, **kwargs):
+        if type_name.lower() == "utcdatetime":
+            type_name = "datetime"
+        return super().convert(type_name, column, name, **kwargs)
+
+
+class StaffAccess:
+    """Only active staff users see these views; others go to the login page or get 403."""
+
+    def is_accessible(self) -> bool:
+        return bool(
+            current_user.is_authenticated and current_user.is_active and current_user.is_staff
+        )
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return abort(403)
+
+
+class SuperuserAccess(StaffAccess):
+    """Only superusers see these views."""
+
+    def is_accessible(self) -> bool:
+        return super().is_accessible() and bool(current_user.is_superuser)
+
+
+class StaffModelView(StaffAccess, ModelView):
+    """A model view for staff, with times in the configured zone and page sizes for NOCs."""
+
+    filter_converter = FilterConverter()
+    column_type_formatters = TYPE_FORMATTERS
+    column_type_formatters_detail = TYPE_FORMATTERS
+    page_size = 50
+    can_set_page_size = True
+    can_view_details = True
+
+
+class ReadOnlyModelView(StaffModelView):
+    """A list that staff can read, filter and export but not change."""
+
+    can_create = False
+    can_edit = False
+    can_delete = False
+    action_disallowed_list = ["delete"]
+
+
+class StaffIndexView(StaffAccess, AdminIndexView):
+    """The admin home page, for staff only."""
+
+
+def choices(*pairs) -> list[SelectChoice]:
+    """Select options from values (label = value) or (value, label) pairs."""
+    return [SelectChoice(*p) if isinstance(p, tuple) else SelectChoice(p, p) for p in pairs]
+
+
+def badge(text: str, kind: str) -> Markup:
+    """Return a Bootstrap badge."""
+    return Markup('<span class="badge badge-{}">{}</span>').format(kind, escape(text))

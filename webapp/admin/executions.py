@@ -1,0 +1,116 @@
+"""Admin view for executions: read-only, newest first, filterable."""
+
+from __future__ import annotations
+
+import json
+
+from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from webapp.admin.base import ReadOnlyModelView, badge, local_time
+from webapp.models import Execution
+from webapp.models.base import utcnow
+from webapp.models.executions import STATUSES
+
+STATUS_KINDS = {
+    "PENDING": "secondary",
+    "RUNNING": "primary",
+    "SUCCESS": "success",
+    "FAILED": "danger",
+    "INTERRUPTED": "warning",
+}
+
+
+def _status(view, context, model, name):
+    return badge(model.status, STATUS_KINDS.get(model.status, "light"))
+
+
+def _duration(view, context, model, name):
+    if model.duration_ms is not None:
+        return f"{model.duration_ms / 1000:.1f} s"
+    if model.status == "RUNNING" and model.started_at:
+        return _("%(s)d s so far", s=(utcnow() - model.started_at).total_seconds())
+    return ""
+
+
+def _who(view, context, model, name):
+    if model.requested_by_name:
+        return model.requested_by_name
+    return _("scheduler") if model.trigger in ("schedule", "retry") else ""
+
+
+def _summary(view, context, model, name):
+    text = json.dumps(model.summary or {}, indent=2, ensure_ascii=False, sort_keys=True)
+    return Markup("<pre class='mb-0'>{}</pre>").format(text)
+
+
+def _time(view, context, model, name):
+    return local_time(getattr(model, name))
+
+
+class ExecutionView(ReadOnlyModelView):
+    """Every run: who or what started it, where it ran, how it ended."""
+
+    column_list = (
+        "id",
+        "status",
+        "job_name",
+        "olt_name",
+        "requested_by_name",
+        "trigger",
+        "attempt",
+        "created_at",
+        "started_at",
+        "duration_ms",
+        "worker_name",
+        "error",
+    )
+    column_details_list = (
+        "id",
+        "status",
+        "job_name",
+        "olt_name",
+        "job_type",
+        "requested_by_name",
+        "trigger",
+        "attempt",
+        "retry_of_id",
+        "queue",
+        "rq_job_id",
+        "worker_name",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "duration_ms",
+        "summary",
+        "error",
+    )
+    column_default_sort = ("id", True)
+    column_searchable_list = ("job_name", "olt_name", "rq_job_id", "error")
+    column_filters = (
+        FilterEqual(Execution.status, _l("Status"), options=[(s, s) for s in STATUSES]),
+        "job_name",
+        "olt_name",
+        "requested_by_name",
+        "trigger",
+        "created_at",
+        "attempt",
+    )
+    column_labels = {
+        "job_name": _l("Job"),
+        "olt_name": _l("OLT"),
+        "requested_by_name": _l("Requested by"),
+        "duration_ms": _l("Duration"),
+    }
+    column_formatters = {
+        "status": _status,
+        "duration_ms": _duration,
+        "requested_by_name": _who,
+        "created_at": _time,
+        "started_at": _time,
+        "finished_at": _time,
+    }
+    column_formatters_detail = dict(column_formatters, summary=_summary)
+    can_export = True

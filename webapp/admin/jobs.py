@@ -1,0 +1,130 @@
+"""Admin view for SNMP jobs, with the bulk action "Run selected jobs now"."""
+
+from __future__ import annotations
+
+from flask import redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from wtforms import SelectField
+from wtforms.validators import NumberRange, ValidationError
+
+from jobs.dispatch import plan_run, run_jobs_now
+from webapp.admin.base import StaffModelView, choices
+from webapp.admin.messages import flash_report, skip_text
+from webapp.models import JobHost
+from webapp.models.base import utcnow
+from webapp.models.jobs import JOB_TYPES
+from webapp.validators import interval_seconds, validate_cron
+
+
+def _ids(values) -> list[int]:
+    ids = []
+    for v in values:
+        try:
+            ids.append(int(v))
+        except (TypeError, ValueError):
+            continue
+    return ids
+
+
+class SnmpJobView(StaffModelView):
+    """SNMP jobs: what to collect, from which OLTs, on what schedule."""
+
+    list_template = "admin/snmpjob_list.html"
+    column_list = (
+        "name",
+        "brand",
+        "job_type",
+        "oid",
+        "interval",
+        "cron",
+        "enabled",
+        "hosts",
+        "last_run_at",
+        "next_run_at",
+    )
+    column_searchable_list = ("name", "description")
+    column_filters = ("brand.name", "job_type", "enabled")
+    column_formatters = {"hosts": lambda v, c, m, n: len(m.hosts)}
+    column_labels = {"hosts": _l("OLTs")}
+    form_columns = (
+        "name",
+        "description",
+        "brand",
+        "job_type",
+        "oid",
+        "interval",
+        "cron",
+        "enabled",
+        "max_retries",
+        "retry_delay",
+        "hosts",
+    )
+    form_overrides = {"job_type": SelectField}
+    form_args = {
+        "job_type": {"choices": choices(*JOB_TYPES)},
+        "max_retries": {"validators": [NumberRange(0, 10)]},
+        "retry_delay": {"validators": [NumberRange(1, 86400)]},
+    }
+    inline_models = [
+        (JobHost, {"form_columns": ("id", "olt", "enabled"), "form_label": _l("OLTs of this job")})
+    ]
+
+    def on_model_change(self, form, model, is_created):
+        model.interval = (model.interval or "").strip() or None
+        model.cron = (model.cron or "").strip() or None
+        if bool(model.interval) == bool(model.cron):
+            raise ValidationError(_("Give exactly one of interval (30s, 5m, 1h, 1d) or cron."))
+        try:
+            if model.interval:
+                interval_seconds(model.interval)
+            else:
+                model.cron = validate_cron(model.cron)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+        _check_brand(model)
+        olts = [h.olt_id or (h.olt and h.olt.id) for h in model.hosts]
+        if len(olts) != len(set(olts)):
+            raise ValidationError(_("An OLT is listed twice in this job."))
+        if is_created and model.enabled and model.next_run_at is None:
+            model.next_run_at = utcnow()
+
+    @action("run_now", _l("Run selected jobs now"))
+    def action_run_now(self, ids):
+        """Show what would run and what would be skipped, and ask for confirmation."""
+        plans = plan_run(_ids(ids))
+        return self.render(
+            "admin/run_confirm.html",
+            plans=plans,
+            skip_text=skip_text,
+            total=sum(p.count for p in plans),
+            return_url=request.form.get("url") or url_for(".index_view"),
+        )
+
+    @expose("/run-now/", methods=["POST"])
+    def run_now(self):
+        """Create and enqueue the executions (after confirmation), then say what happened."""
+        if not self.is_accessible():
+            return self.inaccessible_callback("run_now")
+        report = run_jobs_now(_ids(request.form.getlist("rowid")), user=current_user)
+        flash_report(report)
+        return redirect(
+            url_for("execution.index_view") if report.created else url_for(".index_view")
+        )
+
+
+def _check_brand(model) -> None:
+    if model.brand is None:
+        return
+    if model.oid is not None and model.oid.brand_id not in (None, model.brand.id):
+        raise ValidationError(_("The OID belongs to another brand."))
+    wrong = [
+        h.olt.name for h in model.hosts if h.olt is not None and h.olt.brand_id != model.brand.id
+    ]
+    if wrong:
+        raise ValidationError(
+            _("These OLTs are of another brand: %(names)s", names=", ".join(wrong))
+        )

@@ -1,0 +1,43 @@
+"""Admin view for users (superusers only); passwords are set, never shown."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms import PasswordField, SelectField
+from wtforms.validators import ValidationError
+
+from webapp.admin.base import StaffModelView, SuperuserAccess, choices
+
+
+class UserView(SuperuserAccess, StaffModelView):
+    column_list = (
+        "username",
+        "is_staff",
+        "is_superuser",
+        "active",
+        "language",
+        "last_login_at",
+        "created_at",
+    )
+    column_searchable_list = ("username",)
+    column_details_exclude_list = ("password_hash",)
+    column_export_exclude_list = ("password_hash",)
+    form_columns = ("username", "new_password", "is_staff", "is_superuser", "active", "language")
+    form_extra_fields = {
+        "new_password": PasswordField(
+            _l("Password"), description=_l("Leave empty to keep the current password.")
+        )
+    }
+    form_overrides = {"language": SelectField}
+    form_args = {"language": {"choices": choices(("", "-"), ("en", "English"), ("es", "Español"))}}
+
+    def on_model_change(self, form, model, is_created):
+        model.language = model.language or None
+        if form.new_password.data:
+            try:
+                model.set_password(form.new_password.data)
+            except ValueError as exc:
+                raise ValidationError(str(exc)) from exc
+        elif is_created:
+            raise ValidationError(_("A new user needs a password."))

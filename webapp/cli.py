@@ -1,0 +1,163 @@
+"""Operator commands (manage_cli.py / flask --app wsgi); each body calls into jobs/ or models."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import socket
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models import User
+
+users = AppGroup("users", help="Create, list and disable users.")
+
+
+def _fail(message: str, code: int = 1):
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--superuser", is_flag=True, help="May manage users.")
+@click.option("--staff/--no-staff", default=True, help="May use the admin (default: yes).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_create(username: str, superuser: bool, staff: bool, password_stdin: bool) -> None:
+    """Create a user; the password is asked for (or read from stdin), never an argument."""
+    if db.session.scalar(select(User).filter_by(username=username)):
+        _fail(f"user {username!r} already exists")
+    user = User(username=username, is_staff=staff, is_superuser=superuser)
+    try:
+        user.set_password(_read_password(password_stdin))
+    except ValueError as exc:
+        _fail(str(exc))
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"created user {username} (staff={staff}, superuser={superuser})")
+
+
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def users_list(as_json: bool) -> None:
+    """List users."""
+    rows = [
+        {
+            "username": u.username,
+            "staff": u.is_staff,
+            "superuser": u.is_superuser,
+            "active": u.active,
+            "last_login_at": u.last_login_at.isoformat() if u.last_login_at else None,
+        }
+        for u in db.session.scalars(select(User).order_by(User.username))
+    ]
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    for r in rows:
+        click.echo(
+            f"{r['username']:<20} staff={r['staff']!s:<5} superuser={r['superuser']!s:<5} "
+            f"active={r['active']!s:<5} last_login={r['last_login_at'] or '-'}"
+        )
+
+
+@users.command("disable")
+@click.argument("username")
+def users_disable(username: str) -> None:
+    """Disable a user (they can no longer log in)."""
+    user = db.session.scalar(select(User).filter_by(username=username))
+    if user is None:
+        _fail(f"no user {username!r}")
+    user.active = False
+    db.session.commit()
+    click.echo(f"disabled user {username}")
+
+
+@click.command("run")
+@click.argument("job_ids", nargs=-1, type=int, required=True)
+@click.option("--user", "username", help="Staff user to attribute the run to.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def run_command(job_ids: tuple[int, ...], username: str | None, as_json: bool) -> None:
+    """Run SNMP jobs now (the same operation as the admin action)."""
+    from jobs.dispatch import run_jobs_now
+
+    user = None
+    if username:
+        user = db.session.scalar(select(User).filter_by(username=username))
+        if user is None or not user.is_staff or not user.active:
+            _fail(f"{username!r} is not an active staff user")
+    label = f"cli:{getpass.getuser()}@{socket.gethostname()}"
+    report = run_jobs_now(list(job_ids), user=user, trigger="cli", label=label)
+    data = {
+        "jobs_run": report.jobs_run,
+        "created": report.created,
+        "enqueued": report.enqueued,
+        "execution_ids": report.execution_ids,
+        "skipped": [{"job": j, "olt": s.olt_name, "reason": s.reason} for j, s in report.skips],
+        "queue_error": report.queue_error,
+    }
+    if as_json:
+        click.echo(json.dumps(data))
+    else:
+        click.echo(
+            f"Ran {report.jobs_run} jobs: {report.created} executions created and "
+            f"{report.enqueued} enqueued on discovery_main"
+        )
+        for job, skip in report.skips:
+            where = f" on {skip.olt_name}" if skip.olt_name else ""
+            click.echo(f"skipped {job}{where}: {skip.reason.replace('_', ' ')}")
+    if report.queue_error:
+        _fail(report.queue_error, 2)
+    if not report.created:
+        _fail("no executions were created", 1)
+
+
+@click.command("seed")
+def seed_command() -> None:
+    """Seed the built-in brand profiles (brands, models, OIDs, formulas, state labels)."""
+    from webapp.seed import seed_profiles
+
+    brands = seed_profiles()
+    click.echo("seeded profiles: " + ", ".join(b.name for b in brands))
+
+
+@click.command("worker")
+@click.option("-n", "--workers", default=20, show_default=True, help="Worker processes.")
+@click.option("--burst", is_flag=True, help="Quit when the queue is empty.")
+def worker_command(workers: int, burst: bool) -> None:
+    """Serve the discovery_main queue with a pool of RQ workers (rq worker-pool)."""
+    import os
+
+    from flask import current_app
+
+    from jobs.workers import worker_pool_command
+
+    cmd = worker_pool_command(current_app.config["REDIS_URL"], workers, burst)
+    os.execvp(cmd[0], cmd)
+
+
+@click.command("devstack")
+def devstack_command() -> None:
+    """Run everything with embedded defaults (what `make run` does)."""
+    from webapp.devstack import main
+
+    sys.exit(main())
+
+
+def register(app: Flask) -> None:
+    """Add the project's commands to app.cli."""
+    app.cli.add_command(users)
+    for command in (run_command, seed_command, worker_command, devstack_command):
+        app.cli.add_command(command)
+    app.cli.add_command(run_command, name="run-jobs")  # `flask run` is the dev server

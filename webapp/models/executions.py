@@ -1,0 +1,87 @@
+"""Executions: one row per run of one job on one OLT, with a small state machine."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.extensions import db
+from webapp.models.base import UTCDateTime, utcnow
+from webapp.models.inventory import Olt
+from webapp.models.jobs import JobHost, SnmpJob
+from webapp.models.users import User
+
+PENDING = "PENDING"
+RUNNING = "RUNNING"
+SUCCESS = "SUCCESS"
+FAILED = "FAILED"
+INTERRUPTED = "INTERRUPTED"
+STATUSES = (PENDING, RUNNING, SUCCESS, FAILED, INTERRUPTED)
+ACTIVE = (PENDING, RUNNING)
+TERMINAL = (SUCCESS, FAILED, INTERRUPTED)
+
+TRIGGERS = ("manual", "cli", "schedule", "retry")
+
+
+class Execution(db.Model):
+    """One run of a job on an OLT: who asked, where it ran, how it ended."""
+
+    __tablename__ = "executions"
+    __table_args__ = (
+        Index("ix_executions_status_created", "status", "created_at"),
+        Index("ix_executions_job_olt_status", "job_id", "olt_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("snmp_jobs.id", ondelete="SET NULL"))
+    job_host_id: Mapped[int | None] = mapped_column(ForeignKey("job_hosts.id", ondelete="SET NULL"))
+    olt_id: Mapped[int | None] = mapped_column(ForeignKey("olts.id", ondelete="SET NULL"))
+    # Names kept as text so that history reads well after a job or OLT is deleted.
+    job_name: Mapped[str] = mapped_column(String(150), default="")
+    olt_name: Mapped[str] = mapped_column(String(100), default="")
+    job_type: Mapped[str] = mapped_column(String(20), default="discovery")
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    requested_by_name: Mapped[str] = mapped_column(String(120), default="")
+    trigger: Mapped[str] = mapped_column(String(20), default="manual")
+    rq_job_id: Mapped[str | None] = mapped_column(String(100))
+    queue: Mapped[str] = mapped_column(String(50), default="discovery_main")
+    worker_name: Mapped[str | None] = mapped_column(String(150))
+    attempt: Mapped[int] = mapped_column(default=0)
+    retry_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("executions.id", ondelete="SET NULL")
+    )
+    status: Mapped[str] = mapped_column(String(12), default=PENDING)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    duration_ms: Mapped[int | None] = mapped_column()
+    summary: Mapped[dict] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    job: Mapped[SnmpJob | None] = relationship()
+    job_host: Mapped[JobHost | None] = relationship()
+    olt: Mapped[Olt | None] = relationship()
+    requested_by: Mapped[User | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.job_name} @ {self.olt_name}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE
+
+    def finish(self, status: str, error: str | None = None, summary: dict | None = None) -> None:
+        """Move to a terminal status, stamping the finish time and duration."""
+        if status not in TERMINAL:
+            raise ValueError(f"{status} is not a terminal status")
+        now = utcnow()
+        self.status = status
+        self.finished_at = now
+        if self.started_at:
+            self.duration_ms = int((now - self.started_at).total_seconds() * 1000)
+        if error is not None:
+            self.error = error
+        if summary is not None:
+            self.summary = summary
