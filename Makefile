@@ -18,7 +18,7 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(PY)
 	touch $@ $(VENV)/.run-deps
 
 translations: $(VENV)/.run-deps
-	$(VENV)/bin/pybabel compile --use-fuzzy -q -d webapp/translations
+	$(VENV)/bin/pybabel -q compile -d webapp/translations
 
 run: $(VENV)/.run-deps translations
 	OLTWATCH_EMBEDDED=1 $(PY) manage_cli.py devstack

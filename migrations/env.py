@@ -11,8 +11,10 @@ config = context.config
 
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
-# Keep the application's own loggers alive (fileConfig disables them by default).
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+# Use alembic.ini's logging only when nothing configured logging before (the `db` CLI);
+# inside the app (make run, tests) keep the application's own configuration.
+if not logging.getLogger().handlers:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import os
-import signal
 import subprocess
 import time
 
@@ -15,6 +13,7 @@ from jobs.dispatch import run_jobs_now
 from jobs.workers import worker_pool_command
 from tests.conftest import ROOT, worker_env
 from tests.factories import make_job, make_olt, make_user
+from webapp.devstack import stop_process
 from webapp.extensions import db
 from webapp.models import Execution
 from webapp.models.executions import TERMINAL
@@ -49,12 +48,7 @@ def worker_pool(database_url, redis_url, tmp_path):
             start_new_session=True,
         )
     yield proc
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(5)
+    stop_process(proc, "worker pool")
     print(log_path.read_text()[-5000:])  # shown by pytest when the test fails
 
 

@@ -187,3 +187,35 @@ def test_execution_not_pending_is_not_run_twice(app, lab):
     assert run_execution(report.execution_ids[0])["outcome"] == "SUCCESS"
     db.session.commit()
     assert run_execution(report.execution_ids[0])["outcome"] == "skipped (SUCCESS)"
+
+
+def _get_job(olt, kind: str, name: str):
+    from webapp.models import Oid
+
+    job = make_job([olt], name=name)
+    job.job_type = "get"
+    job.oid_id = db.session.scalar(select(Oid).filter_by(brand_id=olt.brand_id, kind=kind)).id
+    db.session.commit()
+    return job
+
+
+def test_get_jobs_collect_serials_descriptions_and_distances(app, lab):
+    olt = make_olt(lab, "huawei-a")
+    discovery = make_job([olt])
+    jobs = [_get_job(olt, k, f"get {k}") for k in ("serial", "description", "distance")]
+    run_jobs_now([discovery.id], trigger="cli", label="test")
+    work(app)
+    run_jobs_now([j.id for j in jobs], trigger="cli", label="test")
+    work(app)
+
+    runs = db.session.scalars(select(Execution).where(Execution.job_type == "get")).all()
+    assert [r.status for r in runs] == ["SUCCESS"] * 3, [r.error for r in runs]
+    assert all(r.summary["stored"] == 40 and r.summary["failed"] == 0 for r in runs)
+    onus = {o.raw_index: o for o in db.session.scalars(select(Onu))}
+    for e in lab_onus("huawei", 40, seed=7):
+        onu = onus[e.raw_index]
+        assert onu.serial == "HWTC" + e.serial[4:].hex().upper()
+        if e.description.startswith(b"cliente-"):
+            assert onu.description == e.description.decode()
+        assert onu.distance_m == (e.distance if e.distance >= 0 else None)
+        assert set(onu.collected) == {"serial", "description", "distance_m"}

@@ -104,18 +104,24 @@ def wait_redis(url: str, proc: subprocess.Popen | None = None, timeout: float = 
 
 
 def stop_process(proc: subprocess.Popen | None, name: str, grace: float = 30) -> None:
-    """SIGTERM a child's process group, wait, then SIGKILL what is left."""
-    if proc is None or proc.poll() is not None:
+    """SIGTERM a child (it stops its own children), wait, then SIGKILL its whole group.
+
+    Only the leader gets SIGTERM: `rq worker-pool` forwards a warm shutdown to its workers,
+    and workers that get the group's SIGTERM as well can hang in their shutdown.
+    """
+    if proc is None:
         return
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            log.warning("%s did not stop within %s s; killing it", name, grace)
     try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(grace)
-    except subprocess.TimeoutExpired:
-        log.warning("%s did not stop within %s s; killing it", name, grace)
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(5)
+        os.killpg(proc.pid, signal.SIGKILL)  # whatever is left of its session
     except ProcessLookupError:
         pass
+    proc.wait(5)
     log.info("stopped %s", name)
 
 

@@ -74,7 +74,7 @@ def seed_profiles() -> list[Brand]:
 
 
 def seed_demo_olt(name: str, profile_key: str, host: str, port: int, community: str) -> Olt:
-    """Create (or point at the lab) a demo OLT and its discovery job; commit."""
+    """Create (or point at the lab) a demo OLT with discovery and get jobs; commit."""
     profile = PROFILES[profile_key]
     brand = seed_profile(profile)
     model = db.session.scalar(select(OltModel).filter_by(brand_id=brand.id, name=profile.models[0]))
@@ -91,19 +91,25 @@ def seed_demo_olt(name: str, profile_key: str, host: str, port: int, community: 
         name=name,
     )
     olt.host, olt.snmp_port, olt.community = host, port, community  # the lab port changes per run
-    oid = db.session.scalar(select(Oid).filter_by(brand_id=brand.id, oid=profile.discovery.oid))
-    job = _get_or_add(
-        SnmpJob,
-        {
+    demo_jobs = [("discovery", "discovery", f"{profile.brand} ONU discovery", "5m")]
+    demo_jobs += [
+        ("get", item.kind, f"{profile.brand} ONU {item.name}", "15m")
+        for item in profile.oids
+        if item.kind in ("serial", "description", "distance")
+    ]
+    for job_type, kind, job_name, interval in demo_jobs:
+        oid = db.session.scalar(
+            select(Oid).filter_by(brand_id=brand.id, oid=profile.oid_of(kind).oid)
+        )
+        defaults = {
             "brand_id": brand.id,
-            "job_type": "discovery",
+            "job_type": job_type,
             "oid_id": oid.id,
-            "interval": "5m",
+            "interval": interval,
             "next_run_at": utcnow(),
-            "description": "Demo discovery of the simulated OLTs",
-        },
-        name=f"{profile.brand} ONU discovery",
-    )
-    _get_or_add(JobHost, job_id=job.id, olt_id=olt.id)
+            "description": "Demo job on the simulated OLTs",
+        }
+        job = _get_or_add(SnmpJob, defaults, name=job_name)
+        _get_or_add(JobHost, job_id=job.id, olt_id=olt.id)
     db.session.commit()
     return olt
