@@ -85,8 +85,30 @@ def run_execution(execution_id: int, lock_try: int = 0) -> dict:
     with _get_app().app_context():
         try:
             return _run(execution_id, lock_try)
+        except JobTimeoutException:
+            _fail_quietly(execution_id, f"timed out after {current_app.config['JOB_TIMEOUT']} s")
+            raise
+        except Exception as exc:
+            log.exception("execution %s: internal error", execution_id)
+            _fail_quietly(execution_id, f"internal error: {type(exc).__name__}: {exc}")
+            raise
         finally:
             db.session.remove()
+
+
+def _fail_quietly(execution_id: int, error: str) -> None:
+    """Mark an execution that is still PENDING or RUNNING as FAILED (best effort)."""
+    try:
+        db.session.rollback()
+        now = utcnow()
+        db.session.execute(
+            update(Execution)
+            .where(Execution.id == execution_id, Execution.status.in_((PENDING, RUNNING)))
+            .values(status=FAILED, error=error, finished_at=now)
+        )
+        db.session.commit()
+    except Exception:
+        log.exception("execution %s: could not record the failure %r", execution_id, error)
 
 
 def _run(execution_id: int, lock_try: int) -> dict:
@@ -182,6 +204,7 @@ def _context(ex: Execution) -> RunContext:
         v3_priv_key=olt.v3_priv_key,
         v3_auth_proto=olt.v3_auth_proto,
         v3_priv_proto=olt.v3_priv_proto,
+        v3_context=olt.v3_context or "",
         timeout=olt.timeout,
         retries=olt.retries,
         max_repetitions=olt.max_repetitions or 25,

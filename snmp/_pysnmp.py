@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -211,9 +212,13 @@ class Session:
     @classmethod
     async def open(cls, engine: Any, target: Target) -> Session:
         """Resolve the address and build the UDP transport."""
+        # IPv6 literals need pysnmp's IPv6 transport (the IPv4 one refuses them).
+        transport_class = hl.Udp6TransportTarget if _is_ipv6(target.host) else hl.UdpTransportTarget
         try:
-            transport = await hl.UdpTransportTarget.create(
-                (target.host, target.port), timeout=target.timeout, retries=target.retries
+            transport = await transport_class.create(
+                (target.host.strip("[]"), target.port),
+                timeout=target.timeout,
+                retries=target.retries,
             )
         except (PySnmpError, OSError) as exc:
             raise SnmpUnreachable(f"cannot reach {target.address}: {exc}") from exc
@@ -248,3 +253,11 @@ class Session:
             return await self._call(hl.next_cmd(*args, obj, lookupMib=False))
         reps = self.target.max_repetitions
         return await self._call(hl.bulk_cmd(*args, 0, reps, obj, lookupMib=False))
+
+
+def _is_ipv6(host: str) -> bool:
+    """True for an IPv6 address literal (with or without brackets)."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).version == 6
+    except ValueError:
+        return False

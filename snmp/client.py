@@ -47,8 +47,9 @@ class Target:
 
     @property
     def address(self) -> str:
-        """host:port, for messages."""
-        return f"{self.host}:{self.port}"
+        """host:port, for messages ([v6]:port for IPv6 addresses)."""
+        host = self.host if ":" not in self.host or self.host.startswith("[") else f"[{self.host}]"
+        return f"{host}:{self.port}"
 
 
 @dataclass(frozen=True)

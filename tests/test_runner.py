@@ -219,3 +219,46 @@ def test_get_jobs_collect_serials_descriptions_and_distances(app, lab):
             assert onu.description == e.description.decode()
         assert onu.distance_m == (e.distance if e.distance >= 0 else None)
         assert set(onu.collected) == {"serial", "description", "distance_m"}
+
+
+@pytest.mark.parametrize("auth_key,ok", [("auctoritas", True), ("wrong-auth-key", False)])
+def test_snmpv3_discovery_and_bad_credentials(app, lab, auth_key, ok):
+    from snmp.lab.agent import LAB_V3_AUTH_PROTO, LAB_V3_PRIV_KEY, LAB_V3_PRIV_PROTO, LAB_V3_USER
+
+    olt = make_olt(
+        lab,
+        "huawei-a",
+        snmp_version="3",
+        community="",
+        v3_user=LAB_V3_USER,
+        v3_auth_proto=LAB_V3_AUTH_PROTO,
+        v3_auth_key=auth_key,
+        v3_priv_proto=LAB_V3_PRIV_PROTO,
+        v3_priv_key=LAB_V3_PRIV_KEY,
+        v3_context="huawei-a",
+    )
+    run_jobs_now([make_job([olt]).id], trigger="cli", label="test")
+    work(app)
+    ex = only_execution()
+    if ok:
+        assert ex.status == "SUCCESS" and ex.summary["found"] == 40, ex.error
+    else:
+        assert ex.status == "FAILED"
+        assert ex.error.startswith(f"OLT huawei-a (127.0.0.1:{lab.port}) refused the SNMPv3")
+        assert auth_key not in ex.error
+
+
+def test_unexpected_error_marks_the_execution_failed(app, lab, monkeypatch):
+    olt = make_olt(lab, "huawei-a")
+    report = run_jobs_now([make_job([olt]).id], trigger="cli", label="test")
+    db.session.commit()
+    from jobs import runner
+
+    def broken(ex):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(runner.errors, "disabled_reason", broken)
+    with pytest.raises(RuntimeError):
+        runner.run_execution(report.execution_ids[0])
+    ex = only_execution()
+    assert ex.status == "FAILED" and ex.error == "internal error: RuntimeError: boom"

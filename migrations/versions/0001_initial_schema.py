@@ -111,6 +111,7 @@ def upgrade():
     sa.Column('v3_auth_key', sa.String(length=255), nullable=False),
     sa.Column('v3_priv_proto', sa.String(length=10), nullable=False),
     sa.Column('v3_priv_key', sa.String(length=255), nullable=False),
+    sa.Column('v3_context', sa.String(length=100), nullable=False),
     sa.Column('timeout', sa.Double(), nullable=False),
     sa.Column('retries', sa.Integer(), nullable=False),
     sa.Column('max_repetitions', sa.Integer(), nullable=False),

@@ -25,7 +25,8 @@ LAB_V3_AUTH_PROTO, LAB_V3_PRIV_PROTO = "MD5", "DES"
 
 def find_free_udp_port(host: str = "127.0.0.1") -> int:
     """A UDP port that was free a moment ago on ``host``."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
 
@@ -82,10 +83,16 @@ class LabAgent:
             str(responder_executable()),
             f"--data-dir={self.data_dir}",
             f"--cache-dir={self.data_dir / '.cache'}",
-            f"--agent-udpv4-endpoint={self.host}:{self.port}",
+            self._endpoint_option(),
             f"--logging-method=file:{self.log_path}",
             "--log-level=error",
         ]
+
+    def _endpoint_option(self) -> str:
+        """snmpsim's listening option: IPv4 or IPv6 by the host given."""
+        if ":" in self.host:
+            return f"--agent-udpv6-endpoint=[{self.host}]:{self.port}"
+        return f"--agent-udpv4-endpoint={self.host}:{self.port}"
 
     def start(self, timeout: float = 30) -> LabAgent:
         """Spawn the simulator and wait until it answers a GET of sysDescr."""

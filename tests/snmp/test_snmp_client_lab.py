@@ -179,3 +179,29 @@ def test_concurrent_calls_share_one_engine(agent):
 
     huawei_rows, zte_rows, (name,) = asyncio.run(poll_all())
     assert (len(huawei_rows), len(zte_rows), name.value) == (150, 90, "olt-zte-04")
+
+
+def test_ipv6_loopback_agent(tmp_path):
+    """An OLT on an IPv6 address is polled over pysnmp's IPv6 transport."""
+    import socket
+
+    import pytest
+
+    from snmp.client import index_of, walk_column
+    from snmp.lab.agent import LabAgent
+    from snmp.lab.generate import expected_onus
+    from snmp.profiles import get_profile
+
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    column = get_profile("huawei").discovery.oid
+    agent = LabAgent(tmp_path, host="::1")
+    agent.add_olt("v6", "huawei", 5, seed=1)
+    with agent:
+        rows = walk_column(agent.target("v6"), column)
+    assert agent.target("v6").address.startswith("[::1]:")
+    got = [(index_of(column, r.oid), r.value) for r in rows]
+    assert got == expected_onus("huawei", 5, seed=1)

@@ -83,6 +83,7 @@ class OltView(StaffModelView):
         "new_v3_auth_key",
         "v3_priv_proto",
         "new_v3_priv_key",
+        "v3_context",
         "timeout",
         "retries",
         "max_repetitions",

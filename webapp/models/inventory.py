@@ -79,6 +79,7 @@ class Olt(db.Model):
     v3_auth_key: Mapped[str] = mapped_column(String(255), default="")
     v3_priv_proto: Mapped[str] = mapped_column(String(10), default="AES")
     v3_priv_key: Mapped[str] = mapped_column(String(255), default="")
+    v3_context: Mapped[str] = mapped_column(String(100), default="")
     timeout: Mapped[float] = mapped_column(default=2.0)
     retries: Mapped[int] = mapped_column(default=1)
     max_repetitions: Mapped[int] = mapped_column(default=25)
