@@ -74,4 +74,5 @@ def store_get(ctx: RunContext, rows: list[VarBind]) -> dict:
         "failed": len(failures),
         "failures": dict(list(failures.items())[:20]),
         "not_present_rows": len(set(values) - {o.raw_index for o in onus}),
+        **({"note": "no present ONUs on this OLT: run a discovery job first"} if not onus else {}),
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy import insert, select, update
@@ -43,30 +44,33 @@ def _walk_rows(ctx: RunContext, rows: list[VarBind]) -> dict[str, int | None]:
     return found
 
 
-def store_discovery(ctx: RunContext, rows: list[VarBind]) -> dict:
-    """Upsert one ONU per returned index, mark the others absent; return the summary."""
-    now, ex_id = utcnow(), ctx.execution_id
-    found = _walk_rows(ctx, rows)
-    formula = resolve_formula(ctx.brand_id, ctx.model_id)
-    spec = formula[1] if formula else None
-    labels = state_labels(ctx.brand_id)
-    existing = {
-        r.raw_index: r
-        for r in db.session.execute(
-            select(Onu.id, Onu.raw_index, Onu.present, Onu.state_value).where(
-                Onu.olt_id == ctx.olt_id
-            )
-        )
-    }
-    new_rows, upd_rows, undecoded, states = [], [], [], Counter()
+@dataclass
+class _Plan:
+    """The rows a discovery will insert and update, and what it noticed on the way."""
+
+    new_rows: list[dict] = field(default_factory=list)
+    upd_rows: list[dict] = field(default_factory=list)
+    undecoded: list[str] = field(default_factory=list)
+    states: Counter = field(default_factory=Counter)
+
+
+def _existing(olt_id: int) -> dict:
+    """Map raw index to (id, raw_index, present, state_value) of the OLT's known ONUs."""
+    query = select(Onu.id, Onu.raw_index, Onu.present, Onu.state_value)
+    return {r.raw_index: r for r in db.session.execute(query.where(Onu.olt_id == olt_id))}
+
+
+def _plan(ctx: RunContext, found: dict, existing: dict, spec, labels: dict) -> _Plan:
+    """Decide, per returned index, the insert or update that stores it."""
+    plan, now, ex_id = _Plan(), utcnow(), ctx.execution_id
     for raw, value in found.items():
         try:
             pos = _position(spec, raw)
         except ValueError as exc:
-            undecoded.append(f"{raw}: {exc}")
+            plan.undecoded.append(f"{raw}: {exc}")
             pos = _position(None, raw)
         label = labels.get(value) if value is not None else None
-        states[label or ("unknown" if value is None else str(value))] += 1
+        plan.states[label or ("unknown" if value is None else str(value))] += 1
         fields = dict(
             pos,
             present=True,
@@ -78,7 +82,7 @@ def store_discovery(ctx: RunContext, rows: list[VarBind]) -> dict:
         )
         old = existing.get(raw)
         if old is None:
-            new_rows.append(
+            plan.new_rows.append(
                 dict(
                     fields,
                     olt_id=ctx.olt_id,
@@ -88,27 +92,35 @@ def store_discovery(ctx: RunContext, rows: list[VarBind]) -> dict:
                     collected={},
                 )
             )
-        else:
-            if not old.present or old.state_value != value:
-                fields["last_change_execution_id"] = ex_id
-            upd_rows.append(dict(fields, id=old.id))
-    reappeared = sum(1 for raw in found if raw in existing and not existing[raw].present)
+            continue
+        if not old.present or old.state_value != value:
+            fields["last_change_execution_id"] = ex_id
+        plan.upd_rows.append(dict(fields, id=old.id))
+    return plan
+
+
+def store_discovery(ctx: RunContext, rows: list[VarBind]) -> dict:
+    """Upsert one ONU per returned index, mark the others absent; return the summary."""
+    found = _walk_rows(ctx, rows)
+    formula = resolve_formula(ctx.brand_id, ctx.model_id)
+    existing = _existing(ctx.olt_id)
+    plan = _plan(ctx, found, existing, formula[1] if formula else None, state_labels(ctx.brand_id))
     missing = [r for raw, r in existing.items() if raw not in found]
-    absent_now = _sweep(missing, ex_id)
-    for start in range(0, len(new_rows), CHUNK):
-        db.session.execute(insert(Onu), new_rows[start : start + CHUNK])
-    _bulk_update(upd_rows)
+    absent_now = _sweep(missing, ctx.execution_id)
+    for start in range(0, len(plan.new_rows), CHUNK):
+        db.session.execute(insert(Onu), plan.new_rows[start : start + CHUNK])
+    _bulk_update(plan.upd_rows)
     return {
         "oid": ctx.oid,
         "found": len(found),
-        "new": len(new_rows),
-        "reappeared": reappeared,
+        "new": len(plan.new_rows),
+        "reappeared": sum(1 for raw in found if raw in existing and not existing[raw].present),
         "absent_now": absent_now,
         "absent_total": len(missing),
-        "states": dict(states),
+        "states": dict(plan.states),
         "formula": formula[0] if formula else None,
-        "undecoded": len(undecoded),
-        "undecoded_examples": undecoded[:5],
+        "undecoded": len(plan.undecoded),
+        "undecoded_examples": plan.undecoded[:5],
     }
 
 

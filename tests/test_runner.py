@@ -64,7 +64,10 @@ def test_discovery_stores_and_decodes_every_onu(app, lab, community, brand_name)
 def test_discovery_marks_missing_onus_absent_and_keeps_them(app, lab):
     olt = make_olt(lab, "huawei-a")
     ghost = Onu(olt_id=olt.id, raw_index="4194312192.99", name="0/1/0:99", present=True)
-    db.session.add(ghost)
+    back = lab_onus("huawei", 40, seed=7)[3]  # served by the lab, but absent in our records
+    returning = Onu(olt_id=olt.id, raw_index=back.raw_index, name="x", present=False,
+                    consecutive_misses=4, state_value=back.state)
+    db.session.add_all([ghost, returning])
     db.session.commit()
     job = make_job([olt])
     for _ in range(2):
@@ -74,6 +77,11 @@ def test_discovery_marks_missing_onus_absent_and_keeps_them(app, lab):
     assert [r.status for r in runs] == ["SUCCESS", "SUCCESS"]
     assert runs[0].summary["absent_now"] == 1 and runs[1].summary["absent_now"] == 0
     assert runs[1].summary["new"] == 0 and runs[1].summary["absent_total"] == 1
+    assert runs[0].summary["new"] == 39 and runs[0].summary["reappeared"] == 1
+    returning = db.session.get(Onu, returning.id)
+    assert returning.present and returning.consecutive_misses == 0
+    assert returning.name == f"0/{back.slot}/{back.port}:{back.onu_id}"
+    assert returning.last_change_execution_id == runs[0].id  # presence changed in run 1 only
     ghost = db.session.get(Onu, ghost.id)
     assert not ghost.present and ghost.consecutive_misses == 2
     assert ghost.last_change_execution_id == runs[0].id
@@ -262,3 +270,29 @@ def test_unexpected_error_marks_the_execution_failed(app, lab, monkeypatch):
         runner.run_execution(report.execution_ids[0])
     ex = only_execution()
     assert ex.status == "FAILED" and ex.error == "internal error: RuntimeError: boom"
+
+
+def test_running_is_visible_to_others_while_the_olt_is_polled(app, lab, monkeypatch):
+    from sqlalchemy import create_engine
+
+    from jobs import runner
+
+    olt = make_olt(lab, "huawei-a")
+    run_jobs_now([make_job([olt]).id], trigger="cli", label="test")
+    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])  # another process's view
+    seen = {}
+
+    def watching_walk(target, oid):
+        with other.connect() as conn:
+            seen["row"] = conn.execute(
+                select(Execution.status, Execution.started_at, Execution.worker_name)
+            ).one()
+        return real_walk(target, oid)
+
+    real_walk = runner.walk_column
+    monkeypatch.setattr(runner, "walk_column", watching_walk)
+    work(app)
+    other.dispose()
+    status, started_at, worker = seen["row"]
+    assert status == "RUNNING" and started_at is not None and worker
+    assert only_execution().status == "SUCCESS"

@@ -61,8 +61,8 @@ DEFAULTS = {
     "QUEUE_NAME": "discovery_main",
     "JOB_TIMEOUT": 300,  # seconds an execution may run before RQ kills it
     "LOCK_EXTRA_SECONDS": 60,  # the OLT lock outlives the job timeout by this much
-    "LOCK_RETRY_DELAY": 10,  # seconds before an execution whose OLT is busy is tried again
-    "LOCK_RETRY_LIMIT": 60,  # tries before it is FAILED ("OLT busy")
+    "LOCK_RETRY_DELAY": 5,  # seconds before an execution whose OLT is busy is tried again
+    "LOCK_RETRY_LIMIT": 120,  # tries before it is FAILED ("OLT busy")
     "RESULT_TTL": 3600,
     "FAILURE_TTL": 7 * 86400,
     "LOGIN_MAX_FAILURES": 10,
