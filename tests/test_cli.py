@@ -77,3 +77,66 @@ def test_manage_cli_without_secret_key_says_so(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "OLTWATCH_INSTANCE": str(tmp_path)}
     proc = run_subprocess([sys.executable, str(ROOT / "manage_cli.py"), "users", "list"], env)
     assert proc.returncode != 0 and "SECRET_KEY is not set" in proc.stderr
+
+
+def test_lab_generate_and_serve_with_register(app, database_url, redis_url, tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    from jobs.dispatch import run_jobs_now
+    from tests.test_runner import work
+    from webapp.models import Olt, SnmpJob
+
+    env = worker_env(database_url, redis_url)
+    out = tmp_path / "olt.snmprec"
+    gen = run_subprocess(
+        [
+            sys.executable,
+            str(ROOT / "manage_cli.py"),
+            "lab",
+            "generate",
+            "--profile",
+            "zte",
+            "--onus",
+            "12",
+            "--out",
+            str(out),
+        ],
+        env,
+    )
+    assert gen.returncode == 0 and "for 12 zte ONUs" in gen.stdout and out.stat().st_size > 0
+    db.session.commit()  # SQLite: hold no lock while the other process registers OLTs
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "manage_cli.py"),
+            "lab",
+            "serve",
+            "--olt",
+            "cli-lab:huawei:25",
+            "--register",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any("serving" in x for x in lines):
+            lines.append(proc.stdout.readline())
+        assert any("serving 1 OLTs" in x for x in lines), lines
+        olt = db.session.scalar(select(Olt).filter_by(name="cli-lab"))
+        job = db.session.scalar(select(SnmpJob).filter_by(name="Huawei ONU discovery"))
+        run_jobs_now([job.id], trigger="cli", label="test")
+        work(app)
+        ex = db.session.scalar(select(Execution).where(Execution.olt_id == olt.id))
+        assert ex.status == "SUCCESS" and ex.summary["found"] == 25, ex.error
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rc = proc.wait(30)
+        proc.stdout.close()
+    assert rc == 0

@@ -157,7 +157,10 @@ def devstack_command() -> None:
 
 def register(app: Flask) -> None:
     """Add the project's commands to app.cli."""
+    from webapp.cli_lab import lab
+
     app.cli.add_command(users)
+    app.cli.add_command(lab)
     for command in (run_command, seed_command, worker_command, devstack_command):
         app.cli.add_command(command)
     app.cli.add_command(run_command, name="run-jobs")  # `flask run` is the dev server

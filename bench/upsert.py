@@ -1,0 +1,155 @@
+"""Time storing a discovery (upsert of N ONUs) on SQLite and, if configured, PostgreSQL.
+
+Usage: python bench/upsert.py [--onus 4096] [--runs 5]
+PostgreSQL is used when TEST_DATABASE_URL is set (a throw-away database is created next to
+it and dropped afterwards); otherwise a notice is printed and only SQLite is measured.
+Prints one line per database and case (median of the runs), and as its last line
+`upsert_s_max=<seconds>` (the slowest median).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from snmp.client import VarBind  # noqa: E402
+from snmp.lab.generate import lab_onus  # noqa: E402
+from snmp.profiles import get_profile  # noqa: E402
+
+
+def _rows(onus: int, drop: int = 0) -> list[VarBind]:
+    column = get_profile("huawei").discovery.oid
+    return [
+        VarBind(f"{column}.{o.raw_index}", "Integer", o.state)
+        for o in lab_onus("huawei", onus, seed=1)[drop:]
+    ]
+
+
+def _setup(url: str):
+    from flask_migrate import upgrade
+
+    from webapp import create_app
+    from webapp.extensions import db
+    from webapp.models import Execution
+    from webapp.seed import seed_demo_olt
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench",
+            "REDIS_URL": "redis://127.0.0.1:1/0",
+        }
+    )
+    with app.app_context():
+        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+        olt = seed_demo_olt("bench-olt", "huawei", "127.0.0.1", 161, "public")
+        ex = Execution(olt_id=olt.id, job_name="bench", olt_name=olt.name)
+        db.session.add(ex)
+        db.session.commit()
+        return app, olt.id, ex.id
+
+
+def _store_once(app, olt_id: int, ex_id: int, rows: list[VarBind]) -> float:
+    from jobs.discovery import store_discovery
+    from jobs.runner import RunContext
+    from snmp.client import Target
+    from webapp.extensions import db
+
+    profile = get_profile("huawei")
+    with app.app_context():
+        from webapp.models import Olt
+
+        olt = db.session.get(Olt, olt_id)
+        ctx = RunContext(
+            ex_id,
+            "discovery",
+            olt_id,
+            olt.name,
+            "x",
+            olt.brand_id,
+            olt.model_id,
+            "huawei",
+            profile.discovery.oid,
+            "d",
+            "discovery",
+            False,
+            False,
+            Target("127.0.0.1"),
+        )
+        db.session.commit()
+        started = time.perf_counter()
+        store_discovery(ctx, rows)
+        db.session.commit()
+        elapsed = time.perf_counter() - started
+        db.session.remove()
+        return elapsed
+
+
+def _reset(app) -> None:
+    from webapp.extensions import db
+    from webapp.models import Onu
+
+    with app.app_context():
+        db.session.execute(Onu.__table__.delete())
+        db.session.commit()
+
+
+def measure(url: str, onus: int, runs: int) -> dict[str, float]:
+    """Median seconds of: first discovery (inserts), repeat (updates), 1% gone (sweep)."""
+    app, olt_id, ex_id = _setup(url)
+    full, fewer = _rows(onus), _rows(onus, drop=max(1, onus // 100))
+    cases: dict[str, list[float]] = {"insert": [], "update": [], "sweep": []}
+    for _ in range(runs):
+        _reset(app)
+        cases["insert"].append(_store_once(app, olt_id, ex_id, full))
+        cases["update"].append(_store_once(app, olt_id, ex_id, full))
+        cases["sweep"].append(_store_once(app, olt_id, ex_id, fewer))
+    return {k: statistics.median(v) for k, v in cases.items()}
+
+
+def _postgres(base: str):
+    url = make_url(base.replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"oltwatch_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    return admin, name, url.set(database=name).render_as_string(hide_password=False)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--onus", type=int, default=4096)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        results["sqlite"] = measure(f"sqlite:///{tmp}/bench.db", args.onus, args.runs)
+    if os.environ.get("TEST_DATABASE_URL"):
+        admin, name, url = _postgres(os.environ["TEST_DATABASE_URL"])
+        try:
+            results["postgresql"] = measure(url, args.onus, args.runs)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    else:
+        print("notice: TEST_DATABASE_URL is not set; PostgreSQL not measured")
+    for db_name, cases in results.items():
+        for case, seconds in cases.items():
+            print(f"{db_name:<10} {case:<7} {args.onus} ONUs  {seconds:.3f} s")
+    print(f"upsert_s_max={max(s for c in results.values() for s in c.values()):.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

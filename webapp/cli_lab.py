@@ -1,0 +1,101 @@
+"""`manage_cli.py lab …`: generate and serve simulated OLTs (the lab used by tests and demos)."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+lab = AppGroup("lab", help="Generate and serve simulated OLTs on 127.0.0.1.")
+
+
+def _parse_olt(spec: str) -> tuple[str, str, int]:
+    """Read NAME:PROFILE:ONUS (for example lab-1:huawei:4096)."""
+    from snmp.profiles import PROFILES
+
+    parts = spec.split(":")
+    if len(parts) != 3 or not parts[2].isdigit():
+        raise click.BadParameter(f"{spec!r} is not NAME:PROFILE:ONUS, e.g. lab-1:huawei:4096")
+    name, profile, onus = parts[0], parts[1], int(parts[2])
+    if profile not in PROFILES:
+        raise click.BadParameter(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
+    if not 1 <= onus <= 16384:
+        raise click.BadParameter("ONUS must be between 1 and 16384")
+    return name, profile, onus
+
+
+@lab.command("generate")
+@click.option("--profile", required=True, help="Brand profile, e.g. huawei or zte.")
+@click.option("--onus", default=128, show_default=True, type=click.IntRange(1, 16384))
+@click.option("--seed", default=0, show_default=True)
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def lab_generate(profile: str, onus: int, seed: int, out: Path) -> None:
+    """Write the .snmprec recording of one simulated OLT."""
+    from snmp.lab.generate import generate_rows, write_snmprec
+    from snmp.profiles import PROFILES
+
+    if profile not in PROFILES:
+        raise click.BadParameter(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
+    rows = generate_rows(profile, onus, seed)
+    write_snmprec(out, rows)
+    click.echo(f"wrote {len(rows)} rows for {onus} {profile} ONUs to {out}")
+
+
+@lab.command("serve")
+@click.option(
+    "--olt",
+    "olts",
+    multiple=True,
+    required=True,
+    metavar="NAME:PROFILE:ONUS",
+    help="A simulated OLT (repeatable); its SNMP community is NAME.",
+)
+@click.option("--port", type=int, default=None, help="UDP port on 127.0.0.1 (default: free).")
+@click.option("--register", is_flag=True, help="Create or update these OLTs and demo jobs.")
+def lab_serve(olts: tuple[str, ...], port: int | None, register: bool) -> None:
+    """Serve simulated OLTs with snmpsim until Ctrl-C."""
+    from snmp.lab.agent import LabAgent
+
+    specs = [_parse_olt(s) for s in olts]
+    with tempfile.TemporaryDirectory(prefix="oltwatch-lab-") as tmp:
+        agent = LabAgent(Path(tmp), port=port)
+        for name, profile, onus in specs:
+            agent.add_olt(name, profile, onus, seed=len(name))
+        with agent:
+            if register:
+                _register(specs, agent.port)
+            click.echo(
+                f"serving {len(specs)} OLTs on udp 127.0.0.1:{agent.port} "
+                f"(community = OLT name); Ctrl-C stops"
+            )
+            _wait_for_signal()
+
+
+def _register(specs: list[tuple[str, str, int]], port: int) -> None:
+    from webapp.extensions import db
+    from webapp.seed import seed_demo_olt
+
+    for name, profile, _onus in specs:
+        olt_id = seed_demo_olt(name, profile, "127.0.0.1", port, community=name).id
+        click.echo(f"registered OLT {name} (id {olt_id})")
+    # End the session's transaction: on SQLite an open one holds the write lock while we
+    # serve, which would block every worker.
+    db.session.remove()
+
+
+def _wait_for_signal() -> None:
+    stop = {"now": False}
+
+    def handler(signum, frame):
+        stop["now"] = True
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    while not stop["now"]:
+        time.sleep(0.3)
+    sys.stdout.flush()
