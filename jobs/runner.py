@@ -5,22 +5,23 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from time import monotonic
 
 from flask import Flask, current_app, has_app_context
 from rq import Queue, get_current_job
 from rq.timeouts import JobTimeoutException
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from jobs import errors
 from jobs.locks import olt_lock, release_quietly
+from jobs.poll import poll
 from jobs.queues import RUN_EXECUTION, get_redis, rq_job_id
-from snmp.client import Target, walk_column
-from snmp.errors import SnmpError, SnmpNoSuchOid
+from snmp.client import Target
+from snmp.errors import SnmpError
 from webapp.extensions import db
-from webapp.models import Execution
+from webapp.models import Execution, Onu
 from webapp.models.base import utcnow
 from webapp.models.executions import FAILED, INTERRUPTED, PENDING, RUNNING, SUCCESS
 
@@ -47,6 +48,9 @@ class RunContext:
     keep_previous: bool
     render_hex: bool
     target: Target
+    options: dict = field(default_factory=dict)
+    targets: tuple[str, ...] = ()  # raw indexes of the present ONUs (get jobs)
+    walk_per_pon: bool = False
 
 
 def preload_app() -> Flask:
@@ -224,7 +228,25 @@ def _context(ex: Execution) -> RunContext:
         keep_previous=oid.keep_previous,
         render_hex=oid.render_hex,
         target=target,
+        options=dict(ex.job.options or {}),
+        targets=_present_onus(olt.id) if ex.job.job_type == "get" else (),
+        walk_per_pon=_walks_per_pon(olt.brand.profile_key if olt.brand else None),
     )
+
+
+def _present_onus(olt_id: int) -> tuple[str, ...]:
+    rows = db.session.scalars(
+        select(Onu.raw_index).where(Onu.olt_id == olt_id, Onu.present.is_(True))
+    )
+    return tuple(rows)
+
+
+def _walks_per_pon(profile_key: str | None) -> bool:
+    """Whether the brand's profile asks for discovery walks PON by PON."""
+    from snmp.profiles import PROFILES
+
+    profile = PROFILES.get(profile_key or "")
+    return bool(getattr(profile, "walk_per_pon", False))
 
 
 def _perform(ctx: RunContext) -> dict:
@@ -234,10 +256,7 @@ def _perform(ctx: RunContext) -> dict:
 
     started = monotonic()
     try:
-        rows = walk_column(ctx.target, ctx.oid)
-        if not rows:
-            # GETNEXT/GETBULK simply move past a column the agent does not have.
-            raise SnmpNoSuchOid("its walk returned no rows (or the table is empty)")
+        rows = poll(ctx)
         snmp_s = monotonic() - started
         store = store_discovery if ctx.job_type == "discovery" else store_get
         db_started = monotonic()

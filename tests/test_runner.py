@@ -275,7 +275,7 @@ def test_unexpected_error_marks_the_execution_failed(app, lab, monkeypatch):
 def test_running_is_visible_to_others_while_the_olt_is_polled(app, lab, monkeypatch):
     from sqlalchemy import create_engine
 
-    from jobs import runner
+    from jobs import poll
 
     olt = make_olt(lab, "huawei-a")
     run_jobs_now([make_job([olt]).id], trigger="cli", label="test")
@@ -289,8 +289,8 @@ def test_running_is_visible_to_others_while_the_olt_is_polled(app, lab, monkeypa
             ).one()
         return real_walk(target, oid)
 
-    real_walk = runner.walk_column
-    monkeypatch.setattr(runner, "walk_column", watching_walk)
+    real_walk = poll.walk_column
+    monkeypatch.setattr(poll, "walk_column", watching_walk)
     work(app)
     other.dispose()
     status, started_at, worker = seen["row"]
