@@ -211,7 +211,7 @@ def _context(ex: Execution) -> RunContext:
         v3_context=olt.v3_context or "",
         timeout=olt.timeout,
         retries=olt.retries,
-        max_repetitions=olt.max_repetitions or 25,
+        max_repetitions=(ex.job.options or {}).get("max_repetitions") or olt.max_repetitions or 25,
     )
     return RunContext(
         execution_id=ex.id,

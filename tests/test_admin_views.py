@@ -141,6 +141,19 @@ def test_job_form_needs_exactly_one_schedule_and_keeps_host_counters(app, client
     assert db.session.get(SnmpJob, job.id).cron == "*/15 * * * *"
     kept = db.session.get(JobHost, host.id)
     assert kept is not None and kept.consecutive_failures == 3
+    r = _post_form(
+        client,
+        f"/admin/snmpjob/edit/?id={job.id}",
+        {**data, "interval": "5m", "cron": "", "options": '{"method": "bogus"}'},
+    )
+    assert "Invalid option method = bogus" in r.text
+    _post_form(
+        client,
+        f"/admin/snmpjob/edit/?id={job.id}",
+        {**data, "interval": "5m", "cron": "", "options": '{"method": "get"}'},
+    )
+    db.session.expire_all()
+    assert db.session.get(SnmpJob, job.id).options == {"method": "get"}
 
 
 def test_formula_preview_decodes_an_index(app, client, boss):

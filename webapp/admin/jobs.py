@@ -61,6 +61,7 @@ class SnmpJobView(StaffModelView):
         "enabled",
         "max_retries",
         "retry_delay",
+        "options",
         "hosts",
     )
     form_overrides = {"job_type": SelectField}
@@ -86,6 +87,7 @@ class SnmpJobView(StaffModelView):
         except ValueError as exc:
             raise ValidationError(str(exc)) from exc
         _check_brand(model)
+        _check_options(model)
         olts = [h.olt_id or (h.olt and h.olt.id) for h in model.hosts]
         if len(olts) != len(set(olts)):
             raise ValidationError(_("An OLT is listed twice in this job."))
@@ -128,3 +130,21 @@ def _check_brand(model) -> None:
         raise ValidationError(
             _("These OLTs are of another brand: %(names)s", names=", ".join(wrong))
         )
+
+
+OPTION_CHECKS = {
+    "method": lambda v: v in ("walk", "get"),
+    "max_repetitions": lambda v: isinstance(v, int) and 1 <= v <= 500,
+}
+
+
+def _check_options(model) -> None:
+    """Job options: {"method": "walk" | "get"} for get jobs (how values are collected)."""
+    options = model.options if model.options is not None else {}
+    if not isinstance(options, dict):
+        raise ValidationError(_('Options must be a JSON object, such as {"method": "get"}.'))
+    for key, value in options.items():
+        check = OPTION_CHECKS.get(key)
+        if check is None or not check(value):
+            raise ValidationError(_("Invalid option %(key)s = %(value)s", key=key, value=value))
+    model.options = options
