@@ -1,4 +1,4 @@
-"""Async SNMP client (pysnmp 7 v3arch asyncio) returning plain typed VarBinds."""
+"""SNMP client facade: v1/v2c via snmp.fast (compact codec), v3 via pysnmp; typed VarBinds."""
 
 from __future__ import annotations
 
@@ -9,11 +9,31 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from snmp import _pysnmp as ps
+from snmp import fast
+from snmp.codec import VarBind, render_octets
 from snmp.errors import SnmpMalformed, SnmpNoSuchOid
 
 log = logging.getLogger(__name__)
 
 VERSIONS = ("1", "2c", "3")
+BACKENDS = ("auto", "fast", "pysnmp")
+__all__ = [
+    "Target",
+    "VarBind",
+    "bulk_walk",
+    "engine_scope",
+    "get",
+    "get_many",
+    "get_many_sync",
+    "get_sync",
+    "index_of",
+    "normalize_oid",
+    "render_octets",
+    "to_varbind",
+    "walk_column",
+    "walk_columns",
+    "walk_columns_sync",
+]
 _NO_SUCH_NAME = 2  # SNMPv1 errorStatus noSuchName
 
 
@@ -34,10 +54,15 @@ class Target:
     retries: int = 1
     max_repetitions: int = 25
     v3_context: str = ""
+    backend: str = "auto"  # "fast" (v1/v2c only) or "pysnmp" force one implementation
 
     def __post_init__(self) -> None:
         if self.version not in VERSIONS:
             raise ValueError(f"SNMP version must be one of {VERSIONS}, not {self.version!r}")
+        if self.backend not in BACKENDS or (self.backend == "fast" and self.version == "3"):
+            raise ValueError(
+                f"backend must be one of {BACKENDS} (fast: v1/v2c), not {self.backend!r}"
+            )
         if self.max_repetitions < 1:
             raise ValueError("max_repetitions must be >= 1")
         if self.timeout <= 0 or self.retries < 0:
@@ -52,25 +77,11 @@ class Target:
         return f"{host}:{self.port}"
 
 
-@dataclass(frozen=True)
-class VarBind:
-    """One OID/value pair; ``raw`` holds the octets of OctetString/Opaque values."""
-
-    oid: str
-    type: str
-    value: object
-    raw: bytes | None = None
-
-
-def render_octets(raw: bytes) -> str:
-    """Decoded text if printable UTF-8 (tab/newline allowed), else upper-case hex."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.hex().upper()
-    if all(ch.isprintable() or ch in "\t\r\n" for ch in text):
-        return text
-    return raw.hex().upper()
+def uses_fast(target: Target, engine: object | None = None) -> bool:
+    """True when ``target`` goes through snmp.fast (an explicit pysnmp engine keeps pysnmp)."""
+    if target.backend == "auto":
+        return target.version != "3" and engine is None
+    return target.backend == "fast"
 
 
 def normalize_oid(oid: str) -> str:
@@ -126,6 +137,8 @@ async def get(target: Target, oids: list[str], *, engine: object | None = None) 
     names = [normalize_oid(o) for o in oids]
     if not names:
         return []
+    if uses_fast(target, engine):
+        return await fast.get_many(target, names)
     async with engine_scope(engine) as eng:
         session = await ps.Session.open(eng, target)
         status, index, varbinds = await session.get(names)
@@ -147,6 +160,8 @@ def _check_increasing(column: str, last: tuple[int, ...], current: tuple[int, ..
 async def bulk_walk(target: Target, oid: str, *, engine: object | None = None) -> list[VarBind]:
     """Walk one column (GETBULK; GETNEXT for v1), stopping at its end; [] if empty."""
     column = normalize_oid(oid)
+    if uses_fast(target, engine):
+        return (await fast.walk_columns(target, [column]))[column]
     prefix = tuple(int(x) for x in column.split("."))
     rows: list[VarBind] = []
     last = prefix
@@ -171,6 +186,45 @@ async def bulk_walk(target: Target, oid: str, *, engine: object | None = None) -
                 break
     log.debug("walked %s on %s: %d rows", column, target.address, len(rows))
     return rows
+
+
+async def walk_columns(
+    target: Target, columns: list[str], *, engine: object | None = None
+) -> dict[str, list[VarBind]]:
+    """Walk several columns (one request per round on v1/v2c); column as given -> rows."""
+    names = {c: normalize_oid(c) for c in columns}
+    if uses_fast(target, engine):
+        rows = await fast.walk_columns(target, list(dict.fromkeys(names.values())))
+    else:
+        async with engine_scope(engine) as eng:
+            unique = list(dict.fromkeys(names.values()))
+            walked = await asyncio.gather(*(bulk_walk(target, c, engine=eng) for c in unique))
+            rows = dict(zip(unique, walked, strict=True))
+    return {c: rows[name] for c, name in names.items()}
+
+
+async def get_many(
+    target: Target, oids: list[str], *, engine: object | None = None, batch: int = fast.GET_BATCH
+) -> list[VarBind]:
+    """GET any number of OIDs, ``batch`` per request (several in flight on v1/v2c)."""
+    names = [normalize_oid(o) for o in oids]
+    if uses_fast(target, engine):
+        return await fast.get_many(target, names, batch=batch)
+    out: list[VarBind] = []
+    async with engine_scope(engine) as eng:
+        for start in range(0, len(names), batch):
+            out += await get(target, names[start : start + batch], engine=eng)
+    return out
+
+
+def walk_columns_sync(target: Target, columns: list[str]) -> dict[str, list[VarBind]]:
+    """Synchronous walk_columns with its own event loop."""
+    return asyncio.run(walk_columns(target, columns))
+
+
+def get_many_sync(target: Target, oids: list[str], *, batch: int = fast.GET_BATCH) -> list[VarBind]:
+    """Synchronous get_many with its own event loop."""
+    return asyncio.run(get_many(target, oids, batch=batch))
 
 
 def walk_column(target: Target, oid: str) -> list[VarBind]:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-MODES = ("linear", "bitshift")
+MODES = ("linear", "bitshift", "ifname")
+IFNAME_OID = "1.3.6.1.2.1.31.1.1.1.1"  # IF-MIB ifName, the map the "ifname" mode decodes with
+_PORT_NAME = re.compile(
+    r"(?P<prefix>[A-Za-z0-9][A-Za-z0-9_\- ]*?)[\s_\-]*(?P<nums>\d+(?:/\d+){1,2})(?::(?P<onu>\d+))?"
+)
 
 
 @dataclass(frozen=True)
@@ -13,7 +18,10 @@ class IndexFormula:
 
     linear:   port_index - base = slot*step_slot + port*step_port (+ onu remainder)
     bitshift: field = (port_index >> shift) & mask; mask 0 means the field is absent (0);
-              ``base`` holds constant bits OR-ed in when encoding (ZTE type nibble).
+              ``base`` holds constant bits OR-ed in when encoding (ZTE type nibble);
+              ``mask_onu`` packs the ONU in the integer too (FiberHome, C-Data), 0 = port level.
+    ifname:   the integer is an ifIndex whose IF-MIB ifName ("GPON 0/1/3", "GPON0/2:5") is parsed.
+    ``*_offset`` are added to the decoded fields (vendor numbering fixes).
     """
 
     mode: str = "linear"
@@ -29,6 +37,10 @@ class IndexFormula:
     frame_offset: int = 0
     onu_from_dot: bool = True
     onu_offset: int = 0
+    shift_onu: int = 0
+    mask_onu: int = 0
+    slot_offset: int = 0
+    port_offset: int = 0
 
 
 @dataclass(frozen=True)
@@ -71,48 +83,106 @@ def _field(value: int, shift: int, mask: int) -> int:
     return (value >> shift) & mask if mask else 0
 
 
-def decode_index(formula: IndexFormula, raw_index: str) -> DecodedIndex:
-    """Decode a raw index such as "4194312448.2"; ValueError on bad input."""
+def parse_onu_name(name: str) -> tuple[int, int, int, int | None]:
+    """Parse "GPON 0/1/3", "gpon-olt_1/2/1", "EPON0/1", "GPON0/2:5" to (frame, slot, port, onu)."""
+    m = _PORT_NAME.fullmatch((name or "").strip())
+    if m is None or "pon" not in m.group("prefix").lower():
+        raise ValueError(f"{name!r} is not a PON port name")
+    nums = [int(n) for n in m.group("nums").split("/")]
+    frame, slot, port = nums if len(nums) == 3 else [0, *nums]
+    onu = m.group("onu")
+    return frame, slot, port, None if onu is None else int(onu)
+
+
+def parse_port_name(name: str) -> tuple[int, int, int]:
+    """(frame, slot, port) of a PON port or ONU interface name; two numbers mean frame 0."""
+    frame, slot, port, _ = parse_onu_name(name)
+    return frame, slot, port
+
+
+def _decode_ifname(
+    f: IndexFormula, value: int, ifnames: dict[int, str] | None
+) -> tuple[int, int, int, int | None]:
+    """Look the ifIndex up in the ifName map and parse the name."""
+    if ifnames is None:
+        raise ValueError("the ifname formula needs the IF-MIB ifName map (ifIndex -> name)")
+    if value not in ifnames:
+        raise ValueError(f"ifIndex {value} has no ifName")
+    frame, slot, port, onu = parse_onu_name(ifnames[value])
+    return frame + f.frame_offset, slot, port, onu
+
+
+def _decode_value(
+    f: IndexFormula, value: int, ifnames: dict[int, str] | None
+) -> tuple[int, int, int, int | None]:
+    """(frame, slot, port, onu or None) from the integer part, before offsets on slot/port."""
+    if f.mode == "ifname":
+        return _decode_ifname(f, value, ifnames)
+    if f.mode == "linear":
+        frame, slot, port, rem = _decode_linear(f, value)
+        return frame, slot, port, rem or None
+    frame = _field(value, f.shift_frame, f.mask_frame) + f.frame_offset
+    onu = _field(value, f.shift_onu, f.mask_onu)
+    slot, port = _field(value, f.shift_slot, f.mask_slot), _field(value, f.shift_port, f.mask_port)
+    return frame, slot, port, onu or None
+
+
+def decode_index(
+    formula: IndexFormula, raw_index: str, ifnames: dict[int, str] | None = None
+) -> DecodedIndex:
+    """Decode a raw index such as "4194312448.2"; ValueError on bad input.
+
+    ``ifnames`` (ifIndex -> IF-MIB ifName) is needed only by the "ifname" mode.
+    """
     if formula.mode not in MODES:
         raise ValueError(f"unknown index formula mode {formula.mode!r}")
     value, tail = _split(raw_index)
     if value < formula.base:
         raise ValueError(f"index {raw_index!r} is below the formula base {formula.base}")
-    onu_id: int | None = None
-    if formula.mode == "linear":
-        frame, slot, port, rem = _decode_linear(formula, value)
-        if rem:
-            onu_id = rem
-    else:
-        frame = _field(value, formula.shift_frame, formula.mask_frame) + formula.frame_offset
-        slot = _field(value, formula.shift_slot, formula.mask_slot)
-        port = _field(value, formula.shift_port, formula.mask_port)
+    frame, slot, port, onu_id = _decode_value(formula, value, ifnames)
     if formula.onu_from_dot and tail:
         onu_id = tail[0]
     if onu_id is not None:
         onu_id += formula.onu_offset
-    return DecodedIndex(frame=frame, slot=slot, port=port, onu_id=onu_id)
+    return DecodedIndex(
+        frame=frame, slot=slot + formula.slot_offset, port=port + formula.port_offset, onu_id=onu_id
+    )
+
+
+def _encode_bits(f: IndexFormula, frame: int, slot: int, port: int, onu: int | None) -> int:
+    """Pack the fields of a bitshift formula (ONU only when the formula has an ONU field)."""
+    value = f.base
+    fields = [
+        (frame - f.frame_offset, f.shift_frame, f.mask_frame),
+        (slot, f.shift_slot, f.mask_slot),
+        (port, f.shift_port, f.mask_port),
+    ]
+    if onu is not None and f.mask_onu:
+        fields.append((onu, f.shift_onu, f.mask_onu))
+    for field_value, shift, mask in fields:
+        value |= (field_value & mask) << shift
+    return value
 
 
 def encode_index(
     formula: IndexFormula, frame: int, slot: int, port: int, onu_id: int | None = None
 ) -> str:
     """Inverse of decode_index: build the raw index ("<port index>.<onu>" with onu_from_dot)."""
+    slot, port = slot - formula.slot_offset, port - formula.port_offset
+    raw_onu = None if onu_id is None else onu_id - formula.onu_offset
     if formula.mode == "linear":
         value = formula.base + slot * formula.step_slot + port * formula.step_port
     elif formula.mode == "bitshift":
-        value = formula.base
-        for field_value, shift, mask in (
-            (frame - formula.frame_offset, formula.shift_frame, formula.mask_frame),
-            (slot, formula.shift_slot, formula.mask_slot),
-            (port, formula.shift_port, formula.mask_port),
-        ):
-            value |= (field_value & mask) << shift
+        packed_onu = None if formula.onu_from_dot else raw_onu
+        value = _encode_bits(formula, frame, slot, port, packed_onu)
+        if formula.mask_onu and not formula.onu_from_dot:
+            return str(value)
+    elif formula.mode == "ifname":
+        raise ValueError("an ifname formula cannot encode: the ifIndex comes from the OLT")
     else:
         raise ValueError(f"unknown index formula mode {formula.mode!r}")
-    if onu_id is None:
+    if raw_onu is None:
         return str(value)
-    raw_onu = onu_id - formula.onu_offset
     if formula.onu_from_dot:
         return f"{value}.{raw_onu}"
     return str(value + raw_onu)

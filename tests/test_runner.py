@@ -65,8 +65,14 @@ def test_discovery_marks_missing_onus_absent_and_keeps_them(app, lab):
     olt = make_olt(lab, "huawei-a")
     ghost = Onu(olt_id=olt.id, raw_index="4194312192.99", name="0/1/0:99", present=True)
     back = lab_onus("huawei", 40, seed=7)[3]  # served by the lab, but absent in our records
-    returning = Onu(olt_id=olt.id, raw_index=back.raw_index, name="x", present=False,
-                    consecutive_misses=4, state_value=back.state)
+    returning = Onu(
+        olt_id=olt.id,
+        raw_index=back.raw_index,
+        name="x",
+        present=False,
+        consecutive_misses=4,
+        state_value=back.state,
+    )
     db.session.add_all([ghost, returning])
     db.session.commit()
     job = make_job([olt])

@@ -1,12 +1,31 @@
 """Brand profiles: which OIDs to poll and how to decode indexes, per OLT brand."""
 
-from snmp.profiles.base import OID_KINDS, BrandProfile, ProfileOid
+from snmp.profiles.base import DEFAULT_RULES, OID_KINDS, BrandProfile, ProfileOid
+from snmp.profiles.cdata import CDATA_EPON, CDATA_GPON
+from snmp.profiles.fiberhome import FIBERHOME
+from snmp.profiles.generic import GENERIC
 from snmp.profiles.huawei import HUAWEI
-from snmp.profiles.zte import ZTE
+from snmp.profiles.vsol import VSOL_EPON, VSOL_GPON
+from snmp.profiles.zte import ZTE, ZTE_C600, ZTE_V21
 
-PROFILES: dict[str, BrandProfile] = {p.key: p for p in (HUAWEI, ZTE)}
+# order matters to consumers that merge profiles of one brand: the first one of a brand wins
+PROFILES: dict[str, BrandProfile] = {
+    p.key: p
+    for p in (
+        HUAWEI,
+        ZTE,
+        ZTE_V21,
+        ZTE_C600,
+        FIBERHOME,
+        VSOL_EPON,
+        VSOL_GPON,
+        CDATA_GPON,
+        CDATA_EPON,
+        GENERIC,
+    )
+}
 
-__all__ = ["OID_KINDS", "PROFILES", "BrandProfile", "ProfileOid", "get_profile"]
+__all__ = ["DEFAULT_RULES", "OID_KINDS", "PROFILES", "BrandProfile", "ProfileOid", "get_profile"]
 
 
 def get_profile(key: str) -> BrandProfile:

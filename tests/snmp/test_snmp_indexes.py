@@ -4,7 +4,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from snmp.indexes import DecodedIndex, IndexFormula, decode_index, encode_index
+from snmp.indexes import (
+    DecodedIndex,
+    IndexFormula,
+    decode_index,
+    encode_index,
+    parse_onu_name,
+    parse_port_name,
+)
 from snmp.profiles import get_profile
 
 HUAWEI = get_profile("huawei").formula
@@ -117,3 +124,124 @@ def test_linear_round_trip_without_dot(slot, port, onu):
 @given(st.integers(1, 16), st.integers(0, 255), st.integers(0, 255))
 def test_port_level_round_trip(frame, slot, port):
     assert decode_index(ZTE, encode_index(ZTE, frame, slot, port)).onu_id is None
+
+
+# --- new encodings (peers-and-oids.md section 3) ---------------------------------------------
+ZTE_V21 = get_profile("zte_v21").formula
+FIBERHOME = get_profile("fiberhome").formula
+CDATA = get_profile("cdata_gpon").formula
+VSOL = get_profile("vsol_gpon").formula
+
+
+@pytest.mark.parametrize(
+    ("formula", "raw", "name"),
+    [
+        (ZTE_V21, "285278465.3", "1/1/1:3"),  # 0x11010101, snmp-olt-zte "verified against TEST-ONU"
+        (ZTE_V21, "285278721.5", "1/2/1:5"),
+        (ZTE_V21, "285278977.1.1", "1/3/1:1"),  # optical columns add ".1"
+        (get_profile("zte_c600").formula, "285278480", "1/1/16"),  # C620 fixture gpon port
+        (FIBERHOME, "34078720", "0/1/1"),  # slot 1 PON 1 (zabbix FiberHome PON template)
+        (FIBERHOME, "37748736", "0/1/8"),  # slot 1 PON 8
+        (FIBERHOME, str(2**25 + 2**19 + 5 * 2**8), "0/1/1:5"),
+        (FIBERHOME, str(12 * 2**25 + 16 * 2**19 + 128 * 2**8 + 1), "0/12/16:128"),  # UNI port 1
+        (CDATA, str(0x01000203), "1/0/2:3"),  # device 1 | card 0 | pon 2 | onu 3 (MIB TC)
+        (CDATA, str(0x01000200), "1/0/2"),
+        (VSOL, "3.17", "0/0/3:17"),  # <pon>.<onu>
+    ],
+)
+def test_new_verified_examples(formula, raw, name):
+    assert decode_index(formula, raw).name == name
+
+
+@pytest.mark.parametrize(
+    ("name", "parsed"),
+    [
+        ("GPON 0/1/3", (0, 1, 3, None)),
+        ("gpon_1/2/1", (1, 2, 1, None)),
+        ("gpon-olt_1/2/1", (1, 2, 1, None)),
+        ("gpon-onu_1/2/1:7", (1, 2, 1, 7)),
+        ("EPON0/1", (0, 0, 1, None)),
+        ("EPON0/1:12", (0, 0, 1, 12)),
+        ("GPON0/2:5", (0, 0, 2, 5)),
+        ("PON 1/1/1", (1, 1, 1, None)),
+        ("xgs-pon 0/3/2", (0, 3, 2, None)),
+        (" GPON 0/0/15 ", (0, 0, 15, None)),
+    ],
+)
+def test_parse_port_names(name, parsed):
+    assert parse_onu_name(name) == parsed
+    assert parse_port_name(name) == parsed[:3]
+
+
+@pytest.mark.parametrize(
+    "name", ["", "GigaEthernet0/1", "gpon", "GPON 0/1/2/3", "GPON0/1:x", "vlan1", "GPON01ONU1"]
+)
+def test_parse_port_name_rejects_other_interfaces(name):
+    with pytest.raises(ValueError):
+        parse_port_name(name)
+
+
+def test_ifname_mode_decodes_through_the_map():
+    generic = get_profile("generic").formula
+    names = {10: "GPON0/2:5", 11: "GPON 0/1/3", 12: "GigaEthernet0/1"}
+    assert decode_index(generic, "10", names).name == "0/0/2:5"
+    assert decode_index(generic, "11", names).name == "0/1/3"
+    with pytest.raises(ValueError, match="not a PON port name"):
+        decode_index(generic, "12", names)
+    with pytest.raises(ValueError, match="has no ifName"):
+        decode_index(generic, "13", names)
+    with pytest.raises(ValueError, match="needs the IF-MIB ifName map"):
+        decode_index(generic, "10")
+    with pytest.raises(ValueError, match="cannot encode"):
+        encode_index(generic, 0, 0, 2, 5)
+    # Huawei by ifName (the NOC way) agrees with the arithmetic
+    by_name = IndexFormula(mode="ifname", onu_from_dot=True)
+    assert decode_index(by_name, "4194312448.2", {4194312448: "GPON 0/1/1"}).name == "0/1/1:2"
+
+
+def test_offsets_fix_vendor_numbering():
+    fixed = IndexFormula(**{**CDATA.__dict__, "slot_offset": -1, "port_offset": -6})
+    assert decode_index(fixed, str(0x01010803)).name == "1/0/2:3"
+    assert encode_index(fixed, 1, 0, 2, 3) == str(0x01010803)
+
+
+@PROPS
+@given(st.integers(0, 255), st.integers(0, 255), st.integers(0, 255), st.integers(1, 128))
+def test_zte_v21_round_trip(shelf, slot, port, onu):
+    raw = encode_index(ZTE_V21, shelf, slot, port, onu)
+    assert int(raw.split(".")[0]) >> 24 == 0x11
+    assert decode_index(ZTE_V21, raw) == DecodedIndex(shelf, slot, port, onu)
+
+
+@PROPS
+@given(st.integers(1, 63), st.integers(0, 63), st.one_of(st.none(), st.integers(1, 2047)))
+def test_fiberhome_round_trip(slot, pon, onu):
+    raw = encode_index(FIBERHOME, 0, slot, pon, onu)
+    assert "." not in raw and int(raw) < 2**31
+    assert decode_index(FIBERHOME, raw) == DecodedIndex(0, slot, pon, onu)
+
+
+@PROPS
+@given(st.integers(0, 255), st.integers(0, 255), st.integers(0, 255), st.integers(1, 255))
+def test_cdata_round_trip(device, card, pon, onu):
+    raw = encode_index(CDATA, device, card, pon, onu)
+    assert decode_index(CDATA, raw) == DecodedIndex(device, card, pon, onu)
+
+
+@PROPS
+@given(st.integers(1, 10**6), st.integers(1, 128))
+def test_vsol_round_trip(pon, onu):
+    assert decode_index(VSOL, encode_index(VSOL, 0, 0, pon, onu)) == DecodedIndex(0, 0, pon, onu)
+
+
+@PROPS
+@given(
+    st.sampled_from(["GPON", "EPON", "gpon-onu_", "PON "]),
+    st.integers(0, 99),
+    st.integers(0, 99),
+    st.integers(0, 99),
+    st.one_of(st.none(), st.integers(0, 999)),
+)
+def test_port_name_round_trip(prefix, frame, slot, port, onu):
+    name = f"{prefix}{frame}/{slot}/{port}" + ("" if onu is None else f":{onu}")
+    assert parse_onu_name(name) == (frame, slot, port, onu)

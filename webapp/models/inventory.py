@@ -8,6 +8,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from snmp.indexes import IndexFormula as FormulaSpec
+from snmp.values import ValueRule
 from webapp.extensions import db
 from webapp.models.base import UTCDateTime, utcnow
 
@@ -115,12 +116,60 @@ class Oid(db.Model):
     keep_previous: Mapped[bool] = mapped_column(default=False)
     render_hex: Mapped[bool] = mapped_column(default=False)
     description: Mapped[str] = mapped_column(Text, default="")
+    # The value rule (snmp.values.ValueRule), seeded from the brand profile, editable.
+    value_parse: Mapped[str] = mapped_column(String(20), default="")
+    value_scale: Mapped[float] = mapped_column(default=1.0)
+    value_offset: Mapped[float] = mapped_column(default=0.0)
+    value_wrap_above: Mapped[int | None] = mapped_column(BigInteger)
+    value_wrap_modulus: Mapped[int] = mapped_column(BigInteger, default=0)
+    value_sentinels: Mapped[str] = mapped_column(String(200), default="")
+    value_round: Mapped[int | None] = mapped_column()
+    value_min: Mapped[float | None] = mapped_column()
+    value_max: Mapped[float | None] = mapped_column()
 
     brand: Mapped[Brand | None] = relationship()
     model: Mapped[OltModel | None] = relationship()
 
     def __str__(self) -> str:
         return f"{self.name} ({self.oid})"
+
+    def rule(self) -> ValueRule:
+        """Return the value rule as snmp.values understands it (hex forced by render_hex)."""
+        parse = "hex" if self.render_hex else (self.value_parse or _default_parse(self.kind))
+        return ValueRule(
+            parse=parse,
+            scale=self.value_scale if self.value_scale is not None else 1,
+            offset=self.value_offset or 0,
+            wrap_above=self.value_wrap_above,
+            wrap_modulus=self.value_wrap_modulus or 0,
+            sentinels=parse_sentinels(self.value_sentinels),
+            round_to=self.value_round,
+            valid_min=self.value_min,
+            valid_max=self.value_max,
+        )
+
+    def set_rule(self, rule: ValueRule) -> None:
+        """Copy a profile's value rule into the columns."""
+        self.value_parse, self.value_scale, self.value_offset = rule.parse, rule.scale, rule.offset
+        self.value_wrap_above, self.value_wrap_modulus = rule.wrap_above, rule.wrap_modulus
+        self.value_sentinels = ", ".join(str(s) for s in rule.sentinels)
+        self.value_round, self.value_min, self.value_max = (
+            rule.round_to, rule.valid_min, rule.valid_max)
+
+
+def _default_parse(kind: str) -> str:
+    return {"serial": "serial", "mac": "mac", "distance": "int", "run_state": "int",
+            "discovery": "int"}.get(kind, "text")
+
+
+def parse_sentinels(text: str | None) -> tuple[int | str, ...]:
+    """Read "2147483647, 65535" into (2147483647, 65535); non-numbers stay text."""
+    out: list[int | str] = []
+    for part in (text or "").split(","):
+        part = part.strip()
+        if part:
+            out.append(int(part) if part.lstrip("-").isdigit() else part)
+    return tuple(out)
 
 
 class IndexFormula(db.Model):

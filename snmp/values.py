@@ -1,0 +1,191 @@
+"""Value rules: turn a raw SNMP value into the stored attribute (text, serial, MAC, metres, dBm)."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from snmp.client import VarBind, render_octets
+
+PARSERS = ("int", "text", "hex", "serial", "mac", "dbm_text", "decimal_text")
+NUMERIC_TYPES = frozenset(
+    {"Integer", "Integer32", "Gauge32", "Counter32", "Counter64", "Unsigned32", "TimeTicks"}
+)
+EMPTY_TYPES = frozenset({"noSuchObject", "noSuchInstance", "endOfMibView", "Null"})
+_DBM_IN_TEXT = re.compile(r"([-+]?(?:\d+(?:\.\d+)?|inf))\s*dBm", re.IGNORECASE)
+_SERIAL_TEXT = re.compile(r"^(?:\d+,)?([A-Za-z0-9]{4})[-:]?([0-9A-Fa-f]{8})$")
+_MAC_HEX = re.compile(r"[0-9A-Fa-f]{12}")
+_HEX16 = re.compile(r"[0-9A-Fa-f]{16}")
+_TEXT_PARSERS = ("text", "hex", "serial", "mac")
+
+Value = int | float | str | None
+
+
+class ValueRuleError(ValueError):
+    """The value cannot be converted by its rule (wrong type, unparsable)."""
+
+
+@dataclass(frozen=True)
+class ValueRule:
+    """How to turn one raw SNMP value into the stored attribute (data, not code).
+
+    Numbers: ``sentinels`` (raw values meaning "no value") are checked first, then values above
+    ``wrap_above`` get ``wrap_modulus`` subtracted (ZTE 16-bit wrap), then ``raw*scale+offset``,
+    rounded to ``round_to`` digits; results outside ``valid_min``/``valid_max`` become None.
+    """
+
+    parse: str = "int"
+    scale: float = 1
+    offset: float = 0
+    wrap_above: int | None = None
+    wrap_modulus: int = 0
+    sentinels: tuple[int | str, ...] = ()
+    round_to: int | None = None
+    valid_min: float | None = None
+    valid_max: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.parse not in PARSERS:
+            raise ValueError(f"unknown value parser {self.parse!r}; known: {PARSERS}")
+        if self.wrap_above is not None and self.wrap_modulus <= 0:
+            raise ValueError("wrap_above needs a positive wrap_modulus")
+
+
+def _octets(vb: VarBind) -> bytes:
+    """The raw octets of an OctetString varbind; ValueRuleError for other types."""
+    if vb.type not in ("OctetString", "Opaque"):
+        raise ValueRuleError(f"expected an OctetString, got {vb.type} {vb.value!r}")
+    if vb.raw is not None:
+        return bytes(vb.raw)
+    if isinstance(vb.value, str):
+        return vb.value.encode("utf-8", "surrogateescape")
+    raise ValueRuleError(f"OctetString without octets: {vb.value!r}")
+
+
+def _text(vb: VarBind) -> str:
+    """Printable text (UTF-8, else upper-case hex) without padding or trailing NULs."""
+    if vb.type in NUMERIC_TYPES and isinstance(vb.value, int) and not isinstance(vb.value, bool):
+        return str(vb.value)
+    if vb.type in ("IpAddress", "ObjectIdentifier") and isinstance(vb.value, str):
+        return vb.value
+    return render_octets(_octets(vb).rstrip(b"\x00")).strip()
+
+
+def _serial(vb: VarBind) -> str:
+    """GPON serial: 4 ASCII vendor bytes + 4 binary bytes -> "HWTC1A2B3C4D"."""
+    raw = _octets(vb)
+    if len(raw) == 8 and raw[:4].isascii() and raw[:4].isalnum():
+        return raw[:4].decode() + raw[4:].hex().upper()
+    text = render_octets(raw.rstrip(b"\x00")).strip()
+    if _HEX16.fullmatch(text):
+        vendor = bytes.fromhex(text[:8])
+        if vendor.isascii() and vendor.isalnum():
+            return vendor.decode() + text[8:].upper()
+    m = _SERIAL_TEXT.match(text)  # "ZTEGC0A1B2C3", "1,ZTEGC0A1B2C3", "FHTT-1a2b3c4d"
+    return f"{m.group(1)}{m.group(2).upper()}" if m else text
+
+
+def _mac(vb: VarBind) -> str:
+    """6 octets -> "AA:BB:CC:DD:EE:FF"; MAC-looking text is normalised, else kept as given."""
+    raw = _octets(vb) if vb.type == "OctetString" else b""
+    if len(raw) == 6:
+        return ":".join(f"{b:02X}" for b in raw)
+    text = _text(vb)
+    digits = re.sub(r"[\s:.\-]", "", text)
+    if _MAC_HEX.fullmatch(digits):
+        return ":".join(digits[i : i + 2] for i in range(0, 12, 2)).upper()
+    return text
+
+
+def _number_text(vb: VarBind, rule: ValueRule) -> float | None:
+    """The number in a dBm/decimal string; None when empty or a sentinel text."""
+    text = render_octets(_octets(vb).rstrip(b"\x00")).strip()
+    if not text or text in rule.sentinels:
+        return None
+    m = _DBM_IN_TEXT.search(text) if rule.parse == "dbm_text" else None
+    try:
+        return float(m.group(1) if m else text)
+    except ValueError:
+        raise ValueRuleError(f"not a decimal value: {text!r}") from None
+
+
+def _raw_number(vb: VarBind, rule: ValueRule) -> float | int | None:
+    """The raw number of a varbind for the numeric parsers."""
+    if rule.parse == "int":
+        if vb.type in NUMERIC_TYPES and type(vb.value) is int:
+            return vb.value
+        text = _text(vb) if vb.type == "OctetString" else None
+        if text is not None and re.fullmatch(r"-?\d+", text):
+            return int(text)
+        raise ValueRuleError(f"expected an integer, got {vb.type} {vb.value!r}")
+    return _number_text(vb, rule)
+
+
+def _scaled(rule: ValueRule, raw: int | float) -> Value:
+    """Apply wrap, scale, offset, rounding and the valid range to a raw number."""
+    if isinstance(raw, float) and not math.isfinite(raw):
+        return None
+    if rule.wrap_above is not None and raw > rule.wrap_above:
+        raw -= rule.wrap_modulus
+    try:
+        value = raw * rule.scale + rule.offset
+    except OverflowError:
+        raise ValueRuleError("value is out of range for its scale") from None
+    if rule.round_to is not None:
+        value = round(value, rule.round_to)
+    if rule.valid_min is not None and value < rule.valid_min:
+        return None
+    if rule.valid_max is not None and value > rule.valid_max:
+        return None
+    return value
+
+
+def apply_rule(rule: ValueRule, vb: VarBind) -> Value:
+    """Convert one varbind with its rule; None means "no value"; ValueRuleError on garbage."""
+    try:
+        return _apply(rule, vb)
+    except ValueRuleError:
+        raise
+    except (ValueError, OverflowError) as exc:  # e.g. ints beyond Python's str conversion limit
+        raise ValueRuleError(f"cannot convert {vb.type} value: {exc}") from None
+
+
+def _apply(rule: ValueRule, vb: VarBind) -> Value:
+    """apply_rule without the error translation."""
+    if vb.type in EMPTY_TYPES:
+        return None
+    if rule.parse in _TEXT_PARSERS:
+        if rule.parse == "hex":
+            return _octets(vb).hex().upper() or None
+        text = {"text": _text, "serial": _serial, "mac": _mac}[rule.parse](vb)
+        return None if text in rule.sentinels else (text or None)
+    raw = _raw_number(vb, rule)
+    if raw is None or raw in rule.sentinels:
+        return None
+    return _scaled(rule, raw)
+
+
+def rule_for(profile_key: str | None, kind: str, oid: str = "") -> ValueRule:
+    """The rule of the profile column containing ``oid`` (else of ``kind``; else the default)."""
+    from snmp.profiles import DEFAULT_RULES, PROFILES  # profiles import this module
+
+    profile = PROFILES.get((profile_key or "").strip().lower())
+    if profile is not None:
+        column = profile.column_of(oid) if oid else None
+        if column is not None:
+            return column.rule
+        for item in profile.oids:
+            if item.kind == kind:
+                return item.rule
+    if kind not in DEFAULT_RULES:
+        raise ValueRuleError(f"no value rule for OID kind {kind!r}")
+    return DEFAULT_RULES[kind]
+
+
+def convert(kind: str, vb: VarBind, profile_key: str | None, render_hex: bool) -> Value:
+    """What jobs store for ``kind``: the profile's rule for vb's column; hex text if asked."""
+    rule = rule_for(profile_key, kind, vb.oid)
+    if render_hex and rule.parse in _TEXT_PARSERS and vb.type == "OctetString":
+        rule = ValueRule(parse="hex")
+    return apply_rule(rule, vb)

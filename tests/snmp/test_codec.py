@@ -1,0 +1,266 @@
+"""snmp.codec against pyasn1/pysnmp, the reference: property tests, edge cases, bad input."""
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pyasn1.codec.ber import decoder, encoder
+from pysnmp.proto.api import v1, v2c
+
+from snmp import codec
+from snmp.client import to_varbind
+from snmp.errors import SnmpMalformed
+
+U32, U64 = 2**32 - 1, 2**64 - 1
+FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+arcs = st.one_of(st.integers(0, 127), st.integers(128, 2**28 - 1), st.integers(2**28, U64))
+oids = st.one_of(
+    st.tuples(st.integers(0, 1), st.integers(0, 39), st.lists(arcs, max_size=20)),
+    st.tuples(st.just(2), st.integers(0, 2**40), st.lists(arcs, max_size=20)),
+).map(lambda t: (t[0], t[1], *t[2]))
+values = st.one_of(
+    st.integers(-(2**31), 2**31 - 1).map(v2c.Integer32),
+    st.binary(max_size=300).map(v2c.OctetString),
+    st.text(max_size=40).map(lambda t: v2c.OctetString(t.encode())),
+    st.just(v2c.Null("")),
+    oids.map(v2c.ObjectIdentifier),
+    st.binary(min_size=4, max_size=4).map(v2c.IpAddress),
+    st.integers(0, U32).map(v2c.Counter32),
+    st.integers(0, U32).map(v2c.Gauge32),
+    st.integers(0, U32).map(v2c.Unsigned32),
+    st.integers(0, U32).map(v2c.TimeTicks),
+    st.binary(max_size=40).map(v2c.Opaque),
+    st.integers(0, U64).map(v2c.Counter64),
+    st.sampled_from([v2c.NoSuchObject(""), v2c.NoSuchInstance(""), v2c.EndOfMibView("")]),
+)
+
+
+def response_message(pairs, request_id=7, status=0, index=0, community="public", api=v2c):
+    """BER octets of a Response built by pysnmp and encoded by pyasn1."""
+    pdu = api.GetResponsePDU()
+    api.apiPDU.set_defaults(pdu)
+    api.apiPDU.set_request_id(pdu, request_id)
+    api.apiPDU.set_error_status(pdu, status)
+    api.apiPDU.set_error_index(pdu, index)
+    api.apiPDU.set_varbinds(pdu, pairs)
+    msg = api.Message()
+    api.apiMessage.set_defaults(msg)
+    api.apiMessage.set_community(msg, community)
+    api.apiMessage.set_pdu(msg, pdu)
+    return encoder.encode(msg)
+
+
+def reference(data: bytes, api=v2c):
+    """What pysnmp's decoder plus the client's to_varbind make of a Response."""
+    msg, rest = decoder.decode(data, asn1Spec=api.Message())
+    assert not rest
+    pdu = api.apiMessage.get_pdu(msg)
+    varbinds = [to_varbind(n, v) for n, v in api.apiPDU.get_varbinds(pdu)]
+    # positional: apiPDU.get_error_index() refuses an index beyond the varbinds
+    return int(pdu[0]), int(pdu[1]), int(pdu[2]), varbinds
+
+
+@FAST
+@given(
+    st.lists(st.tuples(oids, values), max_size=30),
+    st.integers(-(2**31), 2**31 - 1),
+    st.integers(0, 18),
+    st.integers(0, 30),
+    st.binary(max_size=40),
+)
+def test_decode_matches_pysnmp(pairs, request_id, status, index, community):
+    data = response_message(pairs, request_id, status, index, community)
+    assert codec.decode_response(data) == reference(data)
+    parsed = codec.parse_response(data)
+    assert (parsed.version, parsed.community) == (1, community)
+
+
+@FAST
+@given(st.lists(st.tuples(oids, st.integers(-(2**31), 2**31 - 1).map(v1.Integer)), max_size=10))
+def test_decode_v1_matches_pysnmp(pairs):
+    data = response_message(pairs, api=v1)
+    assert codec.decode_response(data) == reference(data, api=v1)
+    assert codec.parse_response(data).version == 0
+
+
+@FAST
+@given(
+    st.sampled_from([codec.GET, codec.GETNEXT, codec.GETBULK]),
+    st.integers(-(2**31), 2**31 - 1),
+    st.lists(oids, min_size=0, max_size=60),
+    st.integers(0, 2**31 - 1),
+    st.integers(0, 2**31 - 1),
+    st.sampled_from([0, 1]),
+    st.binary(max_size=300),
+)
+def test_requests_decoded_by_pyasn1(pdu_tag, request_id, names, reps, nonrep, version, community):
+    if pdu_tag == codec.GETBULK and version == 0:
+        version = 1  # GetBulk does not exist in SNMPv1
+    encoded = [codec.encode_oid(".".join(map(str, n))) for n in names]
+    data = codec.encode_request(
+        pdu_tag,
+        request_id,
+        encoded,
+        version=version,
+        community=community,
+        non_repeaters=nonrep,
+        max_repetitions=reps,
+    )
+    api = v1 if version == 0 else v2c
+    msg, rest = decoder.decode(data, asn1Spec=api.Message())
+    assert not rest and bytes(api.apiMessage.get_community(msg)) == community
+    assert int(msg["version"]) == version
+    pdu = api.apiMessage.get_pdu(msg)
+    kind = {codec.GET: "GetRequestPDU", codec.GETNEXT: "GetNextRequestPDU"}
+    assert type(pdu).__name__ == kind.get(pdu_tag, "GetBulkRequestPDU")
+    assert int(api.apiPDU.get_request_id(pdu)) == request_id
+    if pdu_tag == codec.GETBULK:
+        assert int(v2c.apiBulkPDU.get_non_repeaters(pdu)) == nonrep
+        assert int(v2c.apiBulkPDU.get_max_repetitions(pdu)) == reps
+    got = api.apiPDU.get_varbinds(pdu)
+    assert [tuple(n) for n, _ in got] == [tuple(n) for n in names]
+    assert all(type(v).__name__ == "Null" for _, v in got)
+    assert [codec.oid_arcs(o) for o in encoded] == [tuple(n) for n in names]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (v2c.OctetString(b""), ("OctetString", "", b"")),
+        (v2c.Integer32(0), ("Integer", 0, None)),
+        (v2c.Integer32(-1), ("Integer", -1, None)),
+        (v2c.Integer32(-(2**31)), ("Integer", -(2**31), None)),
+        (v2c.Counter64(U64), ("Counter64", U64, None)),
+        (v2c.Counter32(U32), ("Counter32", U32, None)),
+        (v2c.Unsigned32(5), ("Gauge32", 5, None)),
+        (v2c.OctetString(b"x" * 1000), ("OctetString", "x" * 1000, b"x" * 1000)),
+        (v2c.OctetString(b"HWTC\x00\x01\x02\x03"), ("OctetString", "48575443" + "00010203", None)),
+        (v2c.Opaque(b"\x9f\x78\x04"), ("Opaque", "9F7804", b"\x9f\x78\x04")),
+        (v2c.ObjectIdentifier((2, 999, 2**64 - 1)), ("ObjectIdentifier", f"2.999.{U64}", None)),
+    ],
+)
+def test_edge_values(value, expected):
+    data = response_message([((1, 3, 6, 1, 4, 1, 2011, 4194312192, 2**32 - 1), value)])
+    (vb,) = codec.decode_response(data)[3]
+    assert vb.oid == f"1.3.6.1.4.1.2011.4194312192.{2**32 - 1}"
+    assert (vb.type, vb.value) == expected[:2]
+    if expected[2] is not None:
+        assert vb.raw == expected[2]
+    assert codec.decode_response(data) == reference(data)
+
+
+def test_long_form_and_non_minimal_lengths_are_accepted():
+    # X.690 §8.1.3.5 lets BER use more length octets than needed (DER does not)
+    vb = b"\x30\x82\x00\x0b\x06\x83\x00\x00\x02\x2b\x06\x04\x81\x01\x41"
+    body = b"\x02\x01\x07\x02\x01\x00\x02\x01\x00\x30" + bytes((len(vb),)) + vb
+    msg = b"\x02\x01\x01\x04\x06public\xa2" + bytes((len(body),)) + body
+    data = b"\x30\x84\x00\x00\x00" + bytes((len(msg),)) + msg
+    assert codec.decode_response(data)[3] == [codec.VarBind("1.3.6", "OctetString", "A", b"A")]
+
+
+def test_render_octets_matches_client_rules():
+    assert codec.render_octets("Señora Núñez".encode()) == "Señora Núñez"
+    assert codec.render_octets("José".encode("latin-1")) == "4A6F73E9"
+    assert codec.render_octets(b"tab\there\r\n") == "tab\there\r\n"
+    assert codec.render_octets(b"a\x7f") == "617F"
+    assert codec.render_octets("\u200b".encode()) == "E2808B"  # valid UTF-8, not printable
+
+
+GOOD = response_message([((1, 3, 6, 1, 2, 1, 1, 5, 0), v2c.OctetString(b"olt"))])
+
+
+def _swap(old: bytes, new: bytes) -> bytes:
+    assert GOOD.count(old) == 1
+    return GOOD.replace(old, new)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"\x30",
+        b"\x30\x80" + GOOD[2:] + b"\x00\x00",  # indefinite length
+        b"\x30\xff" + GOOD[2:],
+        GOOD[:-1],
+        GOOD + b"\x00",
+        b"\x30\x85\x00\x00\x00\x00\x01\x00",  # five length octets
+        _swap(b"\xa2", b"\xa0"),  # a GetRequest, not a Response
+        _swap(b"\x04\x03olt", b"\x47\x03olt"),  # unknown application tag
+        _swap(b"\x04\x03olt", b"\x1f\x03olt"),  # high tag number form
+        _swap(b"\x04\x03olt", b"\x40\x03olt"),  # IpAddress of 3 octets
+        _swap(b"\x04\x03olt", b"\x05\x03olt"),  # NULL with content
+        _swap(b"\x04\x03olt", b"\x82\x03olt"),  # endOfMibView with content
+    ],
+)
+def test_malformed_messages(data):
+    with pytest.raises(SnmpMalformed):
+        codec.decode_response(data)
+
+
+@pytest.mark.parametrize(
+    ("tag", "content"),
+    [
+        (0x46, b"\x01" + b"\x00" * 8),  # Counter64 2**64
+        (0x46, b"\xff"),  # negative Counter64
+        (0x46, b"\x00" * 10),  # ten octets: beyond 64 bits
+        (0x41, b"\x01\x00\x00\x00\x00"),  # Counter32 2**32
+        (0x43, b""),  # empty TimeTicks
+        (0x02, b"\x00\x80\x00\x00\x00"),  # Integer32 2**31
+        (0x02, b""),
+        (0x06, b""),  # empty OID
+        (0x06, b"\x2b\x86"),  # truncated sub-identifier
+        (0x06, b"\x2b\x80\x01"),  # non-minimal sub-identifier (X.690 §8.19.2)
+        (0x06, b"\x2b" + b"\xff" * 40 + b"\x01"),  # absurd sub-identifier
+        (0x99, b""),
+    ],
+)
+def test_malformed_values(tag, content):
+    with pytest.raises(SnmpMalformed):
+        codec.decode_value(tag, content)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.data())
+def test_fuzzed_messages_only_raise_malformed(data):
+    base = bytearray(GOOD if data.draw(st.booleans()) else _big_message())
+    for _ in range(data.draw(st.integers(1, 4))):
+        at = data.draw(st.integers(0, len(base) - 1))
+        action = data.draw(st.sampled_from(["flip", "cut", "insert"]))
+        if action == "flip":
+            base[at] = data.draw(st.integers(0, 255))
+        elif action == "cut":
+            del base[at:]
+            if not base:
+                break
+        else:
+            base[at:at] = data.draw(st.binary(min_size=1, max_size=4))
+    try:
+        codec.decode_response(bytes(base))
+    except SnmpMalformed:
+        pass
+    codec.request_id_of(bytes(base))  # never raises
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_random_octets_only_raise_malformed(blob):
+    for data in (blob, b"\x30" + bytes((len(blob) & 0x7F,)) + blob):
+        try:
+            codec.decode_response(data)
+        except SnmpMalformed:
+            pass
+
+
+def _big_message() -> bytes:
+    pairs = [
+        ((1, 3, 6, 1, 4, 1, 2011, 4194312192 + i, i), v2c.Counter64(i * 2**40)) for i in range(5)
+    ]
+    return response_message(pairs + [((1, 3, 6), v2c.OctetString(b"y" * 200))])
+
+
+def test_encode_oid_rejects_bad_oids():
+    for bad in ["", "1", "3.1", "1.40", "1.3.x", "1..3"]:
+        with pytest.raises(ValueError):
+            codec.encode_oid(bad)
+    assert codec.encode_oid(".1.3.6.1") == b"\x2b\x06\x01"
+    assert codec.request_id_of(GOOD) == 7 and codec.request_id_of(b"junk") is None

@@ -1,0 +1,264 @@
+"""snmp.fast (v1/v2c over the compact codec) against snmpsim, pysnmp and scripted agent stubs."""
+
+import asyncio
+import socket
+import time
+
+import pytest
+from pyasn1.codec.ber import decoder, encoder
+from pysnmp.proto.api import v2c
+
+from snmp import fast
+from snmp.client import (
+    Target,
+    get_many,
+    get_many_sync,
+    get_sync,
+    walk_column,
+    walk_columns,
+    walk_columns_sync,
+)
+from snmp.errors import SnmpError, SnmpMalformed, SnmpNoSuchOid, SnmpTimeout
+from snmp.lab import agent as lab
+from snmp.lab.generate import lab_onus
+from snmp.profiles import get_profile
+
+HUAWEI = get_profile("huawei")
+COLUMNS = [p.oid for p in HUAWEI.oids]
+
+
+@pytest.fixture(scope="module")
+def agent(tmp_path_factory):
+    """One simulator: a 200-ONU Huawei OLT ("public") and 20 small ones for concurrency."""
+    olt = lab.LabAgent(tmp_path_factory.mktemp("fastlab"))
+    olt.add_olt("public", "huawei", 200, seed=5)
+    for n in range(20):
+        olt.add_olt(f"olt{n}", "huawei", 8, seed=n)
+    with olt:
+        yield olt
+
+
+@pytest.mark.parametrize("max_rep", [1, 10, 50])
+def test_walk_columns_equals_pysnmp(agent, max_rep):
+    fast_rows = walk_columns_sync(agent.target(max_repetitions=max_rep, backend="fast"), COLUMNS)
+    reference = walk_columns_sync(agent.target(backend="pysnmp"), COLUMNS)
+    assert list(fast_rows) == COLUMNS
+    for column in COLUMNS:
+        assert fast_rows[column] == reference[column], column
+    assert len(fast_rows[HUAWEI.discovery.oid]) == 200
+    serials = [vb.raw for vb in fast_rows[HUAWEI.oid_of("serial").oid]]
+    assert serials == [o.serial for o in lab_onus("huawei", 200, seed=5)]
+
+
+def test_v1_walk_columns_equals_v2c(agent):
+    v1_rows = walk_columns_sync(agent.target(version="1"), COLUMNS[:3])
+    assert v1_rows == walk_columns_sync(agent.target(), COLUMNS[:3])
+
+
+def test_walk_column_and_missing_columns(agent):
+    missing = "1.3.6.1.4.1.2011.6.128.1.1.2.99.1.1"
+    rows = walk_columns_sync(agent.target(), [missing, HUAWEI.discovery.oid, "1.3.6.1.4.1.99999"])
+    assert rows[missing] == [] and rows["1.3.6.1.4.1.99999"] == []
+    assert rows[HUAWEI.discovery.oid] == walk_column(agent.target(), HUAWEI.discovery.oid)
+    assert walk_columns_sync(agent.target(version="1"), ["1.3.6.1.4.1.99999"]) == {
+        "1.3.6.1.4.1.99999": []
+    }
+
+
+def test_get_many_300_equals_pysnmp(agent):
+    walked = walk_columns_sync(agent.target(), COLUMNS[:2])
+    oids = [vb.oid for rows in walked.values() for vb in rows][:298]
+    oids += ["1.3.6.1.2.1.1.5.0", "1.3.6.1.2.1.1.99.0"]
+    got = get_many_sync(agent.target(backend="fast"), oids, batch=7)
+    assert got == get_many_sync(agent.target(backend="pysnmp"), oids)
+    assert len(got) == 300 and got[-1].type == "noSuchInstance"
+    assert got[:298] == [vb for rows in walked.values() for vb in rows][:298]
+
+
+def test_twenty_olts_at_once(agent):
+    async def poll_all():
+        targets = [agent.target(f"olt{n}") for n in range(20)]
+        return await asyncio.gather(*(walk_columns(t, COLUMNS) for t in targets))
+
+    results = asyncio.run(poll_all())
+    for n, rows in enumerate(results):
+        assert [len(rows[c]) for c in COLUMNS] == [8] * len(COLUMNS)
+        serials = [vb.raw for vb in rows[HUAWEI.oid_of("serial").oid]]
+        assert serials == [o.serial for o in lab_onus("huawei", 8, seed=n)]
+
+
+def test_wrong_community_times_out(agent):
+    target = agent.target(community="s3cret-wrong", timeout=0.2, retries=1)
+    with pytest.raises(SnmpTimeout) as info:
+        walk_columns_sync(target, COLUMNS[:1])
+    assert "s3cret" not in str(info.value)
+
+
+def test_silent_socket_timeout_message():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        port = silent.getsockname()[1]
+        target = Target("127.0.0.1", port, community="topsecret", timeout=0.3, retries=2)
+        start = time.monotonic()
+        with pytest.raises(SnmpTimeout) as info:
+            get_many_sync(target, ["1.3.6.1.2.1.1.5.0"])
+        elapsed = time.monotonic() - start
+        sent = [silent.recv(4096) for _ in range(3)]
+    assert 0.85 <= elapsed < 1.5  # timeout * (retries + 1)
+    assert sent[0] == sent[1] == sent[2]  # the same request (same request-id) each try
+    message = str(info.value)
+    assert f"127.0.0.1:{port}" in message and "0.3 s" in message and "3 tries" in message
+    assert "topsecret" not in message
+
+
+def test_backend_validation():
+    with pytest.raises(ValueError):
+        Target("127.0.0.1", backend="ezsnmp")
+    with pytest.raises(ValueError):
+        Target("127.0.0.1", version="3", backend="fast")
+
+
+# ---------------------------------------------------------------- scripted agents
+
+
+class Stub(asyncio.DatagramProtocol):
+    """A tiny agent: pyasn1 decodes each request, ``answer`` returns the datagrams to send."""
+
+    def __init__(self, answer):
+        self.answer, self.seen = answer, []
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def datagram_received(self, data, addr):
+        msg, _ = decoder.decode(data, asn1Spec=v2c.Message())
+        pdu = v2c.apiMessage.get_pdu(msg)
+        names = [tuple(n) for n, _ in v2c.apiPDU.get_varbinds(pdu)]
+        request_id = int(v2c.apiPDU.get_request_id(pdu))
+        self.seen.append((type(pdu).__name__, names))
+        for reply in self.answer(request_id, names, pdu):
+            self.transport.sendto(reply, addr)
+
+
+def reply(request_id, pairs, status=0, index=0):
+    """A v2c Response, encoded by pyasn1."""
+    pdu = v2c.GetResponsePDU()
+    v2c.apiPDU.set_defaults(pdu)
+    v2c.apiPDU.set_request_id(pdu, request_id)
+    v2c.apiPDU.set_error_status(pdu, status)
+    v2c.apiPDU.set_error_index(pdu, index)
+    v2c.apiPDU.set_varbinds(pdu, pairs)
+    msg = v2c.Message()
+    v2c.apiMessage.set_defaults(msg)
+    v2c.apiMessage.set_community(msg, "public")
+    v2c.apiMessage.set_pdu(msg, pdu)
+    return encoder.encode(msg)
+
+
+def run_with_stub(answer, call, **target_kwargs):
+    """Serve ``answer`` on a loopback port and run ``call(target)`` against it."""
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        transport, stub = await loop.create_datagram_endpoint(
+            lambda: Stub(answer), local_addr=("127.0.0.1", 0)
+        )
+        port = transport.get_extra_info("sockname")[1]
+        options = {"timeout": 0.3, "retries": 0} | target_kwargs
+        try:
+            return await asyncio.wait_for(call(Target("127.0.0.1", port, **options)), 10), stub
+        finally:
+            transport.close()
+
+    return asyncio.run(main())
+
+
+def test_too_big_splits_the_batch():
+    def answer(request_id, names, pdu):
+        if len(names) > 6:  # RFC 3416 §4.2.1: tooBig with empty variable-bindings
+            return [reply(request_id, [], status=1)]
+        return [reply(request_id, [(n, v2c.Integer(n[-1])) for n in names])]
+
+    oids = [f"1.3.6.1.4.1.9.{i}" for i in range(40)]
+    got, stub = run_with_stub(answer, lambda t: get_many(t, oids))
+    assert [vb.value for vb in got] == list(range(40))
+    assert max(len(names) for _, names in stub.seen) == 40  # first try: one batch of 40
+    served = [len(n) for _, n in stub.seen if len(n) <= 6]
+    assert sum(served) == 40
+
+
+def test_too_big_for_one_varbind_is_an_error():
+    with pytest.raises(SnmpError, match="tooBig"):
+        run_with_stub(
+            lambda rid, names, pdu: [reply(rid, [], status=1)],
+            lambda t: get_many(t, ["1.3.6.1.2.1.1.5.0"]),
+        )
+
+
+def test_non_increasing_oid_is_malformed_not_a_loop():
+    column = (1, 3, 6, 1, 4, 1, 9, 1)
+
+    def answer(request_id, names, pdu):
+        return [reply(request_id, [(column + (5,), v2c.Integer(1))] * 3)]
+
+    with pytest.raises(SnmpMalformed, match="non-increasing"):
+        run_with_stub(answer, lambda t: walk_columns(t, ["1.3.6.1.4.1.9.1"]))
+
+
+def test_repeating_answers_across_rounds_are_malformed():
+    column = (1, 3, 6, 1, 4, 1, 9, 1)
+
+    def answer(request_id, names, pdu):  # always the same single row: would loop forever
+        return [reply(request_id, [(column + (5,), v2c.Integer(1))])]
+
+    with pytest.raises(SnmpMalformed):
+        run_with_stub(answer, lambda t: walk_columns(t, ["1.3.6.1.4.1.9.1"]))
+
+
+def test_wrong_request_id_is_ignored_and_truncated_bulk_continues():
+    columns = [(1, 3, 6, 1, 4, 1, 9, c) for c in (1, 2, 3)]
+    table = sorted((col + (row,), row * 10 + i) for i, col in enumerate(columns) for row in (1, 2))
+
+    def next_after(name):
+        later = [(oid, v) for oid, v in table if oid > name]
+        return later[0] if later else (name, None)
+
+    def answer(request_id, names, pdu):
+        rows, current = [], list(names)
+        for _ in range(3):
+            for i, name in enumerate(current):
+                oid, value = next_after(name)
+                item = v2c.EndOfMibView("") if value is None else v2c.Integer(value)
+                rows.append((oid, item))
+                current[i] = oid
+        # a stray answer first, then the real one cut mid-row (agents cap bulk replies)
+        return [reply(request_id + 1, rows), reply(request_id, rows[:4])]
+
+    got, stub = run_with_stub(
+        answer, lambda t: walk_columns(t, [".".join(map(str, c)) for c in columns])
+    )
+    assert [[vb.value for vb in rows] for rows in got.values()] == [[10, 20], [11, 21], [12, 22]]
+    assert all(kind == "GetBulkRequestPDU" for kind, _ in stub.seen)
+
+
+def test_garbage_answer_is_malformed():
+    with pytest.raises(SnmpMalformed):
+        run_with_stub(
+            lambda rid, names, pdu: [b"\x30\x03\x02\x01"], lambda t: get_many(t, ["1.3.6"])
+        )
+
+
+def test_no_such_name_in_get_names_the_oid():
+    def answer(request_id, names, pdu):
+        return [reply(request_id, [(n, v2c.Null("")) for n in names], status=2, index=2)]
+
+    async def get_two(target):
+        return await fast.get_many(target, ["1.3.6.1.2.1.1.5.0", "1.3.6.1.2.1.1.9.9"])
+
+    with pytest.raises(SnmpNoSuchOid, match="1.3.6.1.2.1.1.9.9"):
+        run_with_stub(answer, get_two)
+
+
+def test_get_sync_still_works(agent):
+    (vb,) = get_sync(agent.target(), ["1.3.6.1.2.1.1.5.0"])
+    assert vb.type == "OctetString" and vb.value == vb.raw.decode()
