@@ -1,4 +1,4 @@
-"""Get jobs: collect one attribute for every present ONU of the OLT from a column walk."""
+"""Get jobs: collect one attribute for every present ONU of the OLT and store it."""
 
 from __future__ import annotations
 
@@ -7,41 +7,74 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
-from jobs.values import ATTRIBUTE_OF_KIND, ValueRuleError, convert
-from snmp.client import VarBind, index_of
+from snmp.client import index_of
+from snmp.values import ValueRuleError, apply_rule
 from webapp.extensions import db
 from webapp.models import Onu
 from webapp.models.base import utcnow
 
 if TYPE_CHECKING:
+    from jobs.poll import PollResult
     from jobs.runner import RunContext
 
 log = logging.getLogger(__name__)
 CHUNK = 500
+EXCEPTIONS = ("noSuchObject", "noSuchInstance", "endOfMibView")
+
+# OID kind -> ONU column it fills.
+ATTRIBUTE_OF_KIND = {
+    "description": "description",
+    "serial": "serial",
+    "mac": "mac",
+    "plan": "plan",
+    "distance": "distance_m",
+    "onu_model": "onu_model",
+    "subscriber": "subscriber",
+    "name": "subscriber",  # the name the operator gave the ONU (ZTE, C-Data, FiberHome)
+    "rx_power": "rx_power_dbm",
+    "tx_power": "tx_power_dbm",
+    "olt_rx_power": "olt_rx_power_dbm",
+}
 
 
-def store_get(ctx: RunContext, rows: list[VarBind]) -> dict:
-    """Apply the value rules to the returned rows and store them on the matching ONUs."""
+def _by_index(ctx: RunContext, result: PollResult) -> dict:
+    """Map each returned ONU index (without the table's suffix) to its varbind."""
+    suffix, values = ctx.index_suffix, {}
+    for vb in result.rows:
+        raw = index_of(ctx.oid, vb.oid)
+        if suffix and raw.endswith(suffix):
+            raw = raw[: -len(suffix)]
+        values[raw] = vb
+    return values
+
+
+def _value(ctx: RunContext, vb) -> tuple[object, str | None]:
+    """The value to store and, if it cannot be had, why."""
+    if vb is None or vb.type in EXCEPTIONS:
+        return None, f"no value returned ({vb.type if vb else 'not in the walk'})"
+    try:
+        return apply_rule(ctx.rule, vb), None
+    except ValueRuleError as exc:
+        return None, str(exc)
+
+
+def store_get(ctx: RunContext, result: PollResult) -> dict:
+    """Apply the OID's value rule to each present ONU's value and store it."""
     attribute = ATTRIBUTE_OF_KIND.get(ctx.oid_kind)
     if attribute is None:
         raise ValueError(f"OID kind {ctx.oid_kind!r} cannot be collected by a get job")
-    values = {index_of(ctx.oid, vb.oid): vb for vb in rows}
+    values = _by_index(ctx, result)
     onus = db.session.execute(
         select(Onu.id, Onu.raw_index, Onu.collected, getattr(Onu, attribute)).where(
             Onu.olt_id == ctx.olt_id, Onu.present.is_(True)
         )
     ).all()
-    now, stamp = utcnow(), {"at": utcnow().isoformat(), "execution": ctx.execution_id}
+    stamp = {"at": utcnow().isoformat(), "execution": ctx.execution_id}
     updates, failures, kept = [], {}, 0
     for onu in onus:
-        vb = values.get(onu.raw_index)
-        if vb is None or vb.type in ("noSuchObject", "noSuchInstance", "endOfMibView"):
-            failures[onu.raw_index] = "no value returned"
-            continue
-        try:
-            value = convert(ctx.oid_kind, vb, ctx.profile_key, ctx.render_hex)
-        except ValueRuleError as exc:
-            failures[onu.raw_index] = str(exc)
+        value, problem = _value(ctx, values.get(onu.raw_index))
+        if problem:
+            failures[onu.raw_index] = problem
             continue
         if value in (None, "") and ctx.keep_previous and onu[3] not in (None, ""):
             kept += 1
@@ -57,15 +90,7 @@ def store_get(ctx: RunContext, rows: list[VarBind]) -> dict:
         )
     for start in range(0, len(updates), CHUNK):
         db.session.execute(update(Onu), updates[start : start + CHUNK])
-    log.info(
-        "get %s on OLT %s: %d stored, %d failed at %s",
-        ctx.oid,
-        ctx.olt_name,
-        len(updates),
-        len(failures),
-        now.isoformat(),
-    )
-    return {
+    summary = {
         "oid": ctx.oid,
         "attribute": attribute,
         "targets": len(onus),
@@ -74,5 +99,7 @@ def store_get(ctx: RunContext, rows: list[VarBind]) -> dict:
         "failed": len(failures),
         "failures": dict(list(failures.items())[:20]),
         "not_present_rows": len(set(values) - {o.raw_index for o in onus}),
-        **({"note": "no present ONUs on this OLT: run a discovery job first"} if not onus else {}),
     }
+    if not onus:
+        summary["note"] = "no present ONUs on this OLT: run a discovery job first"
+    return summary

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import insert, select, update
 
-from jobs.formulas import resolve_formula, state_labels
+from jobs.formulas import state_labels
 from snmp.client import VarBind, index_of
 from snmp.indexes import IndexFormula as FormulaSpec
 from snmp.indexes import decode_index
@@ -18,6 +18,7 @@ from webapp.models import Onu
 from webapp.models.base import utcnow
 
 if TYPE_CHECKING:
+    from jobs.poll import PollResult
     from jobs.runner import RunContext
 
 log = logging.getLogger(__name__)
@@ -25,11 +26,11 @@ CHUNK = 500
 NUMERIC_TYPES = {"Integer", "Gauge32", "Counter32", "Unsigned32"}
 
 
-def _position(spec: FormulaSpec | None, raw: str) -> dict:
+def _position(spec: FormulaSpec | None, raw: str, ifnames: dict | None = None) -> dict:
     """Decode raw into frame/slot/port/onu_id and a normalised name (raw itself if no formula)."""
     if spec is None:
         return {"frame": None, "slot": None, "port": None, "onu_id": None, "name": raw}
-    d = decode_index(spec, raw)
+    d = decode_index(spec, raw, ifnames)
     return {"frame": d.frame, "slot": d.slot, "port": d.port, "onu_id": d.onu_id, "name": d.name}
 
 
@@ -60,12 +61,13 @@ def _existing(olt_id: int) -> dict:
     return {r.raw_index: r for r in db.session.execute(query.where(Onu.olt_id == olt_id))}
 
 
-def _plan(ctx: RunContext, found: dict, existing: dict, spec, labels: dict) -> _Plan:
+def _plan(ctx: RunContext, found: dict, existing: dict, ifnames: dict, labels: dict) -> _Plan:
     """Decide, per returned index, the insert or update that stores it."""
     plan, now, ex_id = _Plan(), utcnow(), ctx.execution_id
+    spec = ctx.formula[1] if ctx.formula else None
     for raw, value in found.items():
         try:
-            pos = _position(spec, raw)
+            pos = _position(spec, raw, ifnames)
         except ValueError as exc:
             plan.undecoded.append(f"{raw}: {exc}")
             pos = _position(None, raw)
@@ -99,12 +101,13 @@ def _plan(ctx: RunContext, found: dict, existing: dict, spec, labels: dict) -> _
     return plan
 
 
-def store_discovery(ctx: RunContext, rows: list[VarBind]) -> dict:
+def store_discovery(ctx: RunContext, result: PollResult) -> dict:
     """Upsert one ONU per returned index, mark the others absent; return the summary."""
-    found = _walk_rows(ctx, rows)
-    formula = resolve_formula(ctx.brand_id, ctx.model_id)
+    found = _walk_rows(ctx, result.rows)
+    formula = ctx.formula
     existing = _existing(ctx.olt_id)
-    plan = _plan(ctx, found, existing, formula[1] if formula else None, state_labels(ctx.brand_id))
+    labels = state_labels(ctx.brand_id, ctx.model_id)
+    plan = _plan(ctx, found, existing, result.ifnames, labels)
     missing = [r for raw, r in existing.items() if raw not in found]
     absent_now = _sweep(missing, ctx.execution_id)
     for start in range(0, len(plan.new_rows), CHUNK):

@@ -34,11 +34,16 @@ def resolve_formula(brand_id: int | None, model_id: int | None) -> tuple[str, Fo
     return best.name, best.spec()
 
 
-def state_labels(brand_id: int | None) -> dict[int, str]:
-    """Map state values to labels: the brand's own first, then the generic ones."""
+def state_labels(brand_id: int | None, model_id: int | None = None) -> dict[int, str]:
+    """Map state values to labels: the model's first, then the brand's, then generic ones."""
     rows = db.session.scalars(
-        select(StateLabel).where((StateLabel.brand_id == brand_id) | StateLabel.brand_id.is_(None))
+        select(StateLabel).where(
+            (StateLabel.brand_id == brand_id) | StateLabel.brand_id.is_(None),
+            StateLabel.model_id.is_(None) | (StateLabel.model_id == model_id),
+        )
     ).all()
-    labels = {r.value: r.label for r in rows if r.brand_id is None}
-    labels.update({r.value: r.label for r in rows if r.brand_id is not None})
-    return labels
+
+    def level(r: StateLabel) -> int:
+        return 0 if r.brand_id is None else (2 if r.model_id is not None else 1)
+
+    return {r.value: r.label for r in sorted(rows, key=level)}  # later levels override

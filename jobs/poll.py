@@ -3,62 +3,74 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from snmp.client import VarBind, index_of, walk_column
 from snmp.errors import SnmpNoSuchOid
+from snmp.indexes import IFNAME_OID, parse_port_name
 
 if TYPE_CHECKING:
     from jobs.runner import RunContext
 
 log = logging.getLogger(__name__)
 
-IF_NAME = "1.3.6.1.2.1.31.1.1.1.1"  # IF-MIB::ifName
-EXCEPTIONS = ("noSuchObject", "noSuchInstance", "endOfMibView")
+
+@dataclass
+class PollResult:
+    """What the OLT answered: the rows of the job's OID and, when needed, its ifName table."""
+
+    rows: list[VarBind]
+    ifnames: dict[int, str] = field(default_factory=dict)
 
 
-def poll(ctx: RunContext) -> list[VarBind]:
+def poll(ctx: RunContext) -> PollResult:
     """Ask the OLT for the job's data; raise a typed SNMP error if it cannot be had."""
     if ctx.job_type == "discovery":
-        rows = _discovery_rows(ctx)
+        result = _discovery(ctx)
     elif ctx.options.get("method") == "get":
-        rows = _get_rows(ctx)
+        result = PollResult(_get_rows(ctx))
     else:
-        rows = walk_column(ctx.target, ctx.oid)
-    if not rows and (ctx.job_type == "discovery" or ctx.targets):
+        result = PollResult(walk_column(ctx.target, ctx.oid))
+    if not result.rows and (ctx.job_type == "discovery" or ctx.targets):
         # GETNEXT/GETBULK simply move past a column the agent does not have.
         raise SnmpNoSuchOid("its walk returned no rows (or the table is empty)")
-    return rows
+    return result
 
 
-def pon_ports(ctx: RunContext) -> list[int]:
-    """ifIndexes of the OLT's PON ports, from IF-MIB::ifName (empty if it has none)."""
-    from snmp.indexes import parse_port_name
+def if_names(ctx: RunContext) -> dict[int, str]:
+    """IF-MIB::ifName of the OLT, by ifIndex."""
+    return {
+        int(index_of(IFNAME_OID, vb.oid)): str(vb.value or "")
+        for vb in walk_column(ctx.target, IFNAME_OID)
+    }
 
+
+def pon_ports(ifnames: dict[int, str]) -> list[int]:
+    """ifIndexes whose name is a PON port (not an ONU interface such as GPON0/2:5)."""
     ports = []
-    for vb in walk_column(ctx.target, IF_NAME):
-        name = str(vb.value or "")
-        if "pon" in name.lower() and ":" not in name:
-            try:
-                parse_port_name(name)
-            except ValueError:
-                continue
-            ports.append(int(index_of(IF_NAME, vb.oid)))
+    for ifindex, name in ifnames.items():
+        if ":" in name:
+            continue
+        try:
+            parse_port_name(name)
+        except ValueError:
+            continue
+        ports.append(ifindex)
     return ports
 
 
-def _discovery_rows(ctx: RunContext) -> list[VarBind]:
+def _discovery(ctx: RunContext) -> PollResult:
     """Walk the discovery column, PON by PON where the brand truncates whole-table walks."""
-    if not ctx.walk_per_pon:
-        return walk_column(ctx.target, ctx.oid)
-    ports = pon_ports(ctx)
+    mode = ctx.formula[1].mode if ctx.formula else None
+    ifnames = if_names(ctx) if (ctx.walk_per_pon or mode == "ifname") else {}
+    ports = pon_ports(ifnames) if ctx.walk_per_pon else []
     if not ports:
-        log.info("OLT %s: no PON ports in ifName; walking the whole column", ctx.olt_name)
-        return walk_column(ctx.target, ctx.oid)
+        return PollResult(walk_column(ctx.target, ctx.oid), ifnames)
     from snmp.client import walk_columns_sync
 
     columns = walk_columns_sync(ctx.target, [f"{ctx.oid}.{p}" for p in ports])
-    return [vb for column in columns.values() for vb in column]
+    return PollResult([vb for rows in columns.values() for vb in rows], ifnames)
 
 
 def _get_rows(ctx: RunContext) -> list[VarBind]:
@@ -67,7 +79,8 @@ def _get_rows(ctx: RunContext) -> list[VarBind]:
 
     if not ctx.targets:
         return []
-    rows = get_many_sync(ctx.target, [f"{ctx.oid}.{raw}" for raw in ctx.targets])
+    names = [f"{ctx.oid}.{raw}{ctx.index_suffix}" for raw in ctx.targets]
+    rows = get_many_sync(ctx.target, names)
     if rows and all(vb.type == "noSuchObject" for vb in rows):
         raise SnmpNoSuchOid("every GET answered noSuchObject")
     return rows

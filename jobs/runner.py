@@ -15,11 +15,14 @@ from rq.timeouts import JobTimeoutException
 from sqlalchemy import select, update
 
 from jobs import errors
+from jobs.formulas import resolve_formula
 from jobs.locks import olt_lock, release_quietly
 from jobs.poll import poll
 from jobs.queues import RUN_EXECUTION, get_redis, rq_job_id
 from snmp.client import Target
 from snmp.errors import SnmpError
+from snmp.indexes import IndexFormula as FormulaSpec
+from snmp.values import ValueRule
 from webapp.extensions import db
 from webapp.models import Execution, Onu
 from webapp.models.base import utcnow
@@ -51,6 +54,9 @@ class RunContext:
     options: dict = field(default_factory=dict)
     targets: tuple[str, ...] = ()  # raw indexes of the present ONUs (get jobs)
     walk_per_pon: bool = False
+    formula: tuple[str, FormulaSpec] | None = None  # (name, spec) chosen for the OLT
+    rule: ValueRule = field(default_factory=ValueRule)
+    index_suffix: str = ""
 
 
 def preload_app() -> Flask:
@@ -213,6 +219,7 @@ def _context(ex: Execution) -> RunContext:
         retries=olt.retries,
         max_repetitions=(ex.job.options or {}).get("max_repetitions") or olt.max_repetitions or 25,
     )
+    profile_key = _profile_key(olt)
     return RunContext(
         execution_id=ex.id,
         job_type=ex.job.job_type,
@@ -221,7 +228,7 @@ def _context(ex: Execution) -> RunContext:
         address=olt.address,
         brand_id=olt.brand_id,
         model_id=olt.model_id,
-        profile_key=olt.brand.profile_key if olt.brand else None,
+        profile_key=profile_key,
         oid=oid.oid,
         oid_name=oid.name,
         oid_kind=oid.kind,
@@ -230,8 +237,18 @@ def _context(ex: Execution) -> RunContext:
         target=target,
         options=dict(ex.job.options or {}),
         targets=_present_onus(olt.id) if ex.job.job_type == "get" else (),
-        walk_per_pon=_walks_per_pon(olt.brand.profile_key if olt.brand else None),
+        walk_per_pon=_walks_per_pon(profile_key),
+        formula=resolve_formula(olt.brand_id, olt.model_id),
+        rule=oid.rule(),
+        index_suffix=oid.index_suffix or "",
     )
+
+
+def _profile_key(olt) -> str | None:
+    """The built-in profile of the OLT's model, else of its brand."""
+    if olt.model is not None and olt.model.profile_key:
+        return olt.model.profile_key
+    return olt.brand.profile_key if olt.brand else None
 
 
 def _present_onus(olt_id: int) -> tuple[str, ...]:
@@ -256,11 +273,11 @@ def _perform(ctx: RunContext) -> dict:
 
     started = monotonic()
     try:
-        rows = poll(ctx)
+        result = poll(ctx)
         snmp_s = monotonic() - started
         store = store_discovery if ctx.job_type == "discovery" else store_get
         db_started = monotonic()
-        summary = store(ctx, rows)
+        summary = store(ctx, result)
         summary.update(snmp_s=round(snmp_s, 3), db_s=round(monotonic() - db_started, 3))
         return _finish(ctx, SUCCESS, summary=summary)
     except SnmpError as exc:

@@ -29,6 +29,10 @@ LAB_OLTS = (  # name, brand profile, ONUs
     ("lab-huawei-1", "huawei", 256),
     ("lab-huawei-2", "huawei", 512),
     ("lab-zte-1", "zte", 128),
+    ("lab-zte-c600", "zte_c600", 64),
+    ("lab-fiberhome-1", "fiberhome", 64),
+    ("lab-vsol-1", "vsol_gpon", 64),
+    ("lab-cdata-1", "cdata_epon", 64),
 )
 
 

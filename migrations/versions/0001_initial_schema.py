@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-11-29 09:42:13.572478
+Create Date: 2026-11-29 10:33:00.440830
 
 """
 from alembic import op
@@ -45,18 +45,10 @@ def upgrade():
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('technology', sa.String(length=10), nullable=False),
     sa.Column('notes', sa.Text(), nullable=False),
+    sa.Column('profile_key', sa.String(length=40), nullable=True),
     sa.ForeignKeyConstraint(['brand_id'], ['brands.id'], name=op.f('fk_olt_models_brand_id_brands'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_olt_models')),
     sa.UniqueConstraint('brand_id', 'name', name=op.f('uq_olt_models_brand_id'))
-    )
-    op.create_table('state_labels',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('brand_id', sa.Integer(), nullable=True),
-    sa.Column('value', sa.Integer(), nullable=False),
-    sa.Column('label', sa.String(length=60), nullable=False),
-    sa.ForeignKeyConstraint(['brand_id'], ['brands.id'], name=op.f('fk_state_labels_brand_id_brands'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_state_labels')),
-    sa.UniqueConstraint('brand_id', 'value', name=op.f('uq_state_labels_brand_id'))
     )
     op.create_table('index_formulas',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -74,7 +66,11 @@ def upgrade():
     sa.Column('mask_slot', sa.BigInteger(), nullable=False),
     sa.Column('shift_port', sa.Integer(), nullable=False),
     sa.Column('mask_port', sa.BigInteger(), nullable=False),
+    sa.Column('shift_onu', sa.Integer(), nullable=False),
+    sa.Column('mask_onu', sa.BigInteger(), nullable=False),
     sa.Column('frame_offset', sa.Integer(), nullable=False),
+    sa.Column('slot_offset', sa.Integer(), nullable=False),
+    sa.Column('port_offset', sa.Integer(), nullable=False),
     sa.Column('onu_from_dot', sa.Boolean(), nullable=False),
     sa.Column('onu_offset', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['brand_id'], ['brands.id'], name=op.f('fk_index_formulas_brand_id_brands'), ondelete='CASCADE'),
@@ -93,6 +89,16 @@ def upgrade():
     sa.Column('keep_previous', sa.Boolean(), nullable=False),
     sa.Column('render_hex', sa.Boolean(), nullable=False),
     sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('index_suffix', sa.String(length=20), nullable=False),
+    sa.Column('value_parse', sa.String(length=20), nullable=False),
+    sa.Column('value_scale', sa.Double(), nullable=False),
+    sa.Column('value_offset', sa.Double(), nullable=False),
+    sa.Column('value_wrap_above', sa.BigInteger(), nullable=True),
+    sa.Column('value_wrap_modulus', sa.BigInteger(), nullable=False),
+    sa.Column('value_sentinels', sa.String(length=200), nullable=False),
+    sa.Column('value_round', sa.Integer(), nullable=True),
+    sa.Column('value_min', sa.Double(), nullable=True),
+    sa.Column('value_max', sa.Double(), nullable=True),
     sa.ForeignKeyConstraint(['brand_id'], ['brands.id'], name=op.f('fk_oids_brand_id_brands'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['model_id'], ['olt_models.id'], name=op.f('fk_oids_model_id_olt_models'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_oids'))
@@ -122,6 +128,17 @@ def upgrade():
     sa.ForeignKeyConstraint(['model_id'], ['olt_models.id'], name=op.f('fk_olts_model_id_olt_models'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_olts')),
     sa.UniqueConstraint('name', name=op.f('uq_olts_name'))
+    )
+    op.create_table('state_labels',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('brand_id', sa.Integer(), nullable=True),
+    sa.Column('model_id', sa.Integer(), nullable=True),
+    sa.Column('value', sa.Integer(), nullable=False),
+    sa.Column('label', sa.String(length=60), nullable=False),
+    sa.ForeignKeyConstraint(['brand_id'], ['brands.id'], name=op.f('fk_state_labels_brand_id_brands'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['model_id'], ['olt_models.id'], name=op.f('fk_state_labels_model_id_olt_models'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_state_labels')),
+    sa.UniqueConstraint('brand_id', 'model_id', 'value', name=op.f('uq_state_labels_brand_id'))
     )
     op.create_table('snmp_jobs',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -220,6 +237,7 @@ def upgrade():
     sa.Column('subscriber', sa.String(length=100), nullable=True),
     sa.Column('rx_power_dbm', sa.Double(), nullable=True),
     sa.Column('tx_power_dbm', sa.Double(), nullable=True),
+    sa.Column('olt_rx_power_dbm', sa.Double(), nullable=True),
     sa.Column('collected', sa.JSON(), nullable=False),
     sa.Column('last_execution_id', sa.Integer(), nullable=True),
     sa.Column('last_change_execution_id', sa.Integer(), nullable=True),
@@ -255,10 +273,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_snmp_jobs_next_run_at'))
 
     op.drop_table('snmp_jobs')
+    op.drop_table('state_labels')
     op.drop_table('olts')
     op.drop_table('oids')
     op.drop_table('index_formulas')
-    op.drop_table('state_labels')
     op.drop_table('olt_models')
     op.drop_table('users')
     op.drop_table('brands')

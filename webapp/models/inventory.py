@@ -27,6 +27,7 @@ OID_KINDS = (
     "tx_power",
     "run_state",
     "name",
+    "olt_rx_power",
 )
 
 
@@ -55,6 +56,8 @@ class OltModel(db.Model):
     name: Mapped[str] = mapped_column(String(100))
     technology: Mapped[str] = mapped_column(String(10), default="GPON")
     notes: Mapped[str] = mapped_column(Text, default="")
+    # The built-in profile that describes this model, when it differs from the brand's.
+    profile_key: Mapped[str | None] = mapped_column(String(40))
 
     brand: Mapped[Brand] = relationship()
 
@@ -116,6 +119,8 @@ class Oid(db.Model):
     keep_previous: Mapped[bool] = mapped_column(default=False)
     render_hex: Mapped[bool] = mapped_column(default=False)
     description: Mapped[str] = mapped_column(Text, default="")
+    # Sub-identifiers some tables add after the ONU index (ZTE optics ".1", C-Data ".0.0").
+    index_suffix: Mapped[str] = mapped_column(String(20), default="")
     # The value rule (snmp.values.ValueRule), seeded from the brand profile, editable.
     value_parse: Mapped[str] = mapped_column(String(20), default="")
     value_scale: Mapped[float] = mapped_column(default=1.0)
@@ -193,7 +198,11 @@ class IndexFormula(db.Model):
     mask_slot: Mapped[int] = mapped_column(BigInteger, default=0)
     shift_port: Mapped[int] = mapped_column(default=0)
     mask_port: Mapped[int] = mapped_column(BigInteger, default=0)
+    shift_onu: Mapped[int] = mapped_column(default=0)
+    mask_onu: Mapped[int] = mapped_column(BigInteger, default=0)
     frame_offset: Mapped[int] = mapped_column(default=0)
+    slot_offset: Mapped[int] = mapped_column(default=0)
+    port_offset: Mapped[int] = mapped_column(default=0)
     onu_from_dot: Mapped[bool] = mapped_column(default=True)
     onu_offset: Mapped[int] = mapped_column(default=0)
 
@@ -216,24 +225,30 @@ class IndexFormula(db.Model):
             mask_slot=self.mask_slot or 0,
             shift_port=self.shift_port or 0,
             mask_port=self.mask_port or 0,
+            shift_onu=self.shift_onu or 0,
+            mask_onu=self.mask_onu or 0,
             frame_offset=self.frame_offset or 0,
+            slot_offset=self.slot_offset or 0,
+            port_offset=self.port_offset or 0,
             onu_from_dot=bool(self.onu_from_dot),
             onu_offset=self.onu_offset or 0,
         )
 
 
 class StateLabel(db.Model):
-    """The label of an ONU state value for a brand (or for every brand when brand is empty)."""
+    """The label of an ONU state value for a brand and model (or brand, or every brand)."""
 
     __tablename__ = "state_labels"
-    __table_args__ = (UniqueConstraint("brand_id", "value"),)
+    __table_args__ = (UniqueConstraint("brand_id", "model_id", "value"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     brand_id: Mapped[int | None] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
+    model_id: Mapped[int | None] = mapped_column(ForeignKey("olt_models.id", ondelete="CASCADE"))
     value: Mapped[int] = mapped_column()
     label: Mapped[str] = mapped_column(String(60))
 
     brand: Mapped[Brand | None] = relationship()
+    model: Mapped[OltModel | None] = relationship()
 
     def __str__(self) -> str:
         return f"{self.value} = {self.label}"
@@ -271,6 +286,7 @@ class Onu(db.Model):
     subscriber: Mapped[str | None] = mapped_column(String(100))
     rx_power_dbm: Mapped[float | None] = mapped_column()
     tx_power_dbm: Mapped[float | None] = mapped_column()
+    olt_rx_power_dbm: Mapped[float | None] = mapped_column()
     collected: Mapped[dict] = mapped_column(JSON, default=dict)
     last_execution_id: Mapped[int | None] = mapped_column(
         ForeignKey("executions.id", ondelete="SET NULL")
