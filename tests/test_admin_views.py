@@ -76,7 +76,7 @@ def test_olt_form_rejects_a_bad_host_and_keeps_the_community(app, client, boss):
         "brand": str(b.id),
         "snmp_port": "161",
         "snmp_version": "2c",
-        "timeout": "2",
+        "timeout": "3.5",
         "retries": "1",
         "max_repetitions": "25",
         "v3_auth_proto": "SHA",
@@ -90,7 +90,7 @@ def test_olt_form_rejects_a_bad_host_and_keeps_the_community(app, client, boss):
     assert "An SNMP community is required" in r.text
     r = _post_form(client, "/admin/olt/new/", {**base, "host": "10.0.0.1", "new_community": "abc"})
     olt = db.session.scalar(select(Olt))
-    assert olt.community == "abc" and olt.host == "10.0.0.1"
+    assert olt.community == "abc" and olt.host == "10.0.0.1" and olt.timeout == 3.5
     _post_form(client, f"/admin/olt/edit/?id={olt.id}", {**base, "host": "10.0.0.2"})
     db.session.expire_all()
     olt = db.session.get(Olt, olt.id)
@@ -163,3 +163,20 @@ def test_formula_preview_decodes_an_index(app, client, boss):
     assert r.status_code == 200 and "<code>0/1/15:10</code>" in r.text
     r = client.get(f"/admin/indexformula/preview/?id={formula.id}&index=hello")
     assert r.status_code == 200 and "alert-danger" in r.text
+
+
+def test_oid_value_rule_is_edited_and_checked(app, client, boss):
+    data = {"name": "rx", "oid": "1.3.6.1.4.1.3902.1012.3.50.12.1.1.10", "kind": "rx_power",
+            "mib_name": "", "value_parse": "int", "value_scale": "0.002", "value_offset": "-30",
+            "value_wrap_modulus": "65535", "value_sentinels": "65535", "index_suffix": ".1"}
+    r = _post_form(client, "/admin/oid/new/", {**data, "value_wrap_above": "30000",
+                                                "value_wrap_modulus": "0"})
+    assert "wrap_above needs a positive wrap_modulus" in r.text
+    r = _post_form(client, "/admin/oid/new/", {**data, "index_suffix": "x1"})
+    assert "An index suffix looks like .1 or .0.0" in r.text
+    _post_form(client, "/admin/oid/new/", {**data, "value_wrap_above": "30000"})
+    oid = db.session.scalar(select(Oid).filter_by(name="rx"))
+    rule = oid.rule()
+    assert (rule.scale, rule.offset, rule.wrap_above, rule.sentinels) == (0.002, -30, 30000,
+                                                                         (65535,))
+    assert oid.index_suffix == ".1"

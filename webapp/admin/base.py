@@ -10,9 +10,12 @@ from flask import abort, current_app, redirect, request, url_for
 from flask_admin import AdminIndexView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla import filters as sqla_filters
+from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model import typefmt
+from flask_admin.model.form import converts
 from flask_login import current_user
 from markupsafe import Markup, escape
+from wtforms import fields
 from wtforms.fields.choices import SelectChoice
 
 
@@ -63,6 +66,18 @@ class FilterConverter(sqla_filters.FilterConverter):
         return super().convert(type_name, column, name, **kwargs)
 
 
+class ModelConverter(AdminModelConverter):
+    """Flask-Admin's form converter, plus floats.
+
+    SQLAlchemy 2.1's Float/Double no longer derive from Numeric, which is all Flask-Admin
+    2.2.1 converts, so float columns silently vanished from the forms.
+    """
+
+    @converts("Float", "Double")
+    def conv_float(self, field_args, **extra):
+        return fields.FloatField(**field_args)
+
+
 class StaffAccess:
     """Only active staff users see these views; others go to the login page or get 403."""
 
@@ -88,6 +103,7 @@ class StaffModelView(StaffAccess, ModelView):
     """A model view for staff, with times in the configured zone and page sizes for NOCs."""
 
     filter_converter = FilterConverter()
+    model_form_converter = ModelConverter
     column_type_formatters = TYPE_FORMATTERS
     column_type_formatters_detail = TYPE_FORMATTERS
     page_size = 50

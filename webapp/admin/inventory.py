@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import flash, request
 from flask_admin import expose
 from flask_babel import gettext as _
@@ -10,6 +12,8 @@ from wtforms import PasswordField, SelectField
 from wtforms.validators import NumberRange, ValidationError
 
 from snmp.indexes import decode_index
+from snmp.profiles import PROFILES
+from snmp.values import PARSERS
 from webapp.admin.base import ReadOnlyModelView, StaffModelView, badge, choices
 from webapp.models.inventory import OID_KINDS, SNMP_VERSIONS, TECHNOLOGIES
 from webapp.validators import normalise_oid, validate_host
@@ -22,11 +26,17 @@ class BrandView(StaffModelView):
 
 
 class OltModelView(StaffModelView):
-    column_list = ("brand", "name", "technology", "notes")
+    column_list = ("brand", "name", "technology", "profile_key", "notes")
     column_filters = ("brand.name", "technology")
-    form_columns = ("brand", "name", "technology", "notes")
-    form_overrides = {"technology": SelectField}
-    form_args = {"technology": {"choices": choices(*TECHNOLOGIES)}}
+    form_columns = ("brand", "name", "technology", "profile_key", "notes")
+    form_overrides = {"technology": SelectField, "profile_key": SelectField}
+    form_args = {
+        "technology": {"choices": choices(*TECHNOLOGIES)},
+        "profile_key": {"choices": choices(("", "-"), *PROFILES), "label": _l("Profile")},
+    }
+
+    def on_model_change(self, form, model, is_created):
+        model.profile_key = model.profile_key or None
 
 
 def _host_validator(form, field):
@@ -34,6 +44,13 @@ def _host_validator(form, field):
         field.data = validate_host(field.data)
     except ValueError as exc:
         raise ValidationError(str(exc)) from exc
+
+
+def _suffix_validator(form, field):
+    value = (field.data or "").strip()
+    if value and not re.fullmatch(r"(\.\d+)+", value):
+        raise ValidationError(_("An index suffix looks like .1 or .0.0"))
+    field.data = value
 
 
 def _oid_validator(form, field):
@@ -147,15 +164,40 @@ class OidView(StaffModelView):
         "model",
         "kind",
         "mib_name",
+        "index_suffix",
         "keep_previous",
         "render_hex",
+        "value_parse",
+        "value_scale",
+        "value_offset",
+        "value_wrap_above",
+        "value_wrap_modulus",
+        "value_sentinels",
+        "value_round",
+        "value_min",
+        "value_max",
         "description",
     )
-    form_overrides = {"kind": SelectField}
+    form_overrides = {"kind": SelectField, "value_parse": SelectField}
     form_args = {
         "oid": {"validators": [_oid_validator]},
         "kind": {"choices": choices(*OID_KINDS)},
+        "value_parse": {"choices": choices(("", "-"), *PARSERS)},
+        "index_suffix": {"validators": [_suffix_validator]},
+        "value_sentinels": {
+            "description": _l("Raw values meaning no value, e.g. 2147483647, 65535")
+        },
     }
+    column_descriptions = {
+        "value_scale": _l("Stored value = raw × scale + offset (after sentinels and wrap)"),
+        "value_wrap_above": _l("Raw values above this get the wrap modulus subtracted (ZTE)"),
+    }
+
+    def on_model_change(self, form, model, is_created):
+        try:
+            model.rule()
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
 
 
 class IndexFormulaView(StaffModelView):
@@ -197,9 +239,9 @@ class IndexFormulaView(StaffModelView):
 
 
 class StateLabelView(StaffModelView):
-    column_list = ("brand", "value", "label")
-    column_filters = ("brand.name",)
-    form_columns = ("brand", "value", "label")
+    column_list = ("brand", "model", "value", "label")
+    column_filters = ("brand.name", "model.name")
+    form_columns = ("brand", "model", "value", "label")
 
 
 def _presence(view, context, model, name):
