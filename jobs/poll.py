@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from jobs.runner import RunContext
 
 log = logging.getLogger(__name__)
+PONS_PER_REQUEST = 16
 
 
 @dataclass
@@ -69,8 +70,13 @@ def _discovery(ctx: RunContext) -> PollResult:
         return PollResult(walk_column(ctx.target, ctx.oid), ifnames)
     from snmp.client import walk_columns_sync
 
-    columns = walk_columns_sync(ctx.target, [f"{ctx.oid}.{p}" for p in ports])
-    return PollResult([vb for rows in columns.values() for vb in rows], ifnames)
+    rows: list[VarBind] = []
+    # A few PONs per request: each answer must fit in one datagram (columns x repetitions).
+    for start in range(0, len(ports), PONS_PER_REQUEST):
+        chunk = [f"{ctx.oid}.{p}" for p in ports[start : start + PONS_PER_REQUEST]]
+        for column_rows in walk_columns_sync(ctx.target, chunk).values():
+            rows.extend(column_rows)
+    return PollResult(rows, ifnames)
 
 
 def _get_rows(ctx: RunContext) -> list[VarBind]:
