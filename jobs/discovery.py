@@ -115,6 +115,7 @@ def store_discovery(ctx: RunContext, result: PollResult) -> dict:
     _bulk_update(plan.upd_rows)
     return {
         "oid": ctx.oid,
+        "walk": result.walk,
         "found": len(found),
         "new": len(plan.new_rows),
         "reappeared": sum(1 for raw in found if raw in existing and not existing[raw].present),

@@ -23,6 +23,7 @@ class PollResult:
 
     rows: list[VarBind]
     ifnames: dict[int, str] = field(default_factory=dict)
+    walk: str = "whole column"
 
 
 def poll(ctx: RunContext) -> PollResult:
@@ -76,7 +77,7 @@ def _discovery(ctx: RunContext) -> PollResult:
         chunk = [f"{ctx.oid}.{p}" for p in ports[start : start + PONS_PER_REQUEST]]
         for column_rows in walk_columns_sync(ctx.target, chunk).values():
             rows.extend(column_rows)
-    return PollResult(rows, ifnames)
+    return PollResult(rows, ifnames, walk=f"per PON ({len(ports)} ports)")
 
 
 def _get_rows(ctx: RunContext) -> list[VarBind]:

@@ -47,6 +47,9 @@ def test_discovery_stores_and_decodes_every_onu(app, lab, community, brand_name)
     profile, count = LAB[community]
     expected = lab_onus(profile, count, seed=7)
     assert ex.summary["found"] == ex.summary["new"] == count
+    ports = len({(e.slot, e.port) for e in lab_onus(profile, count, seed=7)})
+    walk = f"per PON ({ports} ports)" if brand_name == "Huawei" else "whole column"
+    assert ex.summary["walk"] == walk  # Huawei truncates whole-table walks: PON by PON
     onus = {o.raw_index: o for o in db.session.scalars(select(Onu).where(Onu.olt_id == olt.id))}
     assert set(onus) == {e.raw_index for e in expected}
     for e in expected:
