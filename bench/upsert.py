@@ -62,37 +62,40 @@ def _setup(url: str):
 
 def _store_once(app, olt_id: int, ex_id: int, rows: list[VarBind]) -> float:
     from jobs.discovery import store_discovery
+    from jobs.formulas import resolve_formula
+    from jobs.poll import PollResult
     from jobs.runner import RunContext
     from snmp.client import Target
     from webapp.extensions import db
+    from webapp.models import Olt
 
     profile = get_profile("huawei")
     with app.app_context():
-        from webapp.models import Olt
-
         olt = db.session.get(Olt, olt_id)
         ctx = RunContext(
-            ex_id,
-            "discovery",
-            olt_id,
-            olt.name,
-            "x",
-            olt.brand_id,
-            olt.model_id,
-            "huawei",
-            profile.discovery.oid,
-            "d",
-            "discovery",
-            False,
-            False,
-            Target("127.0.0.1"),
+            execution_id=ex_id,
+            job_type="discovery",
+            olt_id=olt_id,
+            olt_name=olt.name,
+            address="bench",
+            brand_id=olt.brand_id,
+            model_id=olt.model_id,
+            profile_key="huawei",
+            oid=profile.discovery.oid,
+            oid_name="discovery",
+            oid_kind="discovery",
+            keep_previous=False,
+            render_hex=False,
+            target=Target("127.0.0.1"),
+            formula=resolve_formula(olt.brand_id, olt.model_id),
         )
         db.session.commit()
         started = time.perf_counter()
-        store_discovery(ctx, rows)
+        summary = store_discovery(ctx, PollResult(rows))
         db.session.commit()
         elapsed = time.perf_counter() - started
         db.session.remove()
+        assert summary["undecoded"] == 0, summary
         return elapsed
 
 

@@ -38,6 +38,12 @@ class VarBind:
     value: object
     raw: bytes | None = None
 
+    def __init__(self, oid: str, type: str, value: object, raw: bytes | None = None) -> None:  # noqa: A002
+        # what the generated frozen __init__ does, without four object.__setattr__ calls
+        # (walks build one VarBind per value)
+        fields = self.__dict__
+        fields["oid"], fields["type"], fields["value"], fields["raw"] = oid, type, value, raw
+
 
 class Response(NamedTuple):
     """A parsed Response PDU; varbinds are (OID octets, value tag, value octets)."""
@@ -72,17 +78,23 @@ def render_octets(raw: bytes) -> str:
 def _length(n: int) -> bytes:
     """Definite length octets, short or long form (X.690 §8.1.3; RFC 3417 §8 forbids indefinite)."""
     if n < 0x80:
-        return bytes((n,))
+        return _BYTE[n]
     body = n.to_bytes((n.bit_length() + 7) // 8, "big")
     return bytes((0x80 | len(body),)) + body
 
 
+_BYTE = [bytes((n,)) for n in range(256)]
+
+
 def _tlv(tag: int, content: bytes) -> bytes:
-    return bytes((tag,)) + _length(len(content)) + content
+    n = len(content)
+    return _BYTE[tag] + (_BYTE[n] if n < 0x80 else _length(n)) + content
 
 
 def _integer(value: int) -> bytes:
     """Minimal two's-complement INTEGER (X.690 §8.3)."""
+    if 0 <= value < 0x80:
+        return b"\x02\x01" + _BYTE[value]
     size = (value + (value < 0)).bit_length() // 8 + 1
     return _tlv(_INTEGER, value.to_bytes(size, "big", signed=True))
 
@@ -106,7 +118,36 @@ def encode_oid(oid: str | Sequence[int]) -> bytes:
     if len(arcs) < 2 or not 0 <= arcs[0] <= 2 or min(arcs) < 0 or (arcs[0] < 2 and arcs[1] >= 40):
         raise ValueError(f"invalid OID {oid!r}")
     # the first two arcs share one sub-identifier, X.690 §8.19.4
-    return b"".join(_subid(a) for a in [arcs[0] * 40 + arcs[1], *arcs[2:]])
+    return b"".join(
+        [_BYTE[a] if a < 0x80 else _subid(a) for a in (arcs[0] * 40 + arcs[1], *arcs[2:])]
+    )
+
+
+_HEADS: dict[str, tuple[bytes, str]] = {}  # OID text before its last arc -> octets, text + "."
+
+
+def encode_name(oid: str) -> tuple[bytes, str]:
+    """(encode_oid(oid), canonical dotted text); what precedes the last arc is cached."""
+    head, _, last = oid.rpartition(".")
+    known = _HEADS.get(head)
+    if known is not None and last.isdigit() and last.isascii():
+        n = int(last)
+        return known[0] + (_BYTE[n] if n < 0x80 else _subid(n)), known[1] + str(n)
+    octets = encode_oid(oid)
+    if head.count(".") and head.strip(".").count("."):  # head is an OID of 2+ arcs itself
+        if len(_HEADS) >= 4096:
+            _HEADS.clear()
+        head_octets = encode_oid(head)
+        _HEADS[head] = head_octets, oid_str(head_octets) + "."
+    return octets, oid_str(octets)
+
+
+def _null_varbind(oid: bytes) -> bytes:
+    """SEQUENCE { name, NULL } as requests carry it (RFC 3416 §3)."""
+    n = len(oid)
+    if n < 0x7C:
+        return bytes((_SEQUENCE, n + 4, _OID, n)) + oid + b"\x05\x00"
+    return _tlv(_SEQUENCE, _tlv(_OID, oid) + b"\x05\x00")
 
 
 def encode_request(
@@ -122,8 +163,7 @@ def encode_request(
     """A v1 (0) or v2c (1) message with one request PDU; ``oids`` are encode_oid() octets."""
     # GetBulk reuses the error-status/error-index slots, RFC 3416 §3
     second, third = (non_repeaters, max_repetitions) if pdu == GETBULK else (0, 0)
-    null = b"\x05\x00"
-    varbinds = b"".join(_tlv(_SEQUENCE, _tlv(_OID, o) + null) for o in oids)
+    varbinds = b"".join([_null_varbind(o) for o in oids])
     body = _integer(request_id) + _integer(second) + _integer(third) + _tlv(_SEQUENCE, varbinds)
     message = _integer(version) + _tlv(_OCTETS, community) + _tlv(pdu, body)
     return _tlv(_SEQUENCE, message)
@@ -156,6 +196,9 @@ def _expect(data: bytes, pos: int, end: int, tag: int) -> tuple[int, int]:
 
 def _int_at(data: bytes, pos: int, end: int) -> tuple[int, int]:
     """(INTEGER value, next position); Integer32 range as in RFC 3416 PDUs."""
+    n = data[pos + 1]
+    if data[pos] == _INTEGER and 0 < n < 5 and pos + 2 + n <= end:  # the usual short form
+        return int.from_bytes(data[pos + 2 : pos + 2 + n], "big", signed=True), pos + 2 + n
     start, stop = _expect(data, pos, end, _INTEGER)
     value = int.from_bytes(data[start:stop], "big", signed=True)
     if start == stop or not -(2**31) <= value < 2**31:

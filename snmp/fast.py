@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from snmp import codec
 from snmp._pysnmp import status_error
-from snmp.codec import END_TAGS, VarBind
+from snmp.codec import END_TAGS, VarBind, decode_value, render_octets
 from snmp.errors import SnmpMalformed, SnmpTimeout, SnmpUnreachable
 
 if TYPE_CHECKING:
@@ -25,6 +25,12 @@ _TOO_BIG, _NO_SUCH_NAME = 1, 2  # errorStatus values, RFC 3416 §3 / RFC 1157 §
 _VERSIONS = {"1": 0, "2c": 1}  # msgVersion, RFC 1157 §4 / RFC 1901 §3
 
 
+MAX_ROWS = 1_000_000  # per column: a walk past this is an agent returning ever-growing OIDs
+_SMALL = tuple(str(n) for n in range(128))  # text of one-octet sub-identifiers
+from_bytes = int.from_bytes
+_INTEGER, _OCTETS = 0x02, 0x04  # universal tags, X.690 §8.3 / §8.7
+
+
 def timeout_error(target: Target) -> SnmpTimeout:
     """The timeout error, worded like the pysnmp backend's (never the community)."""
     tries = target.retries + 1
@@ -35,49 +41,61 @@ def timeout_error(target: Target) -> SnmpTimeout:
 
 
 class Channel(asyncio.DatagramProtocol):
-    """A connected UDP socket to one agent; answers matched to requests by request-id."""
+    """A connected UDP socket to one agent; answers matched to requests by request-id.
+
+    ``waiting`` maps request-id -> [future, message, deadline, sends]. One timer per channel
+    (not per request) fires at the earliest deadline to resend or fail what is overdue.
+    """
 
     def __init__(self, target: Target) -> None:
         self.target = target
         self.version = _VERSIONS[target.version]
         self.community = target.community.encode()
         self.transport: asyncio.DatagramTransport | None = None
-        self.waiting: dict[int, asyncio.Future[codec.Response]] = {}
+        self.waiting: dict[int, list[Any]] = {}
         self.garbage: SnmpMalformed | None = None
         self._next_id = random.randrange(1, 2**30)
+        self._timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         try:
             response = codec.parse_response(data)
         except SnmpMalformed as exc:
             error = SnmpMalformed(f"bad answer from {self.target.address}: {exc}")
-            waiter = self.waiting.get(codec.request_id_of(data))  # type: ignore[arg-type]
-            if waiter is not None and not waiter.done():
-                waiter.set_exception(error)
+            entry = self.waiting.get(codec.request_id_of(data))  # type: ignore[arg-type]
+            if entry is not None and not entry[0].done():
+                entry[0].set_exception(error)
             else:
                 self.garbage = error  # reported if the request then times out
             return
-        waiter = self.waiting.get(response.request_id)
+        entry = self.waiting.get(response.request_id)
         # a late answer to a finished request, or another manager's: not ours (RFC 3416 §4.1)
-        if waiter is None or waiter.done():
+        if entry is None or entry[0].done():
             log.debug("dropped stray answer %s from %s", response.request_id, addr)
         elif response.version != self.version or response.community != self.community:
             log.debug("dropped answer with another version/community from %s", addr)
         else:
-            waiter.set_result(response)
+            entry[0].set_result(response)
 
     def error_received(self, exc: Exception) -> None:
         # ICMP port unreachable surfaces here as ConnectionRefusedError on a connected socket
         error = SnmpUnreachable(f"cannot reach {self.target.address}: {exc}")
-        for waiter in self.waiting.values():
-            if not waiter.done():
-                waiter.set_exception(error)
+        for entry in self.waiting.values():
+            if not entry[0].done():
+                entry[0].set_exception(error)
 
-    async def request(self, pdu: int, oids: Sequence[bytes], max_repetitions: int = 0) -> Any:
-        """Send one request, resending the same octets each timeout; the parsed Response."""
+    def send(self, pdu: int, oids: Sequence[bytes], max_repetitions: int = 0) -> int:
+        """Send one request now (resent with the same octets each timeout); its request-id.
+
+        Collect the answer with ``wait`` or abandon it with ``drop``.
+        """
         request_id = self._next_id
         self._next_id = request_id + 1 if request_id < 2**31 - 1 else 1
         message = codec.encode_request(
@@ -89,27 +107,46 @@ class Channel(asyncio.DatagramProtocol):
             max_repetitions=max_repetitions,
         )
         loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[codec.Response] = loop.create_future()
-        self.waiting[request_id] = waiter
-        target, tries = self.target, [0]
+        deadline = loop.time() + self.target.timeout
+        self.waiting[request_id] = [loop.create_future(), message, deadline, 1]
+        self.transport.sendto(message)  # type: ignore[union-attr]
+        if self._timer is None:  # same timeout for all: an armed timer is due no later
+            self._timer = loop.call_at(deadline, self._expire)
+        return request_id
 
-        def send() -> None:
-            if waiter.done():
-                return
-            if tries[0] > target.retries:
-                waiter.set_exception(self.garbage or timeout_error(target))
-                return
-            tries[0] += 1
-            self.transport.sendto(message)  # type: ignore[union-attr]
-            timer[0] = loop.call_later(target.timeout, send)
-
-        timer: list[asyncio.TimerHandle] = []
-        timer.append(loop.call_soon(send))
+    async def wait(self, request_id: int) -> Any:
+        """The parsed Response to a sent request (SnmpTimeout etc. on failure)."""
         try:
-            return await waiter
+            return await self.waiting[request_id][0]
         finally:
-            timer[0].cancel()
             del self.waiting[request_id]
+
+    def drop(self, request_id: int) -> None:
+        """Abandon a sent request: a late answer is then dropped as stray."""
+        waiter = self.waiting.pop(request_id)[0]
+        if waiter.done() and not waiter.cancelled():
+            waiter.exception()  # seen: no "exception was never retrieved" log
+        waiter.cancel()
+
+    async def request(self, pdu: int, oids: Sequence[bytes], max_repetitions: int = 0) -> Any:
+        """Send one request, resending the same octets each timeout; the parsed Response."""
+        return await self.wait(self.send(pdu, oids, max_repetitions))
+
+    def _expire(self) -> None:
+        """Resend or fail the overdue requests; re-arm for the next deadline."""
+        loop, target = asyncio.get_running_loop(), self.target
+        now, soonest = loop.time() + 0.001, None  # 1 ms: the loop may run timers that early
+        for entry in self.waiting.values():
+            if entry[0].done():
+                continue
+            if entry[2] <= now:
+                if entry[3] > target.retries:
+                    entry[0].set_exception(self.garbage or timeout_error(target))
+                    continue
+                entry[2], entry[3] = now + target.timeout, entry[3] + 1
+                self.transport.sendto(entry[1])  # type: ignore[union-attr]
+            soonest = entry[2] if soonest is None else min(soonest, entry[2])
+        self._timer = None if soonest is None else loop.call_at(soonest, self._expire)
 
 
 @asynccontextmanager
@@ -146,8 +183,11 @@ async def get_many(
     """GET many OIDs, ``batch`` per request, ``in_flight`` requests at once; tooBig halves."""
     if batch < 1 or in_flight < 1:
         raise ValueError("batch and in_flight must be >= 1")
-    encoded = [codec.encode_oid(o) for o in oids]
-    names = [codec.oid_str(o) for o in encoded]
+    encoded, names = [], []
+    for oid in oids:
+        octets, name = codec.encode_name(oid)
+        encoded.append(octets)
+        names.append(name)
     results: list[VarBind | None] = [None] * len(encoded)
     gate = asyncio.Semaphore(in_flight)
 
@@ -180,38 +220,92 @@ async def get_many(
 
 
 class _Column:
-    """Walk state of one column: where to continue, last index seen, rows so far."""
+    """Walk state of one column: where to continue, last index seen, rows so far.
 
-    __slots__ = ("name", "dotted", "prefix", "next_oid", "last", "rows")
+    Indexes are split before their last sub-identifier: the head (say a PON port's ifIndex)
+    repeats over many rows, so its arcs and text are decoded once per column and cached.
+    """
+
+    __slots__ = ("name", "dotted", "prefix", "next_oid", "rows", "limit", "_heads", "_key")
+    __slots__ += ("_head", "_arc", "_text")
 
     def __init__(self, name: str) -> None:
         self.prefix = codec.encode_oid(name)
         self.name = codec.oid_str(self.prefix)
         self.dotted = self.name + "."
         self.next_oid = self.prefix
-        self.last: tuple[int, ...] = ()
         self.rows: list[VarBind] = []
+        self.limit = MAX_ROWS
+        self._heads: dict[bytes, tuple[tuple[int, ...], str]] = {}
+        self.last = ()
 
-    def take(self, oid: bytes, tag: int, content: bytes, seen: dict[bytes, tuple]) -> bool:
-        """Record one answer; False when it ends the column (out of subtree or exception).
+    @property
+    def last(self) -> tuple[int, ...]:
+        """Arcs of the last index taken; () before the first row."""
+        return self._head if self._arc < 0 else (*self._head, self._arc)
 
-        ``seen`` caches decoded indexes: every column of a row shares the same one.
-        """
-        prefix = self.prefix
-        if tag in END_TAGS or not oid.startswith(prefix):
-            return False
-        # prefix octets end on a sub-identifier boundary, so the rest is the index (X.690 §8.19)
-        rest = oid[len(prefix) :]
-        known = seen.get(rest)
-        if known is None:
+    @last.setter
+    def last(self, arcs: tuple[int, ...]) -> None:
+        self._key, self._text = None, ""
+        self._head, self._arc = tuple(arcs[:-1]), arcs[-1] if arcs else -1
+
+    def take(self, answers: list[tuple[bytes, int, bytes]]) -> bool:
+        """Record this column's answers; False once one ends it (out of subtree or exception)."""
+        rows, prefix, small, key, arc, text = (
+            self.rows,
+            self.prefix,
+            _SMALL,
+            self._key,
+            self._arc,
+            self._text,
+        )
+        append, taken, going = rows.append, None, True
+        for oid, tag, content in answers:
+            last = oid[-1]  # hot path: same head, a larger one-octet last arc, not an exception
+            if arc < last < 0x80 and tag < 0x80 and oid[:-1] == key:
+                arc, name = last, text + small[last]
+            elif tag in END_TAGS or not oid.startswith(prefix):
+                going = False
+                break
+            else:
+                self._arc = arc
+                name = self._index(oid)  # checks that the index increases
+                key, arc, text = self._key, self._arc, self._text
+            if tag == _INTEGER and 0 < len(content) < 5:
+                append(VarBind(name, "Integer", from_bytes(content, "big", signed=True)))
+            elif tag == _OCTETS:
+                append(VarBind(name, "OctetString", render_octets(content), content))
+            else:
+                append(VarBind(name, *decode_value(tag, content)))
+            taken = oid
+        self._arc = arc
+        if taken is not None:
+            self.next_oid = taken
+        if len(rows) > self.limit:
+            raise SnmpMalformed(f"{self.name} has more than {self.limit} rows: a looping agent?")
+        return going
+
+    def _index(self, oid: bytes) -> str:
+        """Full text of a new index (head changed or unusual encoding); checks it increases."""
+        rest = oid[len(self.prefix) :]
+        key = oid[:-1] if rest and oid[-1] < 0x80 and oid[-2] < 0x80 else None
+        if key is None:
             arcs = codec.oid_arcs(rest, first=False) if rest else ()
-            known = seen[rest] = (arcs, ".".join(map(str, arcs)))
-        arcs, text = known
+            text = self.dotted + ".".join(map(str, arcs))
+        else:
+            entry = self._heads.get(key)
+            if entry is None:
+                head = codec.oid_arcs(rest[:-1], first=False) if len(rest) > 1 else ()
+                if len(self._heads) >= 4096:
+                    self._heads.clear()
+                entry = self._heads[key] = (head, self.dotted + "".join(f"{a}." for a in head))
+            arcs, text = (*entry[0], oid[-1]), entry[1] + _SMALL[oid[-1]]
         if arcs <= self.last:
-            raise SnmpMalformed(f"non-increasing OID {self.dotted}{text} while walking {self.name}")
-        self.last, self.next_oid = arcs, oid
-        self.rows.append(VarBind(self.dotted + text, *codec.decode_value(tag, content)))
-        return True
+            raise SnmpMalformed(f"non-increasing OID {text} while walking {self.name}")
+        self.last = arcs
+        if key is not None:
+            self._key, self._text = key, entry[1]
+        return text
 
 
 async def walk_columns(target: Target, columns: Sequence[str]) -> dict[str, list[VarBind]]:
@@ -225,42 +319,68 @@ async def walk_columns(target: Target, columns: Sequence[str]) -> dict[str, list
 
 
 async def _walk(ch: Channel, active: list[_Column]) -> None:
-    """Request rounds until every column has ended."""
-    target = ch.target
-    v1 = target.version == "1"
-    repetitions = target.max_repetitions
-    while active:
-        oids = [c.next_oid for c in active]
-        if v1:
-            answer = await ch.request(codec.GETNEXT, oids)
-        else:
-            answer = await ch.request(codec.GETBULK, oids, max(1, repetitions))
-        status, index = answer.error_status, answer.error_index
-        if status == _NO_SUCH_NAME and v1:  # RFC 1157 §4.1.3: that column is past the MIB view
-            valid = 0 < index <= len(active)
-            active = [c for i, c in enumerate(active) if i != index - 1] if valid else []
+    """Request rounds until every column has ended.
+
+    The next request goes out before an answer is decoded when its last row shows where
+    each column continues: the agent works on it while we decode (checked, resent if wrong).
+    """
+    v1 = ch.target.version == "1"
+    pdu, repetitions = (codec.GETNEXT, 0) if v1 else (codec.GETBULK, ch.target.max_repetitions)
+    ahead: tuple[list[bytes], int] | None = None  # a request sent before decoding
+    try:
+        while active:
+            oids = [c.next_oid for c in active]
+            if ahead is not None and ahead[0] == oids:
+                answer = await ch.wait(ahead[1])
+            else:
+                if ahead is not None:
+                    ch.drop(ahead[1])
+                answer = await ch.request(pdu, oids, repetitions)
+            ahead = None
+            status, index = answer.error_status, answer.error_index
+            if status == _NO_SUCH_NAME and v1:  # RFC 1157 §4.1.3: column past the MIB view
+                valid = 0 < index <= len(active)
+                active = [c for i, c in enumerate(active) if i != index - 1] if valid else []
+                continue
+            if status == _TOO_BIG and not v1 and repetitions > 1:
+                repetitions //= 2
+                continue
+            if status:
+                raise status_error(ch.target, status, index, [c.name for c in active])
+            if not answer.varbinds:
+                break  # nothing to continue from: treat as the end, like the pysnmp backend
+            guess = _next_oids(active, answer.varbinds)
+            if guess is not None:
+                ahead = guess, ch.send(pdu, guess, repetitions)
+            active = _consume(active, answer.varbinds)
+    finally:
+        if ahead is not None:
+            ch.drop(ahead[1])
+
+
+def _next_oids(
+    active: list[_Column], varbinds: list[tuple[bytes, int, bytes]]
+) -> list[bytes] | None:
+    """Where each column continues after this answer, if all go on (None: some may end)."""
+    width, count, oids = len(active), len(varbinds), []
+    for i, column in enumerate(active):
+        if i >= count:
+            oids.append(column.next_oid)
             continue
-        if status == _TOO_BIG and not v1 and repetitions > 1:
-            repetitions //= 2
-            continue
-        if status:
-            raise status_error(target, status, index, [c.name for c in active])
-        if not answer.varbinds:
-            break  # nothing to continue from: treat as the end, like the pysnmp backend
-        active = _consume(active, answer.varbinds)
+        oid, tag, _ = varbinds[i + (count - 1 - i) // width * width]
+        if tag in END_TAGS or not oid.startswith(column.prefix) or len(oid) == len(column.prefix):
+            return None
+        oids.append(oid)
+    return oids
 
 
 def _consume(active: list[_Column], varbinds: list[tuple[bytes, int, bytes]]) -> list[_Column]:
-    """Hand each answer to its column; the still-running columns.
+    """Hand each column its answers; the still-running columns.
 
     GETBULK answers come row by row, one per requested column (RFC 3416 §4.2.3); an agent
     may cut the list anywhere, so a column missing from a short answer just asks again.
     """
     width = len(active)
-    ended: set[int] = set()
-    seen: dict[bytes, tuple] = {}
-    for position, (oid, tag, content) in enumerate(varbinds):
-        slot = position % width
-        if slot not in ended and not active[slot].take(oid, tag, content, seen):
-            ended.add(slot)
-    return [c for i, c in enumerate(active) if i not in ended]
+    if width == 1:
+        return active if active[0].take(varbinds) else []
+    return [c for i, c in enumerate(active) if c.take(varbinds[i::width])]

@@ -264,3 +264,34 @@ def test_encode_oid_rejects_bad_oids():
             codec.encode_oid(bad)
     assert codec.encode_oid(".1.3.6.1") == b"\x2b\x06\x01"
     assert codec.request_id_of(GOOD) == 7 and codec.request_id_of(b"junk") is None
+
+
+@FAST
+@given(oids, st.sampled_from(["{}", ".{}", " {} "]))
+def test_encode_name_matches_encode_oid(name, shape):
+    text = shape.format(".".join(map(str, name)))
+    for _ in range(2):  # the second call hits the head cache
+        octets, canonical = codec.encode_name(text)
+        assert octets == codec.encode_oid(text)
+        assert canonical == codec.oid_str(octets) == ".".join(map(str, name))
+
+
+def test_encode_name_edge_cases():
+    codec.encode_name("1.3.6.1.5")  # caches the head 1.3.6.1
+    assert codec.encode_name("1.3.6.1.007") == (codec.encode_oid("1.3.6.1.7"), "1.3.6.1.7")
+    assert codec.encode_name("1.3.6.1.300")[1] == "1.3.6.1.300"
+    for bad in ["1.3.6.1.", "1.3.6.1.x", "1.3.6.1.-1", "1..3", "1", "1.40.2"]:
+        with pytest.raises(ValueError):
+            codec.encode_name(bad)
+
+
+def test_varbind_stays_a_frozen_dataclass():
+    import dataclasses
+
+    vb = codec.VarBind("1.3.6", "Integer", 5)
+    assert vb == codec.VarBind(oid="1.3.6", type="Integer", value=5, raw=None)
+    assert hash(vb) == hash(codec.VarBind("1.3.6", "Integer", 5))
+    assert dataclasses.replace(vb, value=6).value == 6 and vb.value == 5
+    assert dataclasses.astuple(vb) == ("1.3.6", "Integer", 5, None)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        vb.value = 7  # type: ignore[misc]

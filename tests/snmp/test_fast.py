@@ -262,3 +262,69 @@ def test_no_such_name_in_get_names_the_oid():
 def test_get_sync_still_works(agent):
     (vb,) = get_sync(agent.target(), ["1.3.6.1.2.1.1.5.0"])
     assert vb.type == "OctetString" and vb.value == vb.raw.decode()
+
+
+def bulk_table(table):
+    """An answer function serving GETBULK over ``table`` ((oid, value) pairs, sorted)."""
+
+    def answer(request_id, names, pdu):
+        reps = int(pdu[2])
+        rows, current = [], list(names)
+        for _ in range(reps):
+            for i, name in enumerate(current):
+                later = [(oid, v) for oid, v in table if oid > name]
+                oid, value = later[0] if later else (name, v2c.EndOfMibView(""))
+                rows.append((oid, value))
+                current[i] = oid
+        return [reply(request_id, rows)]
+
+    return answer
+
+
+def test_walk_indexes_of_every_shape_and_no_wasted_request():
+    column = (1, 3, 6, 1, 4, 1, 9, 1)
+    # one-octet and multi-octet last arcs, heads that change, an index of one arc
+    indexes = [(0,), (5,), (127,), (128,), (4194312448, 0), (4194312448, 127)]
+    indexes += [(4194312448, 300), (4194312449, 1), (4194312449, 2), (2**32 - 1, 5, 9)]
+    table = [(column + i, v2c.Integer(n)) for n, i in enumerate(indexes)]
+    table += [((1, 3, 6, 1, 4, 1, 9, 2, 1), v2c.OctetString(b"next column"))]
+    got, stub = run_with_stub(
+        bulk_table(table), lambda t: walk_columns(t, ["1.3.6.1.4.1.9.1"]), max_repetitions=3
+    )
+    rows = got["1.3.6.1.4.1.9.1"]
+    assert [vb.oid for vb in rows] == [".".join(map(str, column + i)) for i in indexes]
+    assert [vb.value for vb in rows] == list(range(len(indexes)))
+    assert len(stub.seen) == 4  # 3 + 3 + 3 + (1 and the end): requests sent ahead all used
+
+
+@pytest.mark.parametrize(
+    "indexes",
+    [[(5, 3), (5, 2)], [(6, 1), (5, 9)], [(300,), (200,)], [(5, 1), (5,)], [(4, 1), (4, 1)]],
+)
+def test_non_increasing_index_shapes_are_malformed(indexes):
+    column = (1, 3, 6, 1, 4, 1, 9, 1)
+
+    def answer(request_id, names, pdu):
+        return [reply(request_id, [(column + i, v2c.Integer(1)) for i in indexes])]
+
+    with pytest.raises(SnmpMalformed, match="non-increasing"):
+        run_with_stub(answer, lambda t: walk_columns(t, ["1.3.6.1.4.1.9.1"]))
+
+
+def test_endless_column_stops_at_max_rows(monkeypatch):
+    monkeypatch.setattr(fast, "MAX_ROWS", 20)
+    column = (1, 3, 6, 1, 4, 1, 9, 1)
+
+    def answer(request_id, names, pdu):  # ever-growing OIDs: always one arc longer
+        name = tuple(names[0])
+        return [reply(request_id, [(name + (1,) * k, v2c.Integer(k)) for k in range(1, 8)])]
+
+    with pytest.raises(SnmpMalformed, match="more than 20 rows"):
+        run_with_stub(answer, lambda t: walk_columns(t, [".".join(map(str, column))]))
+
+
+def test_column_last_resets():
+    column = fast._Column("1.3.6.1.4.1.9.1")
+    assert column.last == () and fast.MAX_ROWS == 1_000_000
+    column.last = (7, 3)
+    assert column.last == (7, 3)
