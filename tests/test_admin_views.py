@@ -166,17 +166,31 @@ def test_formula_preview_decodes_an_index(app, client, boss):
 
 
 def test_oid_value_rule_is_edited_and_checked(app, client, boss):
-    data = {"name": "rx", "oid": "1.3.6.1.4.1.3902.1012.3.50.12.1.1.10", "kind": "rx_power",
-            "mib_name": "", "value_parse": "int", "value_scale": "0.002", "value_offset": "-30",
-            "value_wrap_modulus": "65535", "value_sentinels": "65535", "index_suffix": ".1"}
-    r = _post_form(client, "/admin/oid/new/", {**data, "value_wrap_above": "30000",
-                                                "value_wrap_modulus": "0"})
+    data = {
+        "name": "rx",
+        "oid": "1.3.6.1.4.1.3902.1012.3.50.12.1.1.10",
+        "kind": "rx_power",
+        "mib_name": "",
+        "value_parse": "int",
+        "value_scale": "0.002",
+        "value_offset": "-30",
+        "value_wrap_modulus": "65535",
+        "value_sentinels": "65535",
+        "index_suffix": ".1",
+    }
+    r = _post_form(
+        client, "/admin/oid/new/", {**data, "value_wrap_above": "30000", "value_wrap_modulus": "0"}
+    )
     assert "wrap_above needs a positive wrap_modulus" in r.text
     r = _post_form(client, "/admin/oid/new/", {**data, "index_suffix": "x1"})
     assert "An index suffix looks like .1 or .0.0" in r.text
     _post_form(client, "/admin/oid/new/", {**data, "value_wrap_above": "30000"})
     oid = db.session.scalar(select(Oid).filter_by(name="rx"))
     rule = oid.rule()
-    assert (rule.scale, rule.offset, rule.wrap_above, rule.sentinels) == (0.002, -30, 30000,
-                                                                         (65535,))
+    assert (rule.scale, rule.offset, rule.wrap_above, rule.sentinels) == (
+        0.002,
+        -30,
+        30000,
+        (65535,),
+    )
     assert oid.index_suffix == ".1"

@@ -26,8 +26,9 @@ ONUS = 300
 @pytest.fixture(scope="module")
 def snmpd(tmp_path_factory):
     netsnmp_agent.build_module()
-    rec = write_snmprec(tmp_path_factory.mktemp("snmpd") / "olt.snmprec",
-                        generate_rows("huawei", ONUS, seed=9))
+    rec = write_snmprec(
+        tmp_path_factory.mktemp("snmpd") / "olt.snmprec", generate_rows("huawei", ONUS, seed=9)
+    )
     with netsnmp_agent.NetSnmpAgent(rec, community="olt") as agent:
         yield agent
 
@@ -35,8 +36,14 @@ def snmpd(tmp_path_factory):
 @pytest.mark.parametrize("version", ["1", "2c"])
 def test_walk_columns_against_snmpd_matches_pysnmp_and_the_data(snmpd, version):
     columns = [o.oid for o in get_profile("huawei").oids[:4]]
-    fast = Target("127.0.0.1", snmpd.port, version=version, community="olt",
-                  max_repetitions=50, backend="fast")
+    fast = Target(
+        "127.0.0.1",
+        snmpd.port,
+        version=version,
+        community="olt",
+        max_repetitions=50,
+        backend="fast",
+    )
     slow = Target("127.0.0.1", snmpd.port, version=version, community="olt", backend="pysnmp")
     ours = walk_columns_sync(fast, columns)
     reference = walk_columns_sync(slow, columns)

@@ -159,12 +159,20 @@ class Oid(db.Model):
         self.value_wrap_above, self.value_wrap_modulus = rule.wrap_above, rule.wrap_modulus
         self.value_sentinels = ", ".join(str(s) for s in rule.sentinels)
         self.value_round, self.value_min, self.value_max = (
-            rule.round_to, rule.valid_min, rule.valid_max)
+            rule.round_to,
+            rule.valid_min,
+            rule.valid_max,
+        )
 
 
 def _default_parse(kind: str) -> str:
-    return {"serial": "serial", "mac": "mac", "distance": "int", "run_state": "int",
-            "discovery": "int"}.get(kind, "text")
+    return {
+        "serial": "serial",
+        "mac": "mac",
+        "distance": "int",
+        "run_state": "int",
+        "discovery": "int",
+    }.get(kind, "text")
 
 
 def parse_sentinels(text: str | None) -> tuple[int | str, ...]:
