@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -21,6 +22,22 @@ SYS_DESCR = "1.3.6.1.2.1.1.1.0"
 # snmpsim's built-in SNMPv3 user (context name = community = data file stem)
 LAB_V3_USER, LAB_V3_AUTH_KEY, LAB_V3_PRIV_KEY = "simulator", "auctoritas", "privatus"
 LAB_V3_AUTH_PROTO, LAB_V3_PRIV_PROTO = "MD5", "DES"
+
+
+@dataclass(frozen=True)
+class V3User:
+    """An SNMPv3 USM user for the lab; "NONE" turns authentication or privacy off."""
+
+    name: str
+    auth_proto: str = "SHA"
+    auth_key: str = ""
+    priv_proto: str = "AES"
+    priv_key: str = ""
+
+
+DEFAULT_V3_USER = V3User(
+    LAB_V3_USER, LAB_V3_AUTH_PROTO, LAB_V3_AUTH_KEY, LAB_V3_PRIV_PROTO, LAB_V3_PRIV_KEY
+)
 
 
 def find_free_udp_port(host: str = "127.0.0.1") -> int:
@@ -42,11 +59,19 @@ def responder_executable() -> Path:
 class LabAgent:
     """Serve simulated OLTs, one ``<community>.snmprec`` data file per OLT."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        v3_users: tuple[V3User, ...] = (),
+    ) -> None:
         self.data_dir = Path(data_dir)
         self.host = host
         self.port = port or find_free_udp_port(host)
         self.communities: list[str] = []
+        # snmpsim's built-in user stays; these are added (SHA/AES, authNoPriv…).
+        self.v3_users = (DEFAULT_V3_USER, *v3_users) if v3_users else ()
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -81,12 +106,26 @@ class LabAgent:
         """The simulator command line."""
         return [
             str(responder_executable()),
+            *self._v3_options(),  # an engine's options come before its data and endpoints
             f"--data-dir={self.data_dir}",
             f"--cache-dir={self.data_dir / '.cache'}",
             self._endpoint_option(),
             f"--logging-method=file:{self.log_path}",
             "--log-level=error",
         ]
+
+    def _v3_options(self) -> list[str]:
+        """One snmpsim engine with every configured SNMPv3 user."""
+        if not self.v3_users:
+            return []
+        args = ["--v3-engine-id=auto"]
+        for user in self.v3_users:
+            args.append(f"--v3-user={user.name}")
+            if user.auth_proto != "NONE":  # snmpsim wants no protocol at all when it is off
+                args += [f"--v3-auth-proto={user.auth_proto}", f"--v3-auth-key={user.auth_key}"]
+            if user.priv_proto != "NONE":
+                args += [f"--v3-priv-proto={user.priv_proto}", f"--v3-priv-key={user.priv_key}"]
+        return args
 
     def _endpoint_option(self) -> str:
         """snmpsim's listening option: IPv4 or IPv6 by the host given."""

@@ -205,3 +205,58 @@ def test_ipv6_loopback_agent(tmp_path):
     assert agent.target("v6").address.startswith("[::1]:")
     got = [(index_of(column, r.oid), r.value) for r in rows]
     assert got == expected_onus("huawei", 5, seed=1)
+
+
+def test_snmpv3_sha_aes_auth_priv_and_auth_no_priv(tmp_path):
+    """SNMPv3 with SHA/AES (authPriv) and SHA without privacy, through the pysnmp engine."""
+    import pytest
+
+    from snmp.client import Target, walk_column
+    from snmp.errors import SnmpAuthError
+    from snmp.lab.agent import LabAgent, V3User
+    from snmp.lab.generate import expected_onus
+    from snmp.profiles import get_profile
+
+    users = (
+        V3User("noc-priv", "SHA", "auth-key-123", "AES", "priv-key-456"),
+        V3User("noc-auth", "SHA", "auth-key-789", "NONE", ""),
+    )
+    agent = LabAgent(tmp_path, v3_users=users)
+    agent.add_olt("olt", "huawei", 6, seed=2)
+    column = get_profile("huawei").discovery.oid
+    want = [state for _raw, state in expected_onus("huawei", 6, seed=2)]
+    common = {"version": "3", "v3_context": "olt", "timeout": 1, "retries": 0}
+    with agent:
+        priv = Target(
+            "127.0.0.1",
+            agent.port,
+            v3_user="noc-priv",
+            v3_auth_proto="SHA",
+            v3_auth_key="auth-key-123",
+            v3_priv_proto="AES",
+            v3_priv_key="priv-key-456",
+            **common,
+        )
+        auth = Target(
+            "127.0.0.1",
+            agent.port,
+            v3_user="noc-auth",
+            v3_auth_proto="SHA",
+            v3_auth_key="auth-key-789",
+            v3_priv_key="",
+            **common,
+        )
+        assert [vb.value for vb in walk_column(priv, column)] == want
+        assert [vb.value for vb in walk_column(auth, column)] == want
+        wrong = Target(
+            "127.0.0.1",
+            agent.port,
+            v3_user="noc-priv",
+            v3_auth_proto="SHA",
+            v3_auth_key="not-the-key-1",
+            v3_priv_proto="AES",
+            v3_priv_key="priv-key-456",
+            **common,
+        )
+        with pytest.raises(SnmpAuthError):
+            walk_column(wrong, column)
