@@ -147,6 +147,23 @@ def worker_command(workers: int, burst: bool) -> None:
     os.execvp(cmd[0], cmd)
 
 
+@click.command("scheduler")
+@click.option("--every", default=10, show_default=True, help="Seconds between ticks.")
+def scheduler_command(every: int) -> None:
+    """Run the periodic tick (rq-scheduler) that dispatches due jobs."""
+    import logging
+
+    from flask import current_app
+
+    from jobs.scheduler import run_scheduler
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
+    run_scheduler(current_app.config["REDIS_URL"], every)
+
+
 @click.command("devstack")
 def devstack_command() -> None:
     """Run everything with embedded defaults (what `make run` does)."""
@@ -161,6 +178,6 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(users)
     app.cli.add_command(lab)
-    for command in (run_command, seed_command, worker_command, devstack_command):
+    for command in (run_command, seed_command, worker_command, scheduler_command, devstack_command):
         app.cli.add_command(command)
     app.cli.add_command(run_command, name="run-jobs")  # `flask run` is the dev server

@@ -1,0 +1,126 @@
+"""The periodic tick: dispatch due jobs (driven by rq-scheduler in the `scheduler` process).
+
+rq-scheduler enqueues the repeating tick job on the `control` queue, and the scheduler
+process runs that queue itself right after, so a tick never waits behind SNMP walks on
+discovery_main (the original system's dispatcher did: B17).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from flask import current_app
+from rq import Queue, SimpleWorker
+from rq_scheduler import Scheduler
+from sqlalchemy import select, update
+
+from jobs.dispatch import ALREADY_PENDING, ALREADY_RUNNING, run_jobs_now
+from jobs.queues import get_redis
+from jobs.schedule import next_run
+from webapp.extensions import db
+from webapp.models import SnmpJob
+from webapp.models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+CONTROL = "control"
+TICK_JOB_ID = "oltwatch-tick"
+TICK = "jobs.scheduler.tick"
+LAST_TICK_KEY = "oltwatch:scheduler:last-tick"
+
+
+def _claim(job_id: int, seen: datetime | None, new_next: datetime) -> bool:
+    """Move next_run_at from what we saw to the next slot; False if another tick did it."""
+    same = SnmpJob.next_run_at.is_(None) if seen is None else SnmpJob.next_run_at == seen
+    result = db.session.execute(
+        update(SnmpJob)
+        .where(SnmpJob.id == job_id, SnmpJob.enabled.is_(True), same)
+        .values(next_run_at=new_next)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def dispatch_due_jobs(now: datetime | None = None) -> dict:
+    """Claim every enabled job that is due and run it through run_jobs_now (no user)."""
+    now = now or utcnow()
+    tz = current_app.config["TIMEZONE"]
+    due = db.session.execute(
+        select(SnmpJob.id, SnmpJob.next_run_at, SnmpJob.interval, SnmpJob.cron).where(
+            SnmpJob.enabled.is_(True),
+            SnmpJob.next_run_at.is_(None) | (SnmpJob.next_run_at <= now),
+        )
+    ).all()
+    db.session.commit()
+    claimed, broken = [], []
+    for job_id, seen, interval, cron in due:
+        try:
+            new_next = next_run(interval, cron, now, tz)  # from now: missed slots are not replayed
+        except ValueError as exc:
+            broken.append(job_id)
+            log.error("job %s has a bad schedule (%s); not run", job_id, exc)
+            continue
+        if _claim(job_id, seen, new_next):
+            claimed.append(job_id)
+    report = run_jobs_now(claimed, trigger="schedule", label="") if claimed else None
+    active = [
+        s
+        for _job, s in (report.skips if report else [])
+        if s.reason in (ALREADY_PENDING, ALREADY_RUNNING)
+    ]
+    summary = {
+        "due": len(due),
+        "claimed": len(claimed),
+        "created": report.created if report else 0,
+        "skipped_active": len(active),
+        "bad_schedule": len(broken),
+    }
+    if due:
+        log.info("tick at %s: %s", now.isoformat(), summary)
+    return summary
+
+
+def tick() -> dict:
+    """The periodic job: dispatch due jobs; remember when it last ran."""
+    from jobs.runner import _get_app
+
+    with _get_app().app_context():
+        try:
+            summary = dispatch_due_jobs()
+        finally:
+            db.session.remove()
+        get_redis(current_app.config["REDIS_URL"]).set(LAST_TICK_KEY, utcnow().isoformat())
+        return summary
+
+
+class TickScheduler(Scheduler):
+    """rq-scheduler that also works the control queue after each pass (in this process)."""
+
+    def enqueue_jobs(self):
+        jobs = super().enqueue_jobs()
+        control = Queue(CONTROL, connection=self.connection)
+        SimpleWorker([control], connection=self.connection).work(
+            burst=True, logging_level="WARNING"
+        )
+        return jobs
+
+
+def run_scheduler(redis_url: str, every: int) -> None:
+    """Register the repeating tick (once) and run the scheduler loop until stopped."""
+    connection = get_redis(redis_url)
+    scheduler = TickScheduler(queue_name=CONTROL, connection=connection, interval=every)
+    if TICK_JOB_ID in scheduler:
+        scheduler.cancel(TICK_JOB_ID)  # the interval may have changed since last start
+    scheduler.schedule(
+        scheduled_time=datetime.now(UTC).replace(tzinfo=None),  # rq-scheduler wants naive UTC
+        func=TICK,
+        interval=every,
+        repeat=None,
+        id=TICK_JOB_ID,
+        queue_name=CONTROL,
+        result_ttl=every * 10,
+        timeout=max(60, every * 4),
+    )
+    log.info("scheduler ticking every %s s on %s", every, CONTROL)
+    scheduler.run()
