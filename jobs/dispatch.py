@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from jobs.queues import RUN_EXECUTION, get_redis, redis_describe, rq_job_id
 from webapp.extensions import db
-from webapp.models import Execution, JobHost, SnmpJob, User
+from webapp.models import Execution, JobHost, Olt, SnmpJob, User
 from webapp.models.base import utcnow
 from webapp.models.executions import ACTIVE, FAILED
 
@@ -148,10 +148,21 @@ def _new_execution(host: JobHost, user: User | None, trigger: str, label: str) -
 
 
 def run_jobs_now(
-    job_ids: list[int], user: User | None = None, trigger: str = "manual", label: str = ""
+    job_ids: list[int],
+    user: User | None = None,
+    trigger: str = "manual",
+    label: str = "",
+    olt_ids: set[int] | None = None,
 ) -> RunReport:
-    """Create one PENDING execution per runnable (job, OLT), commit, then enqueue them all."""
+    """Create one PENDING execution per runnable (job, OLT), commit, then enqueue them all.
+
+    olt_ids limits the run to those OLTs of the jobs (a re-run of one execution).
+    """
     plans = plan_run(job_ids)
+    if olt_ids is not None:
+        for plan in plans:
+            plan.hosts = [h for h in plan.hosts if h.olt_id in olt_ids]
+            plan.skips = [s for s in plan.skips if s.olt_name is None or _named(s, olt_ids)]
     report = RunReport(plans)
     executions = [
         _new_execution(host, user, trigger, label) for plan in plans for host in plan.hosts
@@ -167,6 +178,11 @@ def run_jobs_now(
     report.execution_ids = [e.id for e in executions]
     enqueue_executions(executions, report)
     return report
+
+
+def _named(skip: Skip, olt_ids: set[int]) -> bool:
+    names = set(db.session.scalars(select(Olt.name).where(Olt.id.in_(olt_ids))))
+    return skip.olt_name in names
 
 
 def enqueue_executions(executions: list[Execution], report: RunReport | None = None) -> int:

@@ -198,6 +198,7 @@ def _children(redis_url: str) -> dict[str, subprocess.Popen]:
             "-",
             "wsgi:app",
         ],
+        "scheduler": [sys.executable, str(ROOT / "manage_cli.py"), "scheduler", "--every", "10"],
     }
     return {
         name: subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, start_new_session=True)
@@ -240,7 +241,7 @@ def main() -> int:
         return 0
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        for name in ("web", "workers"):
+        for name in ("scheduler", "web", "workers"):
             stop_process(children.get(name), name)
         if lab is not None:
             lab.stop()

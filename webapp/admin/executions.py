@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 
+from flask import flash
+from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from markupsafe import Markup
 
+from jobs.control import cancel_executions, rerun_executions
 from webapp.admin.base import ReadOnlyModelView, badge, local_time
+from webapp.admin.messages import flash_report
 from webapp.models import Execution
 from webapp.models.base import utcnow
 from webapp.models.executions import STATUSES
@@ -114,3 +119,16 @@ class ExecutionView(ReadOnlyModelView):
     }
     column_formatters_detail = dict(column_formatters, summary=_summary)
     can_export = True
+
+    @action("cancel", _l("Cancel selected pending executions"))
+    def action_cancel(self, ids):
+        n = cancel_executions([int(i) for i in ids], current_user)
+        flash(_("%(n)d pending executions cancelled", n=n), "success" if n else "warning")
+
+    @action("rerun", _l("Run selected finished executions again"))
+    def action_rerun(self, ids):
+        report, pairs = rerun_executions([int(i) for i in ids], current_user)
+        if report is None:
+            flash(_("Nothing to run again: pick finished executions"), "warning")
+            return
+        flash_report(report)

@@ -6,11 +6,14 @@ import re
 
 from flask import flash, request
 from flask_admin import expose
+from flask_admin.actions import action
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import inspect
 from wtforms import PasswordField, SelectField
 from wtforms.validators import NumberRange, ValidationError
 
+from jobs.control import interrupt_pending, set_olts_enabled
 from snmp.indexes import decode_index
 from snmp.profiles import PROFILES
 from snmp.values import PARSERS
@@ -142,6 +145,25 @@ class OltView(StaffModelView):
             raise ValidationError(_("An SNMPv3 user is required for SNMP v3."))
         if model.model is not None and model.model.brand_id != model.brand.id:
             raise ValidationError(_("The OLT model belongs to another brand."))
+        if not is_created and not model.enabled and inspect(model).attrs.enabled.history.deleted:
+            interrupt_pending(f"OLT {model.name} disabled", olt_ids=[model.id])
+
+    @action("enable", _l("Enable selected OLTs"))
+    def action_enable(self, ids):
+        changed, _interrupted = set_olts_enabled([int(i) for i in ids], True)
+        flash(_("%(n)d OLTs enabled", n=changed), "success")
+
+    @action("disable", _l("Disable selected OLTs"))
+    def action_disable(self, ids):
+        changed, interrupted = set_olts_enabled([int(i) for i in ids], False)
+        flash(
+            _(
+                "%(n)d OLTs disabled; %(p)d pending executions interrupted",
+                n=changed,
+                p=interrupted,
+            ),
+            "success",
+        )
 
 
 class OidView(StaffModelView):

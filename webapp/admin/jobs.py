@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from flask import redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import inspect
 from wtforms import SelectField
 from wtforms.validators import NumberRange, ValidationError
 
+from jobs.control import interrupt_pending, reschedule_from_now, set_jobs_enabled
 from jobs.dispatch import plan_run, run_jobs_now
-from webapp.admin.base import StaffModelView, choices
+from jobs.schedule import describe, until
+from webapp.admin.base import StaffModelView, choices, local_time
 from webapp.admin.messages import flash_report, skip_text
 from webapp.models import JobHost
 from webapp.models.base import utcnow
@@ -39,8 +42,7 @@ class SnmpJobView(StaffModelView):
         "brand",
         "job_type",
         "oid",
-        "interval",
-        "cron",
+        "schedule",
         "enabled",
         "hosts",
         "last_run_at",
@@ -48,8 +50,12 @@ class SnmpJobView(StaffModelView):
     )
     column_searchable_list = ("name", "description")
     column_filters = ("brand.name", "job_type", "enabled")
-    column_formatters = {"hosts": lambda v, c, m, n: len(m.hosts)}
-    column_labels = {"hosts": _l("OLTs")}
+    column_formatters = {
+        "hosts": lambda v, c, m, n: len(m.hosts),
+        "schedule": lambda v, c, m, n: describe(m.interval, m.cron),
+        "next_run_at": lambda v, c, m, n: _next(m),
+    }
+    column_labels = {"hosts": _l("OLTs"), "schedule": _l("Schedule"), "next_run_at": _l("Next run")}
     form_columns = (
         "name",
         "description",
@@ -91,8 +97,34 @@ class SnmpJobView(StaffModelView):
         olts = [h.olt_id or (h.olt and h.olt.id) for h in model.hosts]
         if len(olts) != len(set(olts)):
             raise ValidationError(_("An OLT is listed twice in this job."))
-        if is_created and model.enabled and model.next_run_at is None:
-            model.next_run_at = utcnow()
+        if is_created:
+            if model.enabled and model.next_run_at is None:
+                model.next_run_at = utcnow()  # a new job runs at the next tick
+            return
+        state = inspect(model).attrs
+        if state.enabled.history.has_changes() and not model.enabled:
+            interrupt_pending(f"job {model.name} disabled", job_ids=[model.id])
+        elif model.enabled and any(
+            getattr(state, f).history.has_changes() for f in ("enabled", "interval", "cron")
+        ):
+            reschedule_from_now(model)  # re-enabled or new schedule: from now, no catch-up
+
+    @action("enable", _l("Enable selected jobs"))
+    def action_enable(self, ids):
+        changed, _interrupted = set_jobs_enabled(_ids(ids), True)
+        flash(_("%(n)d jobs enabled; they run on their schedule from now", n=changed), "success")
+
+    @action("disable", _l("Disable selected jobs"))
+    def action_disable(self, ids):
+        changed, interrupted = set_jobs_enabled(_ids(ids), False)
+        flash(
+            _(
+                "%(n)d jobs disabled; %(p)d pending executions interrupted",
+                n=changed,
+                p=interrupted,
+            ),
+            "success",
+        )
 
     @action("run_now", _l("Run selected jobs now"))
     def action_run_now(self, ids):
@@ -116,6 +148,15 @@ class SnmpJobView(StaffModelView):
         return redirect(
             url_for("execution.index_view") if report.created else url_for(".index_view")
         )
+
+
+def _next(job) -> str:
+    """Next run in local time with the time until it; nothing for a disabled job."""
+    if not job.enabled:
+        return _("disabled")
+    if job.next_run_at is None:
+        return _("at the next tick")
+    return f"{local_time(job.next_run_at)} ({until(job.next_run_at, utcnow())})"
 
 
 def _check_brand(model) -> None:
