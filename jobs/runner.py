@@ -19,6 +19,7 @@ from jobs.formulas import resolve_formula
 from jobs.locks import olt_lock, release_quietly
 from jobs.poll import poll
 from jobs.queues import RUN_EXECUTION, get_redis, rq_job_id
+from jobs.retry import schedule_retry
 from snmp.client import Target
 from snmp.errors import SnmpError
 from snmp.indexes import IndexFormula as FormulaSpec
@@ -303,6 +304,8 @@ def _finish(ctx: RunContext, status: str, error: str | None = None, summary=None
         else:
             ex.job_host.record_failure(ex.finished_at)
     db.session.commit()
+    if status == FAILED:
+        schedule_retry(ex)
     log.info(
         "execution %s on OLT %s: %s in %s ms%s",
         ex.id,

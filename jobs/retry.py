@@ -1,0 +1,74 @@
+"""Retries of failed scheduled runs: a new execution (attempt 1, 2…) after the job's delay."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import current_app
+from redis.exceptions import RedisError
+from rq import Queue
+
+from jobs.queues import RUN_EXECUTION, get_redis, rq_job_id
+from webapp.extensions import db
+from webapp.models import Execution
+from webapp.models.executions import FAILED
+
+log = logging.getLogger(__name__)
+RETRIED_TRIGGERS = ("schedule", "retry")  # manual and CLI runs are not retried
+
+
+def schedule_retry(failed: Execution) -> Execution | None:
+    """Create and schedule the next attempt of a failed scheduled run, if the job allows one."""
+    job = failed.job
+    if (
+        failed.status != FAILED
+        or failed.trigger not in RETRIED_TRIGGERS
+        or job is None
+        or not job.enabled
+        or failed.attempt >= (job.max_retries or 0)
+    ):
+        return None
+    retry = Execution(
+        job_id=failed.job_id,
+        job_host_id=failed.job_host_id,
+        olt_id=failed.olt_id,
+        job_name=failed.job_name,
+        olt_name=failed.olt_name,
+        job_type=failed.job_type,
+        requested_by_name="",
+        trigger="retry",
+        queue=failed.queue,
+        attempt=failed.attempt + 1,
+        retry_of_id=failed.retry_of_id or failed.id,
+    )
+    db.session.add(retry)
+    db.session.commit()
+    cfg = current_app.config
+    try:
+        queue = Queue(cfg["QUEUE_NAME"], connection=get_redis(cfg["REDIS_URL"]))
+        rq_job = queue.enqueue_in(
+            timedelta(seconds=job.retry_delay or 30),
+            RUN_EXECUTION,
+            retry.id,
+            job_id=rq_job_id(retry.id),
+            job_timeout=cfg["JOB_TIMEOUT"],
+            result_ttl=cfg["RESULT_TTL"],
+            failure_ttl=cfg["FAILURE_TTL"],
+            description=f"{retry.job_name} @ {retry.olt_name} (execution {retry.id}, "
+            f"retry {retry.attempt})",
+        )
+    except RedisError as exc:
+        retry.finish(FAILED, error=f"queue unavailable: retry not scheduled ({exc})")
+        db.session.commit()
+        return retry
+    retry.rq_job_id = rq_job.id
+    db.session.commit()
+    log.info(
+        "execution %s failed; retry %d is execution %s in %s s",
+        failed.id,
+        retry.attempt,
+        retry.id,
+        job.retry_delay,
+    )
+    return retry
