@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from redis import Redis
 from redis.exceptions import LockError, RedisError
@@ -39,3 +40,85 @@ def release_quietly(lock: Lock, olt_id: int, execution_id: int) -> None:
         log.warning(
             "could not release the lock of OLT %s (execution %s): %s", olt_id, execution_id, exc
         )
+
+
+ALIVE_PREFIX = "oltwatch:alive:execution:"
+
+
+def alive_key(execution_id: int) -> str:
+    """Redis key that exists while an execution's worker is alive."""
+    return f"{ALIVE_PREFIX}{execution_id}"
+
+
+class Heartbeat:
+    """While an execution runs: say it is alive and keep the OLT's lock from expiring.
+
+    The lock's own TTL stays short, so the lock of a worker that was killed frees itself
+    quickly, while a long walk keeps it for as long as it needs.
+    """
+
+    def __init__(
+        self, redis: Redis, execution_id: int, lock: Lock, worker: str, every: float, ttl: int
+    ) -> None:
+        self.redis, self.execution_id, self.lock, self.worker = redis, execution_id, lock, worker
+        self.every, self.ttl = every, ttl
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._loop, daemon=True, name=f"heartbeat-{execution_id}"
+        )
+
+    def _beat(self) -> None:
+        self.redis.set(alive_key(self.execution_id), self.worker, ex=self.ttl)
+        self.lock.extend(self.lock.timeout, replace_ttl=True)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self._beat()
+            except (LockError, RedisError) as exc:
+                log.warning("heartbeat of execution %s failed: %s", self.execution_id, exc)
+
+    def __enter__(self) -> Heartbeat:
+        self._beat()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join(self.every + 5)
+        try:
+            self.redis.delete(alive_key(self.execution_id))
+        except RedisError:
+            pass
+
+
+def lock_holders(redis: Redis) -> list[dict]:
+    """Every OLT lock: OLT id, holding execution, worker, since when, seconds left."""
+    holders = []
+    for key in redis.scan_iter(match=f"{LOCK_PREFIX}*", count=500):
+        name = key.decode() if isinstance(key, bytes) else key
+        token = redis.get(name)
+        if token is None:
+            continue
+        parts = token.decode(errors="replace").split("|") + ["", "", ""]
+        holders.append(
+            {
+                "olt_id": int(name[len(LOCK_PREFIX) :]),
+                "execution_id": parts[0],
+                "worker": parts[1],
+                "since": parts[2],
+                "ttl_s": redis.ttl(name),
+                "token": token,
+            }
+        )
+    return sorted(holders, key=lambda h: h["olt_id"])
+
+
+_DELETE_IF_SAME = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+)
+
+
+def clear_lock_if(redis: Redis, olt_id: int, token: bytes) -> bool:
+    """Delete an OLT's lock only if it still holds this token (never a lock taken since)."""
+    return bool(redis.eval(_DELETE_IF_SAME, 1, lock_name(olt_id), token))

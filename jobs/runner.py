@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from jobs import errors
 from jobs.formulas import resolve_formula
-from jobs.locks import olt_lock, release_quietly
+from jobs.locks import Heartbeat, olt_lock, release_quietly
 from jobs.poll import poll
 from jobs.queues import RUN_EXECUTION, get_redis, rq_job_id
 from jobs.retry import schedule_retry
@@ -138,18 +138,20 @@ def _run(execution_id: int, lock_try: int) -> dict:
         return {"execution": ex.id, "outcome": INTERRUPTED}
     cfg = current_app.config
     redis = get_redis(cfg["REDIS_URL"])
-    lock = olt_lock(redis, ex.olt_id, cfg["JOB_TIMEOUT"] + cfg["LOCK_EXTRA_SECONDS"])
+    lock = olt_lock(redis, ex.olt_id, cfg["LOCK_TTL"])
     me = worker_name()
     if not lock.acquire(token=f"{ex.id}|{me}|{utcnow().isoformat()}"):
         return _retry_later(ex, lock_try, redis)
+    olt_id = ex.olt_id
     try:
-        if not _mark_running(ex.id, me):
-            return {"execution": ex.id, "outcome": "skipped (no longer PENDING)"}
-        ctx = _context(ex)
-        db.session.close()  # no transaction stays open while the OLT is polled
-        return _perform(ctx)
+        with Heartbeat(redis, execution_id, lock, me, cfg["HEARTBEAT_SECONDS"], cfg["ALIVE_TTL"]):
+            if not _mark_running(execution_id, me):
+                return {"execution": execution_id, "outcome": "skipped (no longer PENDING)"}
+            ctx = _context(db.session.get(Execution, execution_id))
+            db.session.close()  # no transaction stays open while the OLT is polled
+            return _perform(ctx)
     finally:
-        release_quietly(lock, ex.olt_id, execution_id)
+        release_quietly(lock, olt_id, execution_id)
 
 
 def _mark_running(execution_id: int, worker: str) -> bool:

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 
 from jobs.dispatch import ALREADY_PENDING, ALREADY_RUNNING, run_jobs_now
 from jobs.queues import get_redis
+from jobs.reaper import reap
 from jobs.schedule import next_run
 from webapp.extensions import db
 from webapp.models import SnmpJob
@@ -82,12 +83,12 @@ def dispatch_due_jobs(now: datetime | None = None) -> dict:
 
 
 def tick() -> dict:
-    """The periodic job: dispatch due jobs; remember when it last ran."""
+    """The periodic job: reap lost executions, dispatch due jobs; note when it ran."""
     from jobs.runner import _get_app
 
     with _get_app().app_context():
         try:
-            summary = dispatch_due_jobs()
+            summary = {"reaper": reap(), **dispatch_due_jobs()}
         finally:
             db.session.remove()
         get_redis(current_app.config["REDIS_URL"]).set(LAST_TICK_KEY, utcnow().isoformat())

@@ -96,6 +96,28 @@ def normalize_oid(oid: str) -> str:
     return text
 
 
+_OID_OCTETS = b"0123456789.\n"
+_NEWLINE_TO_DOT = bytes.maketrans(b"\n", b".")
+
+
+def _normalize_all(oids: list[str]) -> list[str]:
+    """[normalize_oid(o) for o in oids], checked all at once when none needs stripping."""
+    try:
+        text = "\n".join(oids).encode("ascii")
+    except (TypeError, UnicodeEncodeError):
+        text = b""
+    # one OID a line (none holding a newline itself): digits and dots, no empty arc
+    if (
+        text[:1].isdigit()
+        and text[-1:].isdigit()
+        and not text.translate(None, _OID_OCTETS)
+        and text.count(b"\n") == len(oids) - 1
+        and b".." not in text.translate(_NEWLINE_TO_DOT)
+    ):
+        return list(oids)
+    return [normalize_oid(o) for o in oids]
+
+
 def index_of(column_oid: str, oid: str) -> str:
     """The index part of ``oid`` below ``column_oid``; ValueError if not inside the column."""
     column, full = normalize_oid(column_oid), normalize_oid(oid)
@@ -138,7 +160,7 @@ async def engine_scope(engine: object | None = None) -> AsyncIterator[object]:
 
 async def get(target: Target, oids: list[str], *, engine: object | None = None) -> list[VarBind]:
     """GET the given OIDs; noSuchObject/noSuchInstance come back as typed VarBinds."""
-    names = [normalize_oid(o) for o in oids]
+    names = _normalize_all(oids)
     if not names:
         return []
     if uses_fast(target, engine):
@@ -211,7 +233,7 @@ async def get_many(
     target: Target, oids: list[str], *, engine: object | None = None, batch: int = fast.GET_BATCH
 ) -> list[VarBind]:
     """GET any number of OIDs, ``batch`` per request (several in flight on v1/v2c)."""
-    names = [normalize_oid(o) for o in oids]
+    names = _normalize_all(oids)
     if uses_fast(target, engine):
         return await fast.get_many(target, names, batch=batch)
     out: list[VarBind] = []

@@ -7,11 +7,20 @@ v1/v2c manager needs, without building ASN.1 objects, because decoding is the ho
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from snmp._ber import BYTE as _BYTE
+from snmp._ber import encode_oid as encode_oid  # re-exported: callers use codec.*
+from snmp._ber import expect as _expect
+from snmp._ber import header as _header
+from snmp._ber import int_at as _int_at
+from snmp._ber import integer as _integer
+from snmp._ber import oid_arcs as oid_arcs
+from snmp._ber import oid_str as oid_str
+from snmp._ber import subid as _subid
+from snmp._ber import tlv as _tlv
 from snmp.errors import SnmpMalformed
 
 log = logging.getLogger(__name__)
@@ -21,10 +30,8 @@ GET, GETNEXT, RESPONSE, GETBULK = 0xA0, 0xA1, 0xA2, 0xA5
 # v2 exception values, RFC 3416 §3: [0] noSuchObject, [1] noSuchInstance, [2] endOfMibView
 END_TAGS = frozenset({0x80, 0x81, 0x82})
 _SEQUENCE, _INTEGER, _OCTETS, _NULL, _OID = 0x30, 0x02, 0x04, 0x05, 0x06
-# one sub-identifier: continuation octets (bit 8 set) then a final octet, X.690 §8.19.2
-_SUBID = re.compile(rb"[\x80-\xff]*[\x00-\x7f]")
-_MAX_SUBID_OCTETS = 10  # 70 bits; RFC 2578 allows 32, this just bounds the work
 # printable ASCII plus tab/CR/LF: such octets render as themselves (see render_octets)
+_from_bytes = int.from_bytes
 _PLAIN = bytes(range(0x20, 0x7F)) + b"\t\r\n"
 _CONTROLS = bytes(b for b in range(0x80) if b not in _PLAIN)  # never printable
 
@@ -75,54 +82,6 @@ def render_octets(raw: bytes) -> str:
 # ---------------------------------------------------------------- encoding
 
 
-def _length(n: int) -> bytes:
-    """Definite length octets, short or long form (X.690 §8.1.3; RFC 3417 §8 forbids indefinite)."""
-    if n < 0x80:
-        return _BYTE[n]
-    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes((0x80 | len(body),)) + body
-
-
-_BYTE = [bytes((n,)) for n in range(256)]
-
-
-def _tlv(tag: int, content: bytes) -> bytes:
-    n = len(content)
-    return _BYTE[tag] + (_BYTE[n] if n < 0x80 else _length(n)) + content
-
-
-def _integer(value: int) -> bytes:
-    """Minimal two's-complement INTEGER (X.690 §8.3)."""
-    if 0 <= value < 0x80:
-        return b"\x02\x01" + _BYTE[value]
-    size = (value + (value < 0)).bit_length() // 8 + 1
-    return _tlv(_INTEGER, value.to_bytes(size, "big", signed=True))
-
-
-def _subid(value: int) -> bytes:
-    """Base-128 sub-identifier, most significant group first (X.690 §8.19.2)."""
-    out = [value & 0x7F]
-    value >>= 7
-    while value:
-        out.append(0x80 | (value & 0x7F))
-        value >>= 7
-    return bytes(reversed(out))
-
-
-def encode_oid(oid: str | Sequence[int]) -> bytes:
-    """Content octets of an OBJECT IDENTIFIER; ValueError for an invalid OID."""
-    try:
-        arcs = [int(x) for x in oid.strip().lstrip(".").split(".")] if isinstance(oid, str) else oid
-    except ValueError:
-        raise ValueError(f"not a numeric OID: {oid!r}") from None
-    if len(arcs) < 2 or not 0 <= arcs[0] <= 2 or min(arcs) < 0 or (arcs[0] < 2 and arcs[1] >= 40):
-        raise ValueError(f"invalid OID {oid!r}")
-    # the first two arcs share one sub-identifier, X.690 §8.19.4
-    return b"".join(
-        [_BYTE[a] if a < 0x80 else _subid(a) for a in (arcs[0] * 40 + arcs[1], *arcs[2:])]
-    )
-
-
 _HEADS: dict[str, tuple[bytes, str]] = {}  # OID text before its last arc -> octets, text + "."
 
 
@@ -140,6 +99,52 @@ def encode_name(oid: str) -> tuple[bytes, str]:
         head_octets = encode_oid(head)
         _HEADS[head] = head_octets, oid_str(head_octets) + "."
     return octets, oid_str(octets)
+
+
+# OID text before its last arc -> (OID TLV head for a one-octet last arc, text + ".", canonical)
+_GET_HEADS: dict[str, tuple[bytes, str, bool]] = {}
+_LAST = {str(n): _BYTE[n] for n in range(0x80)}  # canonical one-octet last arcs
+
+
+def encode_names(oids: Sequence[str]) -> tuple[list[bytes], list[str]]:
+    """(OBJECT IDENTIFIER TLVs, canonical names) of many OIDs; see encode_name.
+
+    OIDs come in runs under a few heads (column.ifIndex), so a head is encoded once and each
+    OID costs a split, two look-ups and a concatenation; canonical text is returned as given.
+    """
+    tlvs: list[bytes] = []
+    names: list[str] = []
+    add_tlv, add_name, heads, lasts = tlvs.append, names.append, _GET_HEADS, _LAST.get
+    for oid in oids:
+        head, _, last = oid.rpartition(".")
+        known, octet = heads.get(head), lasts(last)
+        if known is not None and octet is not None:
+            add_tlv(known[0] + octet)
+            add_name(oid if known[2] else known[1] + last)
+            continue
+        octets, name = encode_name(oid)
+        add_tlv(_tlv(_OID, octets))
+        add_name(name)
+        if known is None and octet is not None and "." in head.strip().lstrip("."):
+            # oid is valid and ends in a one-octet arc: its head is a valid OID too
+            if len(heads) >= 4096:
+                heads.clear()
+            head_octets = octets[:-1]
+            text = oid_str(head_octets)
+            heads[head] = _tlv(_OID, octets)[:-1], text + ".", text == head
+    return tlvs, names
+
+
+def encode_get(request_id: int, tlvs: Sequence[bytes], *, version: int, community: bytes) -> bytes:
+    """A GetRequest message for encode_names() TLVs: one join when all have the same size."""
+    size = len(tlvs[0]) if tlvs else 0
+    if size < 0x7E and all(len(t) == size for t in tlvs):
+        seq = b"\x30" + _BYTE[size + 2]
+        varbinds = seq + (b"\x05\x00" + seq).join(tlvs) + b"\x05\x00" if tlvs else b""
+    else:
+        varbinds = b"".join([_tlv(_SEQUENCE, t + b"\x05\x00") for t in tlvs])
+    body = _integer(request_id) + b"\x02\x01\x00\x02\x01\x00" + _tlv(_SEQUENCE, varbinds)
+    return _tlv(_SEQUENCE, _integer(version) + _tlv(_OCTETS, community) + _tlv(GET, body))
 
 
 def _null_varbind(oid: bytes) -> bytes:
@@ -172,42 +177,8 @@ def encode_request(
 # ---------------------------------------------------------------- decoding
 
 
-def _header(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
-    """(tag, content start, content end) of the TLV at ``pos``, which must fit before ``end``."""
-    tag, n = data[pos], data[pos + 1]
-    pos += 2
-    if n & 0x80:
-        count = n & 0x7F
-        if not 0 < count <= 4 or pos + count > end:  # 0x80 is the forbidden indefinite form
-            raise SnmpMalformed(f"bad length octet 0x{n:02x}")
-        n = int.from_bytes(data[pos : pos + count], "big")
-        pos += count
-    if pos + n > end or (tag & 0x1F) == 0x1F:  # high tag numbers never occur in SNMP
-        raise SnmpMalformed(f"tag 0x{tag:02x} length {n} runs past the data")
-    return tag, pos, pos + n
-
-
-def _expect(data: bytes, pos: int, end: int, tag: int) -> tuple[int, int]:
-    got, start, stop = _header(data, pos, end)
-    if got != tag:
-        raise SnmpMalformed(f"expected tag 0x{tag:02x}, got 0x{got:02x}")
-    return start, stop
-
-
-def _int_at(data: bytes, pos: int, end: int) -> tuple[int, int]:
-    """(INTEGER value, next position); Integer32 range as in RFC 3416 PDUs."""
-    n = data[pos + 1]
-    if data[pos] == _INTEGER and 0 < n < 5 and pos + 2 + n <= end:  # the usual short form
-        return int.from_bytes(data[pos + 2 : pos + 2 + n], "big", signed=True), pos + 2 + n
-    start, stop = _expect(data, pos, end, _INTEGER)
-    value = int.from_bytes(data[start:stop], "big", signed=True)
-    if start == stop or not -(2**31) <= value < 2**31:
-        raise SnmpMalformed("bad INTEGER in message header")
-    return value, stop
-
-
-def _parse(data: bytes) -> Response:
-    """Parse a whole message; may raise IndexError etc. on truncation (see parse_response)."""
+def _head(data: bytes) -> tuple[Response, int]:
+    """The message up to its variable-bindings (left empty) and where their content starts."""
     size = len(data)
     start, stop = _expect(data, 0, size, _SEQUENCE)
     if stop != size:
@@ -222,7 +193,13 @@ def _parse(data: bytes) -> Response:
     pos, end = _expect(data, pos, pdu_end, _SEQUENCE)
     if end != pdu_end or pdu_end != size:
         raise SnmpMalformed("octets after the variable-bindings")
-    return Response(version, community, request_id, status, index, _varbinds(data, pos, end))
+    return Response(version, community, request_id, status, index, []), pos
+
+
+def _parse(data: bytes) -> Response:
+    """Parse a whole message; may raise IndexError etc. on truncation (see parse_response)."""
+    head, pos = _head(data)
+    return head._replace(varbinds=_varbinds(data, pos, len(data)))
 
 
 def _varbinds(data: bytes, pos: int, end: int) -> list[tuple[bytes, int, bytes]]:
@@ -266,6 +243,27 @@ def parse_response(data: bytes) -> Response:
         raise SnmpMalformed(f"undecodable SNMP message: {type(exc).__name__}") from None
 
 
+def parse_head(data: bytes) -> tuple[Response, int]:
+    """Like parse_response, but the variable-bindings are left undecoded (and empty):
+    also where their content starts (they run to the end of ``data``); see get_values."""
+    try:
+        return _head(data)
+    except SnmpMalformed:
+        raise
+    except Exception as exc:
+        raise SnmpMalformed(f"undecodable SNMP message: {type(exc).__name__}") from None
+
+
+def parse_varbinds(data: bytes, pos: int) -> list[tuple[bytes, int, bytes]]:
+    """The variable-bindings from ``pos`` (as given by parse_head) to the end of ``data``."""
+    try:
+        return _varbinds(data, pos, len(data))
+    except SnmpMalformed:
+        raise
+    except Exception as exc:
+        raise SnmpMalformed(f"undecodable SNMP message: {type(exc).__name__}") from None
+
+
 def request_id_of(data: bytes) -> int | None:
     """The request-id of a (possibly broken) Response message, if its header is readable."""
     try:
@@ -277,43 +275,6 @@ def request_id_of(data: bytes) -> int | None:
         return _int_at(data, pos, pdu_end)[0]
     except Exception:  # any failure just means "not attributable"
         return None
-
-
-class _SubidCache(dict):
-    """Multi-octet sub-identifier -> value; ifIndex-like arcs repeat across a table's rows."""
-
-    def __missing__(self, group: bytes) -> int:
-        if group[0] == 0x80 or len(group) > _MAX_SUBID_OCTETS:  # X.690 §8.19.2: minimal
-            raise SnmpMalformed("non-minimal or oversized OID sub-identifier")
-        value = 0
-        for octet in group:
-            value = (value << 7) | (octet & 0x7F)
-        if len(self) >= 4096:
-            self.clear()
-        self[group] = value
-        return value
-
-
-_MULTI = _SubidCache()
-
-
-def oid_arcs(content: bytes, *, first: bool = True) -> tuple[int, ...]:
-    """Arcs of OID content octets; ``first=False`` for a suffix (no combined first arc)."""
-    if not content or content[-1] & 0x80:
-        raise SnmpMalformed("empty or truncated OBJECT IDENTIFIER")
-    if content.isascii():  # every sub-identifier is one octet: the usual case
-        arcs = list(content)
-    else:
-        arcs = [g[0] if len(g) == 1 else _MULTI[g] for g in _SUBID.findall(content)]
-    if first:
-        head = arcs[0]  # X.690 §8.19.4: X*40+Y, X in 0..2
-        arcs[0:1] = (head // 40, head % 40) if head < 80 else (2, head - 80)
-    return tuple(arcs)
-
-
-def oid_str(content: bytes) -> str:
-    """Dotted text of OID content octets."""
-    return ".".join(map(str, oid_arcs(content)))
 
 
 def _unsigned(name: str, bits: int) -> Callable[[bytes], tuple[str, object, None]]:
@@ -373,6 +334,57 @@ def decode_value(tag: int, content: bytes) -> tuple[str, object, bytes | None]:
     if decoder is None:
         raise SnmpMalformed(f"unknown value tag 0x{tag:02x}")
     return decoder(content)
+
+
+def get_values(
+    data: bytes, pos: int, tlvs: Sequence[bytes], names: Sequence[str]
+) -> list[VarBind] | None:
+    """VarBinds of a GET answer (variable-bindings from ``pos``, see parse_head) named ``names``.
+
+    A Response repeats the requested names in order (RFC 3416 §4.2.1), so each OID is only
+    compared with the TLV we sent, never decoded. None if any differs, or the count does
+    (decode with parse_varbinds to say how); SnmpMalformed for a bad value.
+    """
+    try:
+        return _get_values(data, pos, tlvs, names)
+    except SnmpMalformed:
+        raise
+    except Exception as exc:  # IndexError on truncation, etc.
+        raise SnmpMalformed(f"undecodable SNMP message: {type(exc).__name__}") from None
+
+
+def _get_values(
+    data: bytes, pos: int, tlvs: Sequence[bytes], names: Sequence[str]
+) -> list[VarBind] | None:
+    out: list[VarBind] = []
+    append, end, starts, octets = out.append, len(data), data.startswith, render_octets
+    for tlv, name in zip(tlvs, names, strict=True):
+        if pos >= end or data[pos] != _SEQUENCE:
+            return None
+        n = data[pos + 1]
+        if n < 0x80:
+            start, stop = pos + 2, pos + 2 + n
+        else:
+            _, start, stop = _header(data, pos, end)
+        if not starts(tlv, start):
+            return None
+        vpos = start + len(tlv)
+        tag, n = data[vpos], data[vpos + 1]
+        if n < 0x80:
+            vstart, vend = vpos + 2, vpos + 2 + n
+        else:
+            _, vstart, vend = _header(data, vpos, stop)
+        if vend != stop or stop > end:
+            raise SnmpMalformed("variable-binding length mismatch")
+        content = data[vstart:vend]
+        if tag == _INTEGER and 0 < n < 5:
+            append(VarBind(name, "Integer", _from_bytes(content, "big", signed=True)))
+        elif tag == _OCTETS:
+            append(VarBind(name, "OctetString", octets(content), content))
+        else:
+            append(VarBind(name, *decode_value(tag, content)))
+        pos = stop
+    return out if pos == end else None
 
 
 def to_varbinds(response: Response) -> list[VarBind]:

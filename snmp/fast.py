@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -43,7 +44,7 @@ def timeout_error(target: Target) -> SnmpTimeout:
 class Channel(asyncio.DatagramProtocol):
     """A connected UDP socket to one agent; answers matched to requests by request-id.
 
-    ``waiting`` maps request-id -> [future, message, deadline, sends]. One timer per channel
+    ``waiting`` maps request-id -> [future, message, deadline, sends, raw]. One timer per channel
     (not per request) fires at the earliest deadline to resend or fail what is overdue.
     """
 
@@ -65,24 +66,30 @@ class Channel(asyncio.DatagramProtocol):
             self._timer.cancel()
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
+        entry = None
         try:
-            response = codec.parse_response(data)
+            response, pos = codec.parse_head(data)
+            entry = self.waiting.get(response.request_id)
+            if entry is not None and entry[4]:  # a GET: get_many decodes, knowing the names
+                result: Any = response, data, pos
+            else:
+                result = response = response._replace(varbinds=codec.parse_varbinds(data, pos))
         except SnmpMalformed as exc:
             error = SnmpMalformed(f"bad answer from {self.target.address}: {exc}")
-            entry = self.waiting.get(codec.request_id_of(data))  # type: ignore[arg-type]
+            if entry is None:
+                entry = self.waiting.get(codec.request_id_of(data))  # type: ignore[arg-type]
             if entry is not None and not entry[0].done():
                 entry[0].set_exception(error)
             else:
                 self.garbage = error  # reported if the request then times out
             return
-        entry = self.waiting.get(response.request_id)
         # a late answer to a finished request, or another manager's: not ours (RFC 3416 §4.1)
         if entry is None or entry[0].done():
             log.debug("dropped stray answer %s from %s", response.request_id, addr)
         elif response.version != self.version or response.community != self.community:
             log.debug("dropped answer with another version/community from %s", addr)
         else:
-            entry[0].set_result(response)
+            entry[0].set_result(result)
 
     def error_received(self, exc: Exception) -> None:
         # ICMP port unreachable surfaces here as ConnectionRefusedError on a connected socket
@@ -96,8 +103,7 @@ class Channel(asyncio.DatagramProtocol):
 
         Collect the answer with ``wait`` or abandon it with ``drop``.
         """
-        request_id = self._next_id
-        self._next_id = request_id + 1 if request_id < 2**31 - 1 else 1
+        request_id = self._request_id()
         message = codec.encode_request(
             pdu,
             request_id,
@@ -106,9 +112,25 @@ class Channel(asyncio.DatagramProtocol):
             community=self.community,
             max_repetitions=max_repetitions,
         )
+        return self._submit(request_id, message, False)
+
+    def send_get(self, tlvs: Sequence[bytes]) -> int:
+        """Send a GET of codec.encode_names() TLVs, like ``send``; ``wait`` then gives
+        (Response without variable-bindings, message, where they start): see codec.get_values.
+        """
+        request_id = self._request_id()
+        message = codec.encode_get(request_id, tlvs, version=self.version, community=self.community)
+        return self._submit(request_id, message, True)
+
+    def _request_id(self) -> int:
+        request_id = self._next_id
+        self._next_id = request_id + 1 if request_id < 2**31 - 1 else 1
+        return request_id
+
+    def _submit(self, request_id: int, message: bytes, raw: bool) -> int:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.target.timeout
-        self.waiting[request_id] = [loop.create_future(), message, deadline, 1]
+        self.waiting[request_id] = [loop.create_future(), message, deadline, 1, raw]
         self.transport.sendto(message)  # type: ignore[union-attr]
         if self._timer is None:  # same timeout for all: an armed timer is due no later
             self._timer = loop.call_at(deadline, self._expire)
@@ -183,40 +205,47 @@ async def get_many(
     """GET many OIDs, ``batch`` per request, ``in_flight`` requests at once; tooBig halves."""
     if batch < 1 or in_flight < 1:
         raise ValueError("batch and in_flight must be >= 1")
-    encoded, names = [], []
-    for oid in oids:
-        octets, name = codec.encode_name(oid)
-        encoded.append(octets)
-        names.append(name)
-    results: list[VarBind | None] = [None] * len(encoded)
-    gate = asyncio.Semaphore(in_flight)
+    tlvs, names = codec.encode_names(oids)
+    count = len(tlvs)
+    results: list[VarBind] = [None] * count  # type: ignore[list-item]
+    todo = deque((i, min(i + batch, count)) for i in range(0, count, batch))
 
-    async def run(ch: Channel, first: int, last: int) -> None:
-        async with gate:
-            answer = await ch.request(codec.GET, encoded[first:last])
-        status, index = answer.error_status, answer.error_index
-        if status == _TOO_BIG and last - first > 1:  # RFC 3416 §4.2.1: ask for less
-            middle = (first + last) // 2
-            await _all([run(ch, first, middle), run(ch, middle, last)])
-            return
-        if status:
-            raise status_error(target, status, index, names[first:last])
-        if len(answer.varbinds) != last - first:
-            raise SnmpMalformed(
-                f"{target.address} answered {len(answer.varbinds)} of {last - first}"
-            )
-        for offset, (oid, tag, content) in enumerate(answer.varbinds):
-            if oid != encoded[first + offset]:  # a Response repeats the requested names
-                raise SnmpMalformed(f"{target.address} answered {codec.oid_str(oid)} for a GET")
-            results[first + offset] = VarBind(
-                names[first + offset], *codec.decode_value(tag, content)
-            )
+    async def worker(ch: Channel) -> None:
+        while todo:
+            first, last = todo.popleft()
+            answer, data, pos = await ch.wait(ch.send_get(tlvs[first:last]))
+            status = answer.error_status
+            if status == _TOO_BIG and last - first > 1:  # RFC 3416 §4.2.1: ask for less
+                middle = (first + last) // 2
+                todo.extendleft(((middle, last), (first, middle)))
+                continue
+            if status:
+                raise status_error(target, status, answer.error_index, names[first:last])
+            try:
+                asked = names[first:last]
+                values = codec.get_values(data, pos, tlvs[first:last], asked)
+                if values is None:
+                    values = _get_slow(data, pos, asked)
+            except SnmpMalformed as exc:
+                raise SnmpMalformed(f"bad answer from {target.address}: {exc}") from None
+            results[first:last] = values
 
     async with channel(target) as ch:
-        await _all(
-            [run(ch, i, min(i + batch, len(encoded))) for i in range(0, len(encoded), batch)]
-        )
-    return results  # type: ignore[return-value]
+        await _all([worker(ch) for _ in range(min(in_flight, len(todo)))])
+    return results
+
+
+def _get_slow(data: bytes, pos: int, names: list[str]) -> list[VarBind]:
+    """A GET answer whose names are not the request's: decoded in full to say how."""
+    varbinds = codec.parse_varbinds(data, pos)
+    if len(varbinds) != len(names):
+        raise SnmpMalformed(f"{len(varbinds)} variable-bindings for {len(names)} names")
+    out = []
+    for name, (oid, tag, content) in zip(names, varbinds, strict=True):
+        if codec.oid_str(oid) != name:  # a Response repeats the requested names
+            raise SnmpMalformed(f"{codec.oid_str(oid)} for a GET of {name}")
+        out.append(VarBind(name, *codec.decode_value(tag, content)))
+    return out
 
 
 class _Column:

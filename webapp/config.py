@@ -60,7 +60,12 @@ DEFAULTS = {
     "LANGUAGES": ("en", "es"),
     "QUEUE_NAME": "discovery_main",
     "JOB_TIMEOUT": 300,  # seconds an execution may run before RQ kills it
-    "LOCK_EXTRA_SECONDS": 60,  # the OLT lock outlives the job timeout by this much
+    "LOCK_TTL": 60,  # seconds an OLT lock lives without its execution's heartbeat
+    "HEARTBEAT_SECONDS": 10,  # how often a running execution says it is alive
+    "ALIVE_TTL": 30,  # no heartbeat for this long: the worker is lost
+    "PENDING_GRACE": 60,  # seconds before the reaper checks a PENDING execution's RQ job
+    "PENDING_MAX_AGE": 3600,  # a PENDING execution older than this is FAILED
+    "RETENTION_DAYS": 90,  # executions older than this are deleted
     "LOCK_RETRY_DELAY": 5,  # seconds before an execution whose OLT is busy is tried again
     "LOCK_RETRY_LIMIT": 120,  # tries before it is FAILED ("OLT busy")
     "RESULT_TTL": 3600,
@@ -85,7 +90,15 @@ def from_environment() -> dict:
         cfg["REDIS_URL"] = redis_url
     if env.get("TZ_NAME") or env.get("OLTWATCH_TZ"):
         cfg["TIMEZONE"] = env.get("OLTWATCH_TZ") or env["TZ_NAME"]
-    for key in ("JOB_TIMEOUT", "LOCK_RETRY_DELAY", "LOCK_RETRY_LIMIT"):
+    for key in (
+        "JOB_TIMEOUT",
+        "LOCK_RETRY_DELAY",
+        "LOCK_RETRY_LIMIT",
+        "LOCK_TTL",
+        "HEARTBEAT_SECONDS",
+        "ALIVE_TTL",
+        "RETENTION_DAYS",
+    ):
         if env.get(key):
             cfg[key] = int(env[key])
     secret = _secret_key(embedded)

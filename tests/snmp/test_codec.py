@@ -7,6 +7,7 @@ from pyasn1.codec.ber import decoder, encoder
 from pysnmp.proto.api import v1, v2c
 
 from snmp import codec
+from snmp._ber import tlv
 from snmp.client import to_varbind
 from snmp.errors import SnmpMalformed
 
@@ -295,3 +296,85 @@ def test_varbind_stays_a_frozen_dataclass():
     assert dataclasses.astuple(vb) == ("1.3.6", "Integer", 5, None)
     with pytest.raises(dataclasses.FrozenInstanceError):
         vb.value = 7  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------- the GET fast path
+
+
+@FAST
+@given(
+    st.lists(st.tuples(oids, values), max_size=40),
+    st.sampled_from(["{}", ".{}", " {} "]),
+    st.integers(-(2**31), 2**31 - 1),
+)
+def test_get_values_match_decode_response(pairs, shape, request_id):
+    texts = [shape.format(".".join(map(str, n))) for n, _ in pairs]
+    for _ in range(2):  # the second pass hits the head cache
+        tlvs, names = codec.encode_names(texts)
+        assert names == [codec.encode_name(t)[1] for t in texts]
+        assert tlvs == [b"\x06" + _length_and(codec.encode_oid(t)) for t in texts]
+        data = response_message(pairs, request_id)
+        head, pos = codec.parse_head(data)
+        assert head.request_id == request_id and head.varbinds == []
+        assert codec.get_values(data, pos, tlvs, names) == codec.decode_response(data)[3]
+        message = codec.encode_get(request_id, tlvs, version=1, community=b"c")
+        octets = [codec.encode_oid(t) for t in texts]
+        assert message == codec.encode_request(
+            codec.GET, request_id, octets, version=1, community=b"c"
+        )
+
+
+def _length_and(content: bytes) -> bytes:
+    n = len(content)
+    return (bytes((n,)) if n < 0x80 else bytes((0x81, n))) + content
+
+
+def test_encode_names_edge_cases():
+    tlvs, names = codec.encode_names(["1.3.6.1.4.1.9.5", "1.3.6.1.4.1.9.007", " .1.3.6.1.4.1.9.6"])
+    assert names == ["1.3.6.1.4.1.9.5", "1.3.6.1.4.1.9.7", "1.3.6.1.4.1.9.6"]
+    assert codec.encode_names(["1.3", "1.3.300", "2.100.3", "2.100"])[1] == [
+        "1.3",
+        "1.3.300",
+        "2.100.3",
+        "2.100",
+    ]
+    assert codec.encode_names(["1.3", "2.100"])[0] == [b"\x06\x01\x2b", b"\x06\x02\x81\x34"]
+    for bad in ["1.3.6.1.", "1.3.6.1.x", "1..3", "1", "1.40.2"]:
+        with pytest.raises(ValueError):
+            codec.encode_names(["1.3.6.1.4.1.9.1", bad])
+    assert codec.encode_get(5, [], version=1, community=b"c") == codec.encode_request(
+        codec.GET, 5, [], version=1, community=b"c"
+    )
+
+
+def test_get_values_none_on_other_names_or_counts():
+    pairs = [((1, 3, 6, 1, 9, i), v2c.Integer32(i)) for i in range(3)]
+    data = response_message(pairs)
+    _, pos = codec.parse_head(data)
+    tlvs, names = codec.encode_names([f"1.3.6.1.9.{i}" for i in range(3)])
+    assert [vb.value for vb in codec.get_values(data, pos, tlvs, names)] == [0, 1, 2]
+    assert codec.get_values(data, pos, tlvs[::-1], names[::-1]) is None  # another order
+    assert codec.get_values(data, pos, tlvs[:2], names[:2]) is None  # more than asked
+    more, more_names = codec.encode_names([f"1.3.6.1.9.{i}" for i in range(4)])
+    assert codec.get_values(data, pos, more, more_names) is None  # fewer than asked
+    # the same name with a long-form length: not the octets we sent, so not the fast path
+    varbind = tlv(0x30, b"\x06\x81\x05\x2b\x06\x01\x09\x00" + b"\x02\x01\x07")
+    pdu = b"\x02\x01\x07\x02\x01\x00\x02\x01\x00" + tlv(0x30, varbind)
+    longer = tlv(0x30, b"\x02\x01\x01" + tlv(0x04, b"public") + tlv(0xA2, pdu))
+    _, pos = codec.parse_head(longer)
+    assert codec.parse_varbinds(longer, pos) == [(b"\x2b\x06\x01\x09\x00", 2, b"\x07")]
+    assert codec.get_values(longer, pos, tlvs[:1], names[:1]) is None
+
+
+@pytest.mark.parametrize("cut", [1, 3, 5])
+def test_get_values_truncated_or_bad_value_is_malformed(cut):
+    pairs = [((1, 3, 6, 1, 9, i), v2c.Integer32(i)) for i in range(3)]
+    data = response_message(pairs)
+    _, pos = codec.parse_head(data)
+    tlvs, names = codec.encode_names([f"1.3.6.1.9.{i}" for i in range(3)])
+    with pytest.raises(SnmpMalformed):  # the fast path gives up or fails; the full decode fails
+        codec.get_values(data[:-cut], pos, tlvs, names) or codec.parse_varbinds(data[:-cut], pos)
+    assert codec.get_values(data[:-9], pos, tlvs, names) is None  # one varbind fewer
+    bad = data.replace(b"\x02\x01\x02", b"\x41\x00\x00")  # an empty Counter32
+    with pytest.raises(SnmpMalformed):
+        codec.get_values(bad, pos, tlvs, names)

@@ -18,6 +18,7 @@ from snmp.client import (
     walk_columns,
     walk_columns_sync,
 )
+from snmp.codec import VarBind
 from snmp.errors import SnmpError, SnmpMalformed, SnmpNoSuchOid, SnmpTimeout
 from snmp.lab import agent as lab
 from snmp.lab.generate import lab_onus
@@ -328,3 +329,106 @@ def test_column_last_resets():
     assert column.last == () and fast.MAX_ROWS == 1_000_000
     column.last = (7, 3)
     assert column.last == (7, 3)
+
+
+# ---------------------------------------------------------------- GET fast path
+
+
+def test_get_echoed_names_with_no_such_instance_in_the_middle():
+    oids = [f"1.3.6.1.4.1.9.{c}.{i}" for c in (1, 2) for i in (1, 200, 3)]
+
+    def answer(request_id, names, pdu):
+        return [
+            reply(
+                request_id,
+                [
+                    (n, v2c.NoSuchInstance("") if n[-1] == 200 else v2c.Integer(n[-2]))
+                    for n in names
+                ],
+            )
+        ]
+
+    got, stub = run_with_stub(answer, lambda t: get_many(t, oids, batch=4))
+    assert [vb.oid for vb in got] == oids
+    assert [vb.type for vb in got] == ["Integer", "noSuchInstance", "Integer"] * 2
+    assert [vb.value for vb in got] == [1, None, 1, 2, None, 2]
+    assert [len(names) for _, names in stub.seen] == [4, 2]
+
+
+def test_get_answered_with_other_names_is_malformed():
+    def answer(request_id, names, pdu):  # the names shifted by one
+        return [reply(request_id, [(n[:-1] + (n[-1] + 1,), v2c.Integer(1)) for n in names])]
+
+    with pytest.raises(
+        SnmpMalformed, match=r"1\.3\.6\.1\.4\.1\.9\.2 for a GET of 1\.3\.6\.1\.4\.1\.9\.1"
+    ):
+        run_with_stub(answer, lambda t: get_many(t, ["1.3.6.1.4.1.9.1", "1.3.6.1.4.1.9.2"]))
+
+
+def test_get_answered_with_fewer_names_is_malformed():
+    def answer(request_id, names, pdu):
+        return [reply(request_id, [(n, v2c.Integer(1)) for n in names[:-1]])]
+
+    with pytest.raises(SnmpMalformed, match="1 variable-bindings for 2 names"):
+        run_with_stub(answer, lambda t: get_many(t, ["1.3.6.1.4.1.9.1", "1.3.6.1.4.1.9.2"]))
+
+
+def test_get_same_names_other_encoding_falls_back():
+    def answer(request_id, names, pdu):  # OID lengths in long form: same names, other octets
+        data = reply(request_id, [(n, v2c.Integer(n[-1])) for n in names])
+        return [_long_form_oids(data)]
+
+    oids = ["1.3.6.1.4.1.9.1", "1.3.6.1.4.1.9.2"]
+    got, _ = run_with_stub(answer, lambda t: get_many(t, oids))
+    assert got == [VarBind(o, "Integer", int(o[-1])) for o in oids]
+
+
+def _long_form_oids(data):
+    """Re-encode a Response with each variable-binding's OID length in long form."""
+    from snmp import codec
+    from snmp._ber import tlv
+
+    head, _ = codec.parse_head(data)
+    varbinds = b"".join(
+        tlv(0x30, b"\x06\x81" + bytes((len(o),)) + o + tlv(t, c))
+        for o, t, c in codec.parse_response(data).varbinds
+    )
+    pdu = (
+        tlv(0x02, head.request_id.to_bytes(4, "big", signed=True))
+        + b"\x02\x01\x00\x02\x01\x00"
+        + tlv(0x30, varbinds)
+    )
+    return tlv(0x30, b"\x02\x01\x01" + tlv(0x04, head.community) + tlv(0xA2, pdu))
+
+
+def test_get_many_in_flight_and_too_big_keep_the_order():
+    def answer(request_id, names, pdu):
+        if len(names) > 3:
+            return [reply(request_id, [], status=1)]
+        return [reply(request_id, [(n, v2c.OctetString(f"v{n[-1]}")) for n in names])]
+
+    oids = [f"1.3.6.1.4.1.9.9.{i}" for i in range(200, 223)]
+
+    async def call(target):
+        return await fast.get_many(target, oids, batch=5, in_flight=3)
+
+    got, stub = run_with_stub(answer, call)
+    assert [vb.oid for vb in got] == oids and [vb.value for vb in got] == [
+        f"v{o.rsplit('.', 1)[1]}" for o in oids
+    ]
+    assert sum(len(n) for _, n in stub.seen if len(n) <= 3) == 23
+
+
+def test_normalize_all_matches_normalize_oid():
+    from snmp.client import _normalize_all, normalize_oid
+
+    cases = [["1.3.6", "2.5"], [".1.3"], ["1.3."], ["1..3"], ["1.3\n1.4"], ["1.3", ""], [" 1.3"]]
+    cases += [["1.3", "\n1.4"], ["1"], ["\u0661.\u0663"], [], ["1.3.", "1.4"], ["1.3", "1.4 "]]
+    for oids in cases:
+        try:
+            expected = [normalize_oid(o) for o in oids]
+        except ValueError:
+            with pytest.raises(ValueError):
+                _normalize_all(oids)
+        else:
+            assert _normalize_all(oids) == expected

@@ -1,0 +1,108 @@
+"""Self-healing: no execution stays RUNNING or PENDING forever, no lock outlives its owner.
+
+Runs on every scheduler tick. A RUNNING execution whose heartbeat stopped lost its worker; a
+PENDING one whose RQ job vanished (Redis restarted or flushed) is enqueued again; one that is
+still PENDING after PENDING_MAX_AGE is FAILED with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from flask import current_app
+from redis.exceptions import RedisError
+from rq.job import Job
+from sqlalchemy import select
+
+from jobs.dispatch import enqueue_executions
+from jobs.locks import alive_key, clear_lock_if, lock_holders
+from jobs.queues import get_redis
+from webapp.extensions import db
+from webapp.models import Execution
+from webapp.models.base import utcnow
+from webapp.models.executions import FAILED, INTERRUPTED, PENDING, RUNNING
+
+log = logging.getLogger(__name__)
+
+
+def _lost(ex: Execution, now: datetime, job_timeout: int) -> None:
+    if ex.started_at and now - ex.started_at > timedelta(seconds=job_timeout):
+        ex.finish(FAILED, error=f"timed out after {job_timeout} s (its worker stopped)")
+    else:
+        ex.finish(INTERRUPTED, error="worker lost (no heartbeat)")
+    if ex.job_host is not None:
+        ex.job_host.record_failure(ex.finished_at)
+
+
+def reap_running(redis, now: datetime) -> int:
+    """RUNNING executions without a heartbeat become INTERRUPTED ("worker lost") or FAILED."""
+    cfg = current_app.config
+    since = now - timedelta(seconds=cfg["ALIVE_TTL"])
+    rows = db.session.scalars(
+        select(Execution).where(Execution.status == RUNNING, Execution.started_at < since)
+    ).all()
+    lost = [ex for ex in rows if not redis.exists(alive_key(ex.id))]
+    for ex in lost:
+        _lost(ex, now, cfg["JOB_TIMEOUT"])
+        log.warning("execution %s on OLT %s: %s", ex.id, ex.olt_name, ex.error)
+    db.session.commit()
+    return len(lost)
+
+
+def _rq_job_missing(redis, ex: Execution) -> bool:
+    return not ex.rq_job_id or not Job.exists(ex.rq_job_id, connection=redis)
+
+
+def reap_pending(redis, now: datetime) -> tuple[int, int]:
+    """Re-enqueue PENDING executions whose RQ job is gone; fail those pending far too long."""
+    cfg = current_app.config
+    rows = db.session.scalars(
+        select(Execution).where(
+            Execution.status == PENDING,
+            Execution.created_at < now - timedelta(seconds=cfg["PENDING_GRACE"]),
+        )
+    ).all()
+    too_old = now - timedelta(seconds=cfg["PENDING_MAX_AGE"])
+    failed = [ex for ex in rows if ex.created_at < too_old]
+    for ex in failed:
+        ex.finish(FAILED, error=f"still pending after {cfg['PENDING_MAX_AGE']} s: never run")
+    db.session.commit()
+    orphans = [ex for ex in rows if ex not in failed and _rq_job_missing(redis, ex)]
+    if orphans:
+        log.warning("re-enqueueing %d PENDING executions whose RQ job vanished", len(orphans))
+        enqueue_executions(orphans)
+    return len(orphans), len(failed)
+
+
+def clear_stale_locks(redis) -> int:
+    """Free OLT locks whose execution is no longer RUNNING (never a running one's)."""
+    cleared = 0
+    for holder in lock_holders(redis):
+        ex_id = holder["execution_id"]
+        ex = db.session.get(Execution, int(ex_id)) if ex_id.isdigit() else None
+        if ex is not None and ex.status == RUNNING:
+            continue
+        if clear_lock_if(redis, holder["olt_id"], holder["token"]):
+            cleared += 1
+            log.warning(
+                "cleared the lock of OLT %s held by execution %s (%s)",
+                holder["olt_id"],
+                ex_id,
+                ex.status if ex else "unknown",
+            )
+    db.session.commit()
+    return cleared
+
+
+def reap(now: datetime | None = None) -> dict:
+    """One pass of every check; Redis being down is reported, not raised."""
+    now = now or utcnow()
+    redis = get_redis(current_app.config["REDIS_URL"])
+    try:
+        lost = reap_running(redis, now)
+        requeued, failed = reap_pending(redis, now)
+    except RedisError as exc:
+        log.error("reaper: Redis unavailable: %s", exc)
+        return {"error": str(exc)}
+    return {"lost": lost, "requeued": requeued, "failed_pending": failed}
