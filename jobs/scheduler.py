@@ -16,6 +16,7 @@ from rq_scheduler import Scheduler
 from sqlalchemy import select, update
 
 from jobs.dispatch import ALREADY_PENDING, ALREADY_RUNNING, run_jobs_now
+from jobs.housekeeping import hourly
 from jobs.queues import get_redis
 from jobs.reaper import reap
 from jobs.schedule import next_run
@@ -88,7 +89,7 @@ def tick() -> dict:
 
     with _get_app().app_context():
         try:
-            summary = {"reaper": reap(), **dispatch_due_jobs()}
+            summary = {"reaper": reap(), **dispatch_due_jobs(), "purged": hourly()}
         finally:
             db.session.remove()
         get_redis(current_app.config["REDIS_URL"]).set(LAST_TICK_KEY, utcnow().isoformat())

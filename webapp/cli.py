@@ -147,6 +147,39 @@ def worker_command(workers: int, burst: bool) -> None:
     os.execvp(cmd[0], cmd)
 
 
+@click.command("locks")
+@click.option("--clear-stale", is_flag=True, help="Free locks whose execution is not running.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def locks_command(clear_stale: bool, as_json: bool) -> None:
+    """Show who holds each OLT lock and since when; optionally free the stale ones."""
+    from flask import current_app
+    from redis.exceptions import RedisError
+
+    from jobs.locks import lock_holders
+    from jobs.queues import get_redis
+    from jobs.reaper import clear_stale_locks
+
+    try:
+        redis = get_redis(current_app.config["REDIS_URL"])
+        cleared = clear_stale_locks(redis) if clear_stale else 0
+        holders = lock_holders(redis)
+    except RedisError as exc:
+        _fail(f"Redis unreachable: {exc}")
+    rows = [{k: v for k, v in h.items() if k != "token"} for h in holders]
+    if as_json:
+        click.echo(json.dumps({"locks": rows, "cleared": cleared}))
+        return
+    for r in rows:
+        click.echo(
+            f"OLT {r['olt_id']:<6} execution {r['execution_id']:<8} worker {r['worker']}"
+            f"  since {r['since']}  expires in {r['ttl_s']} s"
+        )
+    if not rows:
+        click.echo("no OLT is locked")
+    if clear_stale:
+        click.echo(f"cleared {cleared} stale locks")
+
+
 @click.command("scheduler")
 @click.option("--every", default=10, show_default=True, help="Seconds between ticks.")
 def scheduler_command(every: int) -> None:
@@ -178,6 +211,13 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(users)
     app.cli.add_command(lab)
-    for command in (run_command, seed_command, worker_command, scheduler_command, devstack_command):
+    for command in (
+        run_command,
+        seed_command,
+        worker_command,
+        scheduler_command,
+        locks_command,
+        devstack_command,
+    ):
         app.cli.add_command(command)
     app.cli.add_command(run_command, name="run-jobs")  # `flask run` is the dev server
