@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask import current_app
 from redis.exceptions import RedisError
@@ -153,6 +154,7 @@ def run_jobs_now(
     trigger: str = "manual",
     label: str = "",
     olt_ids: set[int] | None = None,
+    scheduled_for: dict[int, datetime] | None = None,
 ) -> RunReport:
     """Create one PENDING execution per runnable (job, OLT), commit, then enqueue them all.
 
@@ -169,6 +171,8 @@ def run_jobs_now(
     ]
     if not executions:
         return report
+    for ex in executions:
+        ex.scheduled_for = (scheduled_for or {}).get(ex.job_id)
     now = utcnow()
     for plan in plans:
         if plan.count:

@@ -55,7 +55,7 @@ def dispatch_due_jobs(now: datetime | None = None) -> dict:
         )
     ).all()
     db.session.commit()
-    claimed, broken = [], []
+    claimed, broken, slots = [], [], {}
     for job_id, seen, interval, cron in due:
         try:
             new_next = next_run(interval, cron, now, tz)  # from now: missed slots are not replayed
@@ -65,7 +65,12 @@ def dispatch_due_jobs(now: datetime | None = None) -> dict:
             continue
         if _claim(job_id, seen, new_next):
             claimed.append(job_id)
-    report = run_jobs_now(claimed, trigger="schedule", label="") if claimed else None
+            slots[job_id] = seen or now
+    report = (
+        run_jobs_now(claimed, trigger="schedule", label="", scheduled_for=slots)
+        if claimed
+        else None
+    )
     active = [
         s
         for _job, s in (report.skips if report else [])

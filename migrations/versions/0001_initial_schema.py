@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-11-29 10:33:00.440830
+Create Date: 2026-11-29 11:02:15.034888
 
 """
 from alembic import op
@@ -197,6 +197,7 @@ def upgrade():
     sa.Column('retry_of_id', sa.Integer(), nullable=True),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('scheduled_for', sa.DateTime(), nullable=True),
     sa.Column('started_at', sa.DateTime(), nullable=True),
     sa.Column('finished_at', sa.DateTime(), nullable=True),
     sa.Column('duration_ms', sa.Integer(), nullable=True),

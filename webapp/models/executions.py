@@ -54,6 +54,7 @@ class Execution(db.Model):
     )
     status: Mapped[str] = mapped_column(String(12), default=PENDING)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the slot it ran for
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     duration_ms: Mapped[int | None] = mapped_column()

@@ -1,0 +1,213 @@
+"""Soak: the scheduler and 20 workers against N simulated OLTs for M minutes, with workers
+killed on the way; then count what ran, what is stuck, overlaps on one OLT, and the lag.
+
+Usage: python bench/soak.py [--minutes 10] [--olts 50] [--workers 20] [--kill-every 60]
+
+Starts its own redis-server, snmpsim (one process serving every OLT), a fresh SQLite
+database (PostgreSQL when TEST_DATABASE_URL is set), `manage_cli.py scheduler` and
+`rq worker-pool`. Jobs: a discovery every 30 s and a serial collection every minute on every
+OLT. Every --kill-every seconds one busy worker's work-horse and its worker are SIGKILLed
+(the pool starts a new worker). At the end the scheduler stops, the reaper drains what is
+left, and the figures are printed; the last line is
+`dispatched=<n> stuck=<n> overlaps=<n> lag_p95_s=<x>`. Exits 1 if anything is stuck or
+two executions of one OLT overlapped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from sqlalchemy import select  # noqa: E402
+
+from webapp.devstack import free_tcp_port, start_redis, stop_process  # noqa: E402
+
+
+def _setup(app, olts: int, port: int) -> None:
+    from flask_migrate import upgrade
+
+    from webapp.extensions import db
+    from webapp.models import SnmpJob
+    from webapp.seed import seed_demo_olt
+
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        for n in range(olts):
+            seed_demo_olt(f"soak-{n:03d}", "huawei", "127.0.0.1", port, community=f"soak-{n:03d}")
+        for job in db.session.scalars(select(SnmpJob)):
+            keep = job.name in ("Huawei ONU discovery", "Huawei ONU serial")
+            job.enabled = keep
+            job.interval = "30s" if job.job_type == "discovery" else "1m"
+        db.session.commit()
+
+
+def _kill_one_busy_worker(pool_pid: int) -> bool:
+    """SIGKILL the work-horse of a busy worker of the pool and that worker."""
+    workers = subprocess.run(
+        ["pgrep", "-P", str(pool_pid)], capture_output=True, text=True
+    ).stdout.split()
+    random.shuffle(workers)
+    for worker in workers:
+        horses = subprocess.run(
+            ["pgrep", "-P", worker], capture_output=True, text=True
+        ).stdout.split()
+        if horses:
+            for pid in [*horses, worker]:
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            return True
+    return False
+
+
+def _drain(app, seconds: int) -> None:
+    """Let workers finish and the reaper clean up until nothing is PENDING or RUNNING."""
+    from jobs.reaper import reap
+    from webapp.extensions import db
+    from webapp.models import Execution
+    from webapp.models.executions import ACTIVE
+
+    deadline = time.monotonic() + seconds
+    with app.app_context():
+        while time.monotonic() < deadline:
+            reap()
+            active = db.session.scalar(
+                select(db.func.count()).select_from(Execution).where(Execution.status.in_(ACTIVE))
+            )
+            db.session.commit()
+            if not active:
+                return
+            time.sleep(2)
+
+
+def _figures(app) -> dict:
+    from webapp.extensions import db
+    from webapp.models import Execution
+
+    with app.app_context():
+        rows = db.session.execute(
+            select(
+                Execution.olt_id,
+                Execution.status,
+                Execution.started_at,
+                Execution.finished_at,
+                Execution.scheduled_for,
+            )
+        ).all()
+        db.session.commit()
+    by_status = {
+        s: sum(1 for r in rows if r.status == s)
+        for s in ("SUCCESS", "FAILED", "INTERRUPTED", "PENDING", "RUNNING")
+    }
+    overlaps = 0
+    for olt in {r.olt_id for r in rows}:
+        runs = sorted(
+            (r for r in rows if r.olt_id == olt and r.started_at and r.finished_at),
+            key=lambda r: r.started_at,
+        )
+        overlaps += sum(
+            1 for a, b in zip(runs, runs[1:], strict=False) if b.started_at < a.finished_at
+        )
+    lags = sorted(
+        (r.started_at - r.scheduled_for).total_seconds()
+        for r in rows
+        if r.started_at and r.scheduled_for
+    )
+    p95 = lags[min(len(lags) - 1, int(0.95 * len(lags)))] if lags else 0.0
+    return {
+        "dispatched": len(rows),
+        **by_status,
+        "overlaps": overlaps,
+        "lag_p50": statistics.median(lags) if lags else 0.0,
+        "lag_p95": p95,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=10)
+    parser.add_argument("--olts", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=20)
+    parser.add_argument("--kill-every", type=float, default=60)
+    args = parser.parse_args()
+    from jobs.workers import worker_pool_command
+    from snmp.lab.agent import LabAgent
+    from webapp import create_app
+
+    with tempfile.TemporaryDirectory(prefix="oltwatch-soak-") as tmp_name:
+        tmp = Path(tmp_name)
+        rport = free_tcp_port()
+        redis = start_redis(tmp / "redis", rport)
+        redis_url = f"redis://127.0.0.1:{rport}/0"
+        db_url = os.environ.get("SOAK_DATABASE_URL") or f"sqlite:///{tmp}/soak.db"
+        agent = LabAgent(tmp / "lab")
+        for n in range(args.olts):
+            agent.add_olt(f"soak-{n:03d}", "huawei", 32, seed=n)
+        agent.start(timeout=120)
+        env = dict(os.environ, DATABASE_URL=db_url, REDIS_URL=redis_url, SECRET_KEY="soak")
+        app = create_app(
+            {"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "soak", "REDIS_URL": redis_url}
+        )
+        procs = {}
+        try:
+            _setup(app, args.olts, agent.port)
+            procs["workers"] = subprocess.Popen(
+                worker_pool_command(redis_url, args.workers),
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            procs["scheduler"] = subprocess.Popen(
+                [sys.executable, str(ROOT / "manage_cli.py"), "scheduler", "--every", "2"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            end, kills, next_kill = time.monotonic() + args.minutes * 60, 0, time.monotonic()
+            while time.monotonic() < end:
+                if time.monotonic() >= next_kill + args.kill_every:
+                    kills += _kill_one_busy_worker(procs["workers"].pid)
+                    next_kill = time.monotonic()
+                time.sleep(1)
+            stop_process(procs.pop("scheduler"), "scheduler", grace=15)
+            _drain(app, 180)
+        finally:
+            for name, proc in procs.items():
+                stop_process(proc, name, grace=30)
+            agent.stop()
+            stop_process(redis, "redis-server", grace=10)
+        f = _figures(app)
+    stuck = f["PENDING"] + f["RUNNING"]
+    print(f"{args.olts} OLTs, {args.workers} workers, {args.minutes} min, {kills} workers killed")
+    print(
+        f"dispatched {f['dispatched']}: succeeded {f['SUCCESS']}, failed {f['FAILED']}, "
+        f"interrupted {f['INTERRUPTED']}, stuck {stuck}"
+    )
+    print(f"overlapping runs on one OLT: {f['overlaps']}")
+    print(f"lag from next_run_at to start: p50 {f['lag_p50']:.2f} s, p95 {f['lag_p95']:.2f} s")
+    print(
+        f"dispatched={f['dispatched']} stuck={stuck} overlaps={f['overlaps']} "
+        f"lag_p95_s={f['lag_p95']:.2f}"
+    )
+    return 1 if stuck or f["overlaps"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
