@@ -31,11 +31,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     from webapp import auth, cli
     from webapp.admin import init_admin
     from webapp.admin.base import local_time
+    from webapp.ops_views import init_ops
 
     app.register_blueprint(auth.bp)
     app.jinja_env.globals["local_time"] = local_time
     app.jinja_env.globals["get_locale"] = get_locale
     init_admin(app)
+    init_ops(app)
     cli.register(app)
 
     @app.route("/")

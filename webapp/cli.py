@@ -208,9 +208,12 @@ def devstack_command() -> None:
 def register(app: Flask) -> None:
     """Add the project's commands to app.cli."""
     from webapp.cli_lab import lab
+    from webapp.cli_ops import COMMANDS
 
     app.cli.add_command(users)
     app.cli.add_command(lab)
+    for command in COMMANDS:
+        app.cli.add_command(command)
     for command in (
         run_command,
         seed_command,

@@ -66,6 +66,9 @@ DEFAULTS = {
     "PENDING_GRACE": 60,  # seconds before the reaper checks a PENDING execution's RQ job
     "PENDING_MAX_AGE": 3600,  # a PENDING execution older than this is FAILED
     "RETENTION_DAYS": 90,  # executions older than this are deleted
+    "SCHEDULER_STALE_SECONDS": 60,  # /health: a scheduler silent for longer is down
+    "METRICS_TOKEN": None,  # /metrics with "Authorization: Bearer <token>" (else staff login)
+    "RQ_DASHBOARD_POLL_INTERVAL": 5000,
     "LOCK_RETRY_DELAY": 5,  # seconds before an execution whose OLT is busy is tried again
     "LOCK_RETRY_LIMIT": 120,  # tries before it is FAILED ("OLT busy")
     "RESULT_TTL": 3600,
@@ -101,6 +104,8 @@ def from_environment() -> dict:
     ):
         if env.get(key):
             cfg[key] = int(env[key])
+    if env.get("METRICS_TOKEN"):
+        cfg["METRICS_TOKEN"] = env["METRICS_TOKEN"]
     secret = _secret_key(embedded)
     if secret:
         cfg["SECRET_KEY"] = secret

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_admin import Admin
+from flask_admin.menu import MenuLink
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
@@ -34,6 +35,15 @@ from webapp.models import (
     StateLabel,
     User,
 )
+
+
+class StaffMenuLink(MenuLink):
+    """A menu link only staff see."""
+
+    def is_accessible(self) -> bool:
+        from flask_login import current_user
+
+        return bool(current_user.is_authenticated and current_user.is_staff)
 
 
 def init_admin(app: Flask) -> Admin:
@@ -69,6 +79,7 @@ def init_admin(app: Flask) -> Admin:
         OltModelView(OltModel, db, name=_l("OLT models"), category=inventory, endpoint="oltmodel")
     )
     admin.add_view(UserView(User, db, name=_l("Users"), endpoint="user"))
+    admin.add_link(StaffMenuLink(name=_l("RQ dashboard"), url="/admin/rq/", category=jobs))
     return admin
 
 

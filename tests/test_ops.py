@@ -1,0 +1,105 @@
+"""Operations: the CLI views, /health, /metrics and the embedded rq-dashboard."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from jobs.dispatch import run_jobs_now
+from jobs.queues import get_redis
+from jobs.scheduler import LAST_TICK_KEY
+from tests.conftest import csrf_token, login
+from tests.factories import make_job, make_olt, make_user
+from tests.test_runner import work
+from webapp.extensions import db
+from webapp.models import Execution
+from webapp.models.base import utcnow
+
+
+def test_status_recent_tasks_and_workers(app, runner, lab):
+    olt = make_olt(lab, "huawei-a")
+    job = make_job([olt])
+    run_jobs_now([job.id], trigger="cli", label="t")
+    work(app)
+    run_jobs_now([job.id], trigger="cli", label="t")  # one left queued
+    get_redis(app.config["REDIS_URL"]).set(LAST_TICK_KEY, utcnow().isoformat())
+    status = json.loads(runner.invoke(args=["status", "--json"]).output)
+    assert {"redis", "queues", "workers", "scheduler", "locks", "executions_24h"} <= set(status)
+    assert status["queues"]["discovery_main"]["queued"] == 1
+    assert status["executions_24h"] == {"SUCCESS": 1, "PENDING": 1}
+    assert status["scheduler"]["age_s"] < 60 and status["jobs"] == {"total": 1, "enabled": 1}
+    text = runner.invoke(args=["status"]).output
+    assert "queue discovery_main: 1 queued" in text and "executions, last 24 h" in text
+    recent = json.loads(runner.invoke(args=["recent", "--json", "--status", "SUCCESS"]).output)
+    assert [(r["olt"], r["status"]) for r in recent] == [("huawei-a", "SUCCESS")]
+    assert runner.invoke(args=["recent", "--olt", "nope"]).exit_code == 1
+    tasks = json.loads(runner.invoke(args=["tasks", "--json"]).output)
+    pending = db.session.scalar(select(Execution).where(Execution.status == "PENDING"))
+    assert {
+        "queue": "discovery_main",
+        "state": "queued",
+        "rq_job": pending.rq_job_id,
+        "execution": pending.id,
+    } in tasks
+    assert "no workers are running" in runner.invoke(args=["workers"]).output
+    assert "asked 0 workers" in runner.invoke(args=["restart"]).output
+
+
+def test_status_says_when_redis_is_down(app, runner):
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    result = runner.invoke(args=["status", "--json"])
+    assert result.exit_code == 2 and "Redis unreachable" in result.output
+
+
+def test_health_reports_each_part(app, client):
+    r = client.get("/health")
+    assert r.status_code == 503  # no workers, no scheduler tick yet
+    body = r.get_json()
+    assert body["database"]["ok"] and body["redis"]["ok"]
+    assert not body["workers"]["ok"] and not body["scheduler"]["ok"]
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    assert client.get("/health").get_json()["redis"]["ok"] is False
+
+
+def test_metrics_need_a_token_or_staff(app, client, lab):
+    olt = make_olt(lab, "huawei-a")
+    run_jobs_now([make_job([olt]).id], trigger="cli", label="t")
+    work(app)
+    assert client.get("/metrics").status_code == 401
+    app.config["METRICS_TOKEN"] = "s3cret-token"
+    r = client.get("/metrics", headers={"Authorization": "Bearer s3cret-token"})
+    assert r.status_code == 200
+    assert 'oltwatch_executions{job_type="discovery",status="SUCCESS"} 1.0' in r.text
+    assert 'oltwatch_onus_present{olt="huawei-a"} 40.0' in r.text
+    assert "oltwatch_queue_depth" in r.text and "oltwatch_last_discovery_success" in r.text
+    make_user("noc")
+    login(client, "noc")
+    assert client.get("/metrics").status_code == 200
+
+
+@pytest.mark.parametrize("who,expected", [(None, 302), ("customer", 403), ("noc", 200)])
+def test_rq_dashboard_is_for_staff(app, client, who, expected):
+    if who:
+        make_user(who, staff=(who == "noc"))
+        login(client, who)
+    r = client.get("/admin/rq/")
+    assert r.status_code == expected
+    if expected == 302:
+        assert "/login" in r.location
+
+
+def test_rq_dashboard_posts_need_csrf(app, client):
+    from rq import Queue
+
+    Queue("discovery_main", connection=get_redis(app.config["REDIS_URL"])).enqueue(
+        "jobs.runner.run_execution", 999999
+    )
+    make_user("noc")
+    login(client, "noc")
+    client.get("/admin/rq/")
+    assert client.post("/admin/rq/queue/discovery_main/compact").status_code == 400
+    token = csrf_token(client.get("/admin/").text)
+    r = client.post("/admin/rq/queue/discovery_main/compact", headers={"X-CSRFToken": token})
+    assert r.status_code == 200
