@@ -103,3 +103,18 @@ def test_rq_dashboard_posts_need_csrf(app, client):
     token = csrf_token(client.get("/admin/").text)
     r = client.post("/admin/rq/queue/discovery_main/compact", headers={"X-CSRFToken": token})
     assert r.status_code == 200
+
+
+def test_execution_page_tells_the_whole_story_and_list_refreshes(app, client, lab):
+    make_user("noc")
+    olt = make_olt(lab, "huawei-a")
+    job = make_job([olt])
+    ex_id = run_jobs_now([job.id], trigger="cli", label="t").execution_ids[0]
+    login(client, "noc")
+    assert 'http-equiv="refresh"' in client.get("/admin/execution/").text  # one PENDING
+    work(app)
+    assert 'http-equiv="refresh"' not in client.get("/admin/execution/").text
+    page = client.get(f"/admin/execution/details/?id={ex_id}").text
+    assert "ONUs it changed (40)" in page and "Attempts" in page and "0/1/0:" in page
+    home = client.get("/admin/").text
+    assert "success rate" in home and "ONUs per OLT" in home and "huawei-a" in home

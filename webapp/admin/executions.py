@@ -11,13 +11,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy import func, select
 
 from jobs.control import cancel_executions, rerun_executions
 from webapp.admin.base import ReadOnlyModelView, badge, local_time
 from webapp.admin.messages import flash_report
-from webapp.models import Execution
+from webapp.extensions import db
+from webapp.models import Execution, Onu
 from webapp.models.base import utcnow
-from webapp.models.executions import STATUSES
+from webapp.models.executions import ACTIVE, STATUSES
 
 STATUS_KINDS = {
     "PENDING": "secondary",
@@ -53,6 +55,23 @@ def _summary(view, context, model, name):
 
 def _time(view, context, model, name):
     return local_time(getattr(model, name))
+
+
+def _story(ex: Execution) -> dict:
+    """The attempts of this run and the ONUs it changed."""
+    root = ex.retry_of_id or ex.id
+    attempts = db.session.scalars(
+        select(Execution)
+        .where((Execution.id == root) | (Execution.retry_of_id == root))
+        .order_by(Execution.attempt)
+    ).all()
+    changed = db.session.scalars(
+        select(Onu).where(Onu.last_change_execution_id == ex.id).order_by(Onu.id).limit(200)
+    ).all()
+    total = db.session.scalar(
+        select(func.count()).select_from(Onu).where(Onu.last_change_execution_id == ex.id)
+    )
+    return {"attempts": attempts, "changed": changed, "changed_total": total}
 
 
 class ExecutionView(ReadOnlyModelView):
@@ -119,6 +138,19 @@ class ExecutionView(ReadOnlyModelView):
     }
     column_formatters_detail = dict(column_formatters, summary=_summary)
     can_export = True
+    list_template = "admin/execution_list.html"
+    details_template = "admin/execution_details.html"
+
+    def render(self, template, **kwargs):
+        """Add the auto-refresh flag to the list and the whole story to the details page."""
+        if template == self.list_template:
+            kwargs["auto_refresh"] = (
+                db.session.scalar(select(Execution.id).where(Execution.status.in_(ACTIVE)).limit(1))
+                is not None
+            )
+        elif template == self.details_template and kwargs.get("model") is not None:
+            kwargs.update(_story(kwargs["model"]))
+        return super().render(template, **kwargs)
 
     @action("cancel", _l("Cancel selected pending executions"))
     def action_cancel(self, ids):

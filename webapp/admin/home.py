@@ -1,12 +1,14 @@
-"""The admin home page: what ran in the last 24 hours and what is running now."""
+"""The admin home page: a dashboard of the last 24 hours, the queue and the inventory."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from flask_admin import expose
-from sqlalchemy import func, select
+from redis.exceptions import RedisError
+from sqlalchemy import case, func, select
 
+from jobs import ops
 from webapp.admin.base import StaffIndexView
 from webapp.extensions import db
 from webapp.models import Execution, Olt, Onu, SnmpJob
@@ -14,8 +16,49 @@ from webapp.models.base import utcnow
 from webapp.models.executions import STATUSES
 
 
+def _per_olt(since) -> tuple[list, list]:
+    """The slowest OLTs (mean duration) and the most failing ones, last 24 h."""
+    rows = db.session.execute(
+        select(
+            Execution.olt_name,
+            func.avg(Execution.duration_ms),
+            func.count(),
+            func.sum(case((Execution.status == "FAILED", 1), else_=0)),
+        )
+        .where(Execution.created_at >= since, Execution.duration_ms.is_not(None))
+        .group_by(Execution.olt_name)
+    ).all()
+    slowest = sorted(rows, key=lambda r: -(r[1] or 0))[:5]
+    failing = sorted((r for r in rows if r[3]), key=lambda r: -r[3])[:5]
+    return slowest, failing
+
+
+def _onus_per_olt() -> list:
+    return db.session.execute(
+        select(
+            Olt.name,
+            func.sum(case((Onu.present.is_(True), 1), else_=0)),
+            func.sum(case((Onu.present.is_(False), 1), else_=0)),
+        )
+        .join(Onu, Onu.olt_id == Olt.id)
+        .group_by(Olt.name)
+        .order_by(Olt.name)
+    ).all()
+
+
+def _queue() -> dict | None:
+    try:
+        return {
+            "queues": ops.queues_status(),
+            "workers": ops.workers_status(),
+            "scheduler": ops.scheduler_status(),
+        }
+    except RedisError:
+        return None
+
+
 class HomeView(StaffIndexView):
-    """Counts by status for the last day, the latest executions and the inventory size."""
+    """Counts and success rate, queue and workers, slow and failing OLTs, ONUs per OLT."""
 
     @expose("/")
     def index(self):
@@ -27,18 +70,19 @@ class HomeView(StaffIndexView):
                 .group_by(Execution.status)
             ).all()
         )
-        latest = db.session.scalars(select(Execution).order_by(Execution.id.desc()).limit(15)).all()
-        totals = {
-            "jobs": db.session.scalar(select(func.count()).select_from(SnmpJob)),
-            "olts": db.session.scalar(select(func.count()).select_from(Olt)),
-            "onus": db.session.scalar(select(func.count()).select_from(Onu)),
-            "present": db.session.scalar(
-                select(func.count()).select_from(Onu).where(Onu.present.is_(True))
-            ),
-        }
+        finished = counts.get("SUCCESS", 0) + counts.get("FAILED", 0)
+        slowest, failing = _per_olt(since)
         return self.render(
             "admin/home.html",
             counts={s: counts.get(s, 0) for s in STATUSES},
-            latest=latest,
-            totals=totals,
+            success_rate=round(100 * counts.get("SUCCESS", 0) / finished, 1) if finished else None,
+            latest=db.session.scalars(select(Execution).order_by(Execution.id.desc()).limit(15)),
+            totals={
+                "jobs": db.session.scalar(select(func.count()).select_from(SnmpJob)),
+                "olts": db.session.scalar(select(func.count()).select_from(Olt)),
+            },
+            slowest=slowest,
+            failing=failing,
+            onus=_onus_per_olt(),
+            queue=_queue(),
         )
