@@ -207,11 +207,12 @@ def devstack_command() -> None:
 
 def register(app: Flask) -> None:
     """Add the project's commands to app.cli."""
-    from webapp.cli_lab import lab
+    from webapp.cli_lab import demo_command, lab
     from webapp.cli_ops import COMMANDS
 
     app.cli.add_command(users)
     app.cli.add_command(lab)
+    app.cli.add_command(demo_command)
     for command in COMMANDS:
         app.cli.add_command(command)
     for command in (

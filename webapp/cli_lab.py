@@ -99,3 +99,17 @@ def _wait_for_signal() -> None:
     while not stop["now"]:
         time.sleep(0.3)
     sys.stdout.flush()
+
+
+@click.command("demo")
+@click.option("--port", type=int, default=None, help="UDP port on 127.0.0.1 (default: free).")
+@click.pass_context
+def demo_command(ctx: click.Context, port: int | None) -> None:
+    """Seed the profiles and serve the demo OLTs of `make run` (registered) until Ctrl-C."""
+    from webapp.devstack import LAB_OLTS
+    from webapp.seed import seed_profiles
+
+    seed_profiles()
+    ctx.invoke(
+        lab_serve, olts=tuple(f"{n}:{p}:{o}" for n, p, o in LAB_OLTS), port=port, register=True
+    )
