@@ -74,3 +74,28 @@ def test_pool_runs_everything_and_never_polls_one_olt_twice_at_once(app, lab, wo
     big_runs = [r for r in rows if r.olt_id == big_id]
     assert all(r.summary["found"] == 1200 for r in big_runs)
     assert sum(r.summary["new"] for r in big_runs) == 1200
+
+
+def test_workers_and_restart_commands_against_a_real_pool(app, runner, lab, worker_pool):
+    import json
+
+    deadline = time.monotonic() + 60
+    workers = []
+    while time.monotonic() < deadline and len(workers) < 4:
+        workers = json.loads(runner.invoke(args=["workers", "--json"]).output)
+        time.sleep(0.5)
+    assert len(workers) == 4 and all(w["pid"] and w["host"] for w in workers)
+    before = {w["name"] for w in workers}
+    text = runner.invoke(args=["workers"]).output
+    assert "NAME" in text and workers[0]["name"] in text
+    result = runner.invoke(args=["restart"])
+    assert result.exit_code == 0 and "asked 4 workers to restart" in result.output
+    deadline = time.monotonic() + 60
+    fresh = set()
+    while time.monotonic() < deadline and len(fresh) < 4:
+        now = json.loads(runner.invoke(args=["workers", "--json"]).output)
+        fresh = {w["name"] for w in now if w["state"] != "suspended"} - before
+        time.sleep(0.5)
+    assert len(fresh) == 4  # the pool started new workers in place of the old ones
+    status = json.loads(runner.invoke(args=["status", "--json"]).output)
+    assert status["workers"]["count"] >= 4
