@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
@@ -227,3 +227,21 @@ def enqueue_executions(executions: list[Execution], report: RunReport | None = N
     if report is not None:
         report.enqueued = len(jobs)
     return len(jobs)
+
+
+def enqueue_later(ex: Execution, seconds: float, lock_try: int = 0, note: str = "") -> str:
+    """Schedule an execution's RQ job `seconds` from now (RQ's scheduler moves it when due)."""
+    cfg = current_app.config
+    queue = Queue(cfg["QUEUE_NAME"], connection=get_redis(cfg["REDIS_URL"]))
+    args = (ex.id, lock_try) if lock_try else (ex.id,)
+    job = queue.enqueue_in(
+        timedelta(seconds=seconds),
+        RUN_EXECUTION,
+        *args,
+        job_id=rq_job_id(ex.id, lock_try),
+        job_timeout=cfg["JOB_TIMEOUT"],
+        result_ttl=cfg["RESULT_TTL"],
+        failure_ttl=cfg["FAILURE_TTL"],
+        description=f"{ex.job_name} @ {ex.olt_name} (execution {ex.id}{note})",
+    )
+    return job.id

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
-from flask import current_app
 from redis.exceptions import RedisError
-from rq import Queue
 
-from jobs.queues import RUN_EXECUTION, get_redis, rq_job_id
+from jobs.dispatch import enqueue_later
 from webapp.extensions import db
 from webapp.models import Execution
 from webapp.models.executions import FAILED
@@ -44,25 +41,13 @@ def schedule_retry(failed: Execution) -> Execution | None:
     )
     db.session.add(retry)
     db.session.commit()
-    cfg = current_app.config
     try:
-        queue = Queue(cfg["QUEUE_NAME"], connection=get_redis(cfg["REDIS_URL"]))
-        rq_job = queue.enqueue_in(
-            timedelta(seconds=job.retry_delay or 30),
-            RUN_EXECUTION,
-            retry.id,
-            job_id=rq_job_id(retry.id),
-            job_timeout=cfg["JOB_TIMEOUT"],
-            result_ttl=cfg["RESULT_TTL"],
-            failure_ttl=cfg["FAILURE_TTL"],
-            description=f"{retry.job_name} @ {retry.olt_name} (execution {retry.id}, "
-            f"retry {retry.attempt})",
-        )
+        rq_id = enqueue_later(retry, job.retry_delay or 30, note=f", retry {retry.attempt}")
     except RedisError as exc:
         retry.finish(FAILED, error=f"queue unavailable: retry not scheduled ({exc})")
         db.session.commit()
         return retry
-    retry.rq_job_id = rq_job.id
+    retry.rq_job_id = rq_id
     db.session.commit()
     log.info(
         "execution %s failed; retry %d is execution %s in %s s",

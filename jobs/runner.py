@@ -6,19 +6,19 @@ import logging
 import os
 import socket
 from dataclasses import dataclass, field
-from datetime import timedelta
 from time import monotonic
 
 from flask import Flask, current_app, has_app_context
-from rq import Queue, get_current_job
+from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 from sqlalchemy import select, update
 
 from jobs import errors
+from jobs.dispatch import enqueue_later
 from jobs.formulas import resolve_formula
 from jobs.locks import Heartbeat, olt_lock, release_quietly
 from jobs.poll import poll
-from jobs.queues import RUN_EXECUTION, get_redis, rq_job_id
+from jobs.queues import get_redis
 from jobs.retry import schedule_retry
 from snmp.client import Target
 from snmp.errors import SnmpError
@@ -179,19 +179,9 @@ def _retry_later(ex: Execution, lock_try: int, redis) -> dict:
         )
         db.session.commit()
         return {"execution": ex.id, "outcome": FAILED}
-    queue = Queue(cfg["QUEUE_NAME"], connection=redis)
-    job = queue.enqueue_in(
-        timedelta(seconds=cfg["LOCK_RETRY_DELAY"]),
-        RUN_EXECUTION,
-        ex.id,
-        lock_try + 1,
-        job_id=rq_job_id(ex.id, lock_try + 1),
-        job_timeout=cfg["JOB_TIMEOUT"],
-        result_ttl=cfg["RESULT_TTL"],
-        failure_ttl=cfg["FAILURE_TTL"],
-        description=f"{ex.job_name} @ {ex.olt_name} (execution {ex.id}, waiting for lock)",
+    ex.rq_job_id = enqueue_later(
+        ex, cfg["LOCK_RETRY_DELAY"], lock_try + 1, note=", waiting for lock"
     )
-    ex.rq_job_id = job.id
     ex.summary = {"lock_waits": lock_try + 1, "lock_held_by_execution": holder_id}
     db.session.commit()
     log.info(
