@@ -2,6 +2,7 @@
 killed on the way; then count what ran, what is stuck, overlaps on one OLT, and the lag.
 
 Usage: python bench/soak.py [--minutes 10] [--olts 50] [--workers 20] [--kill-every 60]
+                            [--onus 256]
 
 Starts its own redis-server, snmpsim (one process serving every OLT), a fresh SQLite
 database (PostgreSQL when TEST_DATABASE_URL is set), `manage_cli.py scheduler` and
@@ -142,6 +143,7 @@ def main() -> int:
     parser.add_argument("--olts", type=int, default=50)
     parser.add_argument("--workers", type=int, default=20)
     parser.add_argument("--kill-every", type=float, default=60)
+    parser.add_argument("--onus", type=int, default=256, help="ONUs per OLT")
     args = parser.parse_args()
     from jobs.workers import worker_pool_command
     from snmp.lab.agent import LabAgent
@@ -155,7 +157,7 @@ def main() -> int:
         db_url = os.environ.get("SOAK_DATABASE_URL") or f"sqlite:///{tmp}/soak.db"
         agent = LabAgent(tmp / "lab")
         for n in range(args.olts):
-            agent.add_olt(f"soak-{n:03d}", "huawei", 32, seed=n)
+            agent.add_olt(f"soak-{n:03d}", "huawei", args.onus, seed=n)
         agent.start(timeout=120)
         env = dict(os.environ, DATABASE_URL=db_url, REDIS_URL=redis_url, SECRET_KEY="soak")
         app = create_app(

@@ -8,11 +8,12 @@ still PENDING after PENDING_MAX_AGE is FAILED with the reason.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
-from rq.job import Job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from sqlalchemy import select
 
 from jobs.dispatch import enqueue_executions
@@ -50,8 +51,33 @@ def reap_running(redis, now: datetime) -> int:
     return len(lost)
 
 
-def _rq_job_missing(redis, ex: Execution) -> bool:
-    return not ex.rq_job_id or not Job.exists(ex.rq_job_id, connection=redis)
+OVER = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
+
+
+def _rq_job_lost(redis, ex: Execution, now: datetime) -> bool:
+    """True when nothing in RQ will ever run this PENDING execution.
+
+    Its RQ job vanished (Redis restarted), is over without having run it (a work-horse
+    killed before it marked the execution RUNNING), or is "started" by a worker whose job
+    heartbeat stopped (the worker was killed).
+    """
+    if not ex.rq_job_id:
+        return True
+    try:
+        job = Job.fetch(ex.rq_job_id, connection=redis)
+    except NoSuchJobError:
+        return True
+    status = job.get_status(refresh=False)
+    if status in OVER:
+        job.delete()  # so that the execution's job id can be used again
+        return True
+    if status == JobStatus.STARTED:
+        beat = job.last_heartbeat or job.started_at
+        stale = timedelta(seconds=2 * current_app.config["ALIVE_TTL"] + 60)
+        if beat is not None and now - beat.replace(tzinfo=UTC) > stale:
+            job.delete()
+            return True
+    return False
 
 
 def reap_pending(redis, now: datetime) -> tuple[int, int]:
@@ -68,9 +94,9 @@ def reap_pending(redis, now: datetime) -> tuple[int, int]:
     for ex in failed:
         ex.finish(FAILED, error=f"still pending after {cfg['PENDING_MAX_AGE']} s: never run")
     db.session.commit()
-    orphans = [ex for ex in rows if ex not in failed and _rq_job_missing(redis, ex)]
+    orphans = [ex for ex in rows if ex not in failed and _rq_job_lost(redis, ex, now)]
     if orphans:
-        log.warning("re-enqueueing %d PENDING executions whose RQ job vanished", len(orphans))
+        log.warning("re-enqueueing %d PENDING executions whose RQ job is lost", len(orphans))
         enqueue_executions(orphans)
     return len(orphans), len(failed)
 

@@ -233,3 +233,29 @@ def test_pending_far_too_long_is_failed(app, lab):
     assert reap(utcnow() + timedelta(hours=2)) == {"lost": 0, "requeued": 0, "failed_pending": 1}
     [(name, status, error)] = _status()
     assert status == "FAILED" and error.startswith("still pending after 3600 s")
+
+
+@pytest.mark.parametrize("rq_state", ["failed", "started-long-ago"])
+def test_pending_whose_rq_job_died_is_enqueued_again(app, lab, rq_state):
+    """A work-horse killed before it marked its execution RUNNING leaves it PENDING."""
+    from datetime import UTC, datetime, timedelta
+
+    from rq.job import Job, JobStatus
+
+    app.config["PENDING_GRACE"] = 0
+    [ex_id] = run_jobs_now(
+        [make_job([make_olt(lab, "huawei-a")]).id], trigger="cli", label="t"
+    ).execution_ids
+    redis = get_redis(app.config["REDIS_URL"])
+    job = Job.fetch(f"execution-{ex_id}", connection=redis)
+    from rq import Queue
+
+    Queue("discovery_main", connection=redis).remove(job)  # a worker had taken it
+    if rq_state == "failed":
+        job.set_status(JobStatus.FAILED)
+    else:
+        job.set_status(JobStatus.STARTED)
+        job.heartbeat(datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=10), ttl=600)
+    assert reap(utcnow())["requeued"] == 1
+    work(app)
+    assert [s for _, s, _ in _status()] == ["SUCCESS"]
