@@ -12,8 +12,10 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
+from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
 from jobs.dispatch import enqueue_executions
@@ -121,14 +123,34 @@ def clear_stale_locks(redis) -> int:
     return cleared
 
 
+def release_due_scheduled(redis) -> int:
+    """Move due delayed RQ jobs (lock waits, retries) to the queue.
+
+    RQ's own scheduler runs inside one worker of the pool; when that worker dies, the others
+    only take over its lock after up to 15 minutes, and delayed executions would wait that
+    long. Doing it here too is safe: an execution runs only if it is still PENDING (the
+    runner's compare-and-set), so a job moved twice runs once.
+    """
+    queue = Queue(current_app.config["QUEUE_NAME"], connection=redis)
+    registry = ScheduledJobRegistry(queue=queue)
+    job_ids = registry.get_jobs_to_schedule()
+    moved = 0
+    for job in Job.fetch_many(job_ids, connection=redis):
+        if job is not None and registry.remove(job):
+            queue.enqueue_job(job)
+            moved += 1
+    return moved
+
+
 def reap(now: datetime | None = None) -> dict:
     """One pass of every check; Redis being down is reported, not raised."""
     now = now or utcnow()
     redis = get_redis(current_app.config["REDIS_URL"])
     try:
+        released = release_due_scheduled(redis)
         lost = reap_running(redis, now)
         requeued, failed = reap_pending(redis, now)
     except RedisError as exc:
         log.error("reaper: Redis unavailable: %s", exc)
         return {"error": str(exc)}
-    return {"lost": lost, "requeued": requeued, "failed_pending": failed}
+    return {"lost": lost, "requeued": requeued, "failed_pending": failed, "released": released}

@@ -175,8 +175,11 @@ def test_busy_olt_stays_pending_and_runs_after_the_lock_is_freed(app, lab):
     assert scheduled.get_job_ids() == [ex.rq_job_id] == [f"execution-{ex.id}-r1"]
 
     redis.delete(lock_name(olt.id))
-    queue.enqueue_job(queue.fetch_job(ex.rq_job_id))  # what RQ's scheduler does when it is due
-    scheduled.remove(ex.rq_job_id)
+    time.sleep(1.1)  # LOCK_RETRY_DELAY: the retry is due
+    from jobs.reaper import reap
+
+    assert reap()["released"] == 1  # the scheduler tick moves due delayed jobs to the queue
+    assert scheduled.get_job_ids() == []
     work(app)
     ex = only_execution()
     assert ex.status == "SUCCESS" and ex.summary["lock_waits"] == 1

@@ -219,7 +219,7 @@ def test_redis_restart_with_pending_executions(app, lab, tmp_path):
         stop_process(server, "redis-server", grace=5)  # keeps nothing: the queue is gone
         server = start_redis(tmp_path / "r2", port)
         assert get_redis(url).dbsize() == 0
-        assert reap(utcnow()) == {"lost": 0, "requeued": 2, "failed_pending": 0}
+        assert reap(utcnow()) == {"lost": 0, "requeued": 2, "failed_pending": 0, "released": 0}
         work(app)
         assert [s for _, s, _ in _status()] == ["SUCCESS", "SUCCESS"]
     finally:
@@ -230,7 +230,8 @@ def test_pending_far_too_long_is_failed(app, lab):
     from datetime import timedelta
 
     run_jobs_now([make_job([make_olt(lab, "huawei-a")]).id], trigger="cli", label="t")
-    assert reap(utcnow() + timedelta(hours=2)) == {"lost": 0, "requeued": 0, "failed_pending": 1}
+    report = reap(utcnow() + timedelta(hours=2))
+    assert report == {"lost": 0, "requeued": 0, "failed_pending": 1, "released": 0}
     [(name, status, error)] = _status()
     assert status == "FAILED" and error.startswith("still pending after 3600 s")
 
