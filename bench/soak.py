@@ -145,6 +145,8 @@ def main() -> int:
     parser.add_argument("--kill-every", type=float, default=60)
     parser.add_argument("--onus", type=int, default=256, help="ONUs per OLT")
     args = parser.parse_args()
+    # SIGTERM (timeout, kill) must still run the clean-up below and stop every child.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     from jobs.workers import worker_pool_command
     from snmp.lab.agent import LabAgent
     from webapp import create_app
