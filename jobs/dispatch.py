@@ -189,15 +189,22 @@ def _named(skip: Skip, olt_ids: set[int]) -> bool:
     return skip.olt_name in names
 
 
-def enqueue_executions(executions: list[Execution], report: RunReport | None = None) -> int:
-    """Enqueue executions in one Redis pipeline; on failure mark them FAILED, not pending."""
+def enqueue_executions(
+    executions: list[Execution], report: RunReport | None = None, again: bool = False
+) -> int:
+    """Enqueue executions in one Redis pipeline; on failure mark them FAILED, not pending.
+
+    again: a new RQ job for executions whose earlier RQ job was lost (its own id, so the old
+    job's leftovers never get in the way).
+    """
+    suffix = f"-q{int(utcnow().timestamp())}" if again else ""
     cfg = current_app.config
     queue = Queue(cfg["QUEUE_NAME"], connection=get_redis(cfg["REDIS_URL"]))
     datas = [
         Queue.prepare_data(
             RUN_EXECUTION,
             args=(e.id,),
-            job_id=rq_job_id(e.id),
+            job_id=rq_job_id(e.id) + suffix,
             timeout=cfg["JOB_TIMEOUT"],
             result_ttl=cfg["RESULT_TTL"],
             failure_ttl=cfg["FAILURE_TTL"],

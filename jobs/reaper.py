@@ -60,8 +60,8 @@ def _rq_job_lost(redis, ex: Execution, now: datetime) -> bool:
     """True when nothing in RQ will ever run this PENDING execution.
 
     Its RQ job vanished (Redis restarted), is over without having run it (a work-horse
-    killed before it marked the execution RUNNING), or is "started" by a worker whose job
-    heartbeat stopped (the worker was killed).
+    killed before it marked the execution RUNNING), was taken off the queue by a worker that
+    died before starting it, or is "started" by a worker whose job heartbeat stopped.
     """
     if not ex.rq_job_id:
         return True
@@ -71,14 +71,14 @@ def _rq_job_lost(redis, ex: Execution, now: datetime) -> bool:
         return True
     status = job.get_status(refresh=False)
     if status in OVER:
-        job.delete()  # so that the execution's job id can be used again
         return True
+    if status == JobStatus.QUEUED:
+        # Popped by a worker that died before it started the job: in no queue any more.
+        return job.get_position() is None
     if status == JobStatus.STARTED:
         beat = job.last_heartbeat or job.started_at
         stale = timedelta(seconds=2 * current_app.config["ALIVE_TTL"] + 60)
-        if beat is not None and now - beat.replace(tzinfo=UTC) > stale:
-            job.delete()
-            return True
+        return beat is not None and now - beat.replace(tzinfo=UTC) > stale
     return False
 
 
@@ -99,7 +99,7 @@ def reap_pending(redis, now: datetime) -> tuple[int, int]:
     orphans = [ex for ex in rows if ex not in failed and _rq_job_lost(redis, ex, now)]
     if orphans:
         log.warning("re-enqueueing %d PENDING executions whose RQ job is lost", len(orphans))
-        enqueue_executions(orphans)
+        enqueue_executions(orphans, again=True)
     return len(orphans), len(failed)
 
 

@@ -236,7 +236,7 @@ def test_pending_far_too_long_is_failed(app, lab):
     assert status == "FAILED" and error.startswith("still pending after 3600 s")
 
 
-@pytest.mark.parametrize("rq_state", ["failed", "started-long-ago"])
+@pytest.mark.parametrize("rq_state", ["failed", "started-long-ago", "popped"])
 def test_pending_whose_rq_job_died_is_enqueued_again(app, lab, rq_state):
     """A work-horse killed before it marked its execution RUNNING leaves it PENDING."""
     from datetime import UTC, datetime, timedelta
@@ -254,6 +254,8 @@ def test_pending_whose_rq_job_died_is_enqueued_again(app, lab, rq_state):
     Queue("discovery_main", connection=redis).remove(job)  # a worker had taken it
     if rq_state == "failed":
         job.set_status(JobStatus.FAILED)
+    elif rq_state == "popped":
+        pass  # still "queued", but in no queue: its worker died right after taking it
     else:
         job.set_status(JobStatus.STARTED)
         job.heartbeat(datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=10), ttl=600)
