@@ -140,3 +140,25 @@ def test_lab_generate_and_serve_with_register(app, database_url, redis_url, tmp_
         rc = proc.wait(30)
         proc.stdout.close()
     assert rc == 0
+
+
+def test_db_upgrade_and_worker_command(app, runner, lab, database_url, redis_url):
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    job_id = make_job([make_olt(lab, "huawei-a")]).id
+    db.session.commit()
+    env = worker_env(database_url, redis_url)
+    assert (
+        run_subprocess(
+            [sys.executable, str(ROOT / "manage_cli.py"), "run", str(job_id)], env
+        ).returncode
+        == 0
+    )
+    proc = run_subprocess(
+        [sys.executable, str(ROOT / "manage_cli.py"), "worker", "-n", "1", "--burst"],
+        env,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    db.session.expire_all()
+    assert db.session.scalar(select(Execution)).status == "SUCCESS"
