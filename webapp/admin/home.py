@@ -63,13 +63,7 @@ class HomeView(StaffIndexView):
     @expose("/")
     def index(self):
         since = utcnow() - timedelta(hours=24)
-        counts = dict(
-            db.session.execute(
-                select(Execution.status, func.count())
-                .where(Execution.created_at >= since)
-                .group_by(Execution.status)
-            ).all()
-        )
+        counts = ops.executions_24h()["by_status"]
         finished = counts.get("SUCCESS", 0) + counts.get("FAILED", 0)
         slowest, failing = _per_olt(since)
         return self.render(
