@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
-from snmp.client import index_of
+from snmp.client import EXCEPTION_TYPES, index_of
 from snmp.values import ValueRuleError, apply_rule
 from webapp.extensions import db
 from webapp.models import Onu
@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 CHUNK = 500
-EXCEPTIONS = ("noSuchObject", "noSuchInstance", "endOfMibView")
 
 # OID kind -> ONU column it fills.
 ATTRIBUTE_OF_KIND = {
@@ -50,7 +49,7 @@ def _by_index(ctx: RunContext, result: PollResult) -> dict:
 
 def _value(ctx: RunContext, vb) -> tuple[object, str | None]:
     """The value to store and, if it cannot be had, why."""
-    if vb is None or vb.type in EXCEPTIONS:
+    if vb is None or vb.type in EXCEPTION_TYPES:
         return None, f"no value returned ({vb.type if vb else 'not in the walk'})"
     try:
         return apply_rule(ctx.rule, vb), None

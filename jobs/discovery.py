@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import insert, select, update
 
 from jobs.formulas import state_labels
-from snmp.client import VarBind, index_of
+from snmp.client import EXCEPTION_TYPES, VarBind, index_of
 from snmp.indexes import IndexFormula as FormulaSpec
 from snmp.indexes import decode_index
 from webapp.extensions import db
@@ -38,7 +38,7 @@ def _walk_rows(ctx: RunContext, rows: list[VarBind]) -> dict[str, int | None]:
     """Map each returned index to its state value (None when the column is not numeric)."""
     found: dict[str, int | None] = {}
     for vb in rows:
-        if vb.type in ("noSuchObject", "noSuchInstance", "endOfMibView"):
+        if vb.type in EXCEPTION_TYPES:
             continue
         raw = index_of(ctx.oid, vb.oid)
         found[raw] = vb.value if vb.type in NUMERIC_TYPES and isinstance(vb.value, int) else None

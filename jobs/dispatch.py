@@ -162,9 +162,10 @@ def run_jobs_now(
     """
     plans = plan_run(job_ids)
     if olt_ids is not None:
+        names = set(db.session.scalars(select(Olt.name).where(Olt.id.in_(olt_ids))))
         for plan in plans:
             plan.hosts = [h for h in plan.hosts if h.olt_id in olt_ids]
-            plan.skips = [s for s in plan.skips if s.olt_name is None or _named(s, olt_ids)]
+            plan.skips = [s for s in plan.skips if s.olt_name is None or s.olt_name in names]
     report = RunReport(plans)
     executions = [
         _new_execution(host, user, trigger, label) for plan in plans for host in plan.hosts
@@ -182,11 +183,6 @@ def run_jobs_now(
     report.execution_ids = [e.id for e in executions]
     enqueue_executions(executions, report)
     return report
-
-
-def _named(skip: Skip, olt_ids: set[int]) -> bool:
-    names = set(db.session.scalars(select(Olt.name).where(Olt.id.in_(olt_ids))))
-    return skip.olt_name in names
 
 
 def enqueue_executions(

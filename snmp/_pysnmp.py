@@ -63,7 +63,6 @@ _TYPES = [  # (class, our name); checked by ASN.1 tag, so Unsigned32 reads as Ga
     (univ.Null, "Null"),
 ]
 _TAGS = {cls.tagSet[0]: name for cls, name in _TYPES}
-EMPTY_TYPES = frozenset({"Null", "noSuchObject", "noSuchInstance", "endOfMibView"})
 _AUTH_INDICATIONS = (
     errind.UnknownUserName,
     errind.WrongDigest,

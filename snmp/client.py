@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from snmp import _pysnmp as ps
 from snmp import fast
-from snmp.codec import VarBind, render_octets
+from snmp.codec import EMPTY_TYPES, EXCEPTION_TYPES, VarBind, render_octets
 from snmp.errors import SnmpMalformed, SnmpNoSuchOid
 
 log = logging.getLogger(__name__)
@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 VERSIONS = ("1", "2c", "3")
 BACKENDS = ("auto", "fast", "pysnmp")
 __all__ = [
+    "EMPTY_TYPES",
+    "EXCEPTION_TYPES",
     "Target",
     "VarBind",
     "bulk_walk",
@@ -140,7 +142,7 @@ def to_varbind(name: object, value: object) -> VarBind:
         return VarBind(oid, type_name, ".".join(str(b) for b in value.asNumbers()))
     if type_name == "ObjectIdentifier":
         return VarBind(oid, type_name, ".".join(str(x) for x in tuple(value)))
-    if type_name in ps.EMPTY_TYPES:
+    if type_name in EMPTY_TYPES:
         return VarBind(oid, type_name, None)
     return VarBind(oid, type_name, int(value))
 

@@ -36,6 +36,12 @@ _PLAIN = bytes(range(0x20, 0x7F)) + b"\t\r\n"
 _CONTROLS = bytes(b for b in range(0x80) if b not in _PLAIN)  # never printable
 
 
+# SNMPv2 exception values (RFC 3416 §3): a varbind that carries no value for its OID.
+EXCEPTION_TYPES = frozenset({"noSuchObject", "noSuchInstance", "endOfMibView"})
+# ...and Null, which says the same in practice.
+EMPTY_TYPES = EXCEPTION_TYPES | {"Null"}
+
+
 @dataclass(frozen=True)
 class VarBind:
     """One OID/value pair; ``raw`` holds the octets of OctetString/Opaque values."""

@@ -6,13 +6,12 @@ import math
 import re
 from dataclasses import dataclass
 
-from snmp.client import VarBind, render_octets
+from snmp.client import EMPTY_TYPES, VarBind, render_octets
 
 PARSERS = ("int", "text", "hex", "serial", "mac", "dbm_text", "decimal_text")
 NUMERIC_TYPES = frozenset(
     {"Integer", "Integer32", "Gauge32", "Counter32", "Counter64", "Unsigned32", "TimeTicks"}
 )
-EMPTY_TYPES = frozenset({"noSuchObject", "noSuchInstance", "endOfMibView", "Null"})
 _DBM_IN_TEXT = re.compile(r"([-+]?(?:\d+(?:\.\d+)?|inf))\s*dBm", re.IGNORECASE)
 _SERIAL_TEXT = re.compile(r"^(?:\d+,)?([A-Za-z0-9]{4})[-:]?([0-9A-Fa-f]{8})$")
 _MAC_HEX = re.compile(r"[0-9A-Fa-f]{12}")
