@@ -64,6 +64,7 @@ def _store_once(app, olt_id: int, ex_id: int, rows: list[VarBind]) -> float:
     from jobs.discovery import store_discovery
     from jobs.formulas import resolve_formula
     from jobs.poll import PollResult
+
     from jobs.runner import RunContext
     from snmp.client import Target
     from webapp.extensions import db

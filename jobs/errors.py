@@ -14,8 +14,12 @@ from snmp.errors import (
 )
 
 if TYPE_CHECKING:
-    from jobs.runner import RunContext
+    from jobs.context import RunContext
     from webapp.models import Execution
+
+
+class JobError(Exception):
+    """An expected failure of a job (not an SNMP error): its message is the execution's error."""
 
 
 def disabled_reason(ex: Execution) -> str | None:
@@ -30,8 +34,14 @@ def disabled_reason(ex: Execution) -> str | None:
         return f"OLT {ex.olt.name} disabled"
     if ex.job_host is None or not ex.job_host.enabled:
         return f"OLT {ex.olt.name} disabled for job {ex.job.name}"
-    if ex.job.oid is None:
-        return f"job {ex.job.name} has no OID"
+    from jobs.types import get_type
+
+    try:
+        problem = get_type(ex.job.job_type).check(ex.job.oid)
+    except KeyError as exc:
+        return str(exc.args[0])
+    if problem:
+        return f"job {ex.job.name}: {problem}"
     return None
 
 
@@ -52,7 +62,7 @@ def describe_snmp_error(ctx: RunContext, exc: SnmpError) -> str:
     if isinstance(exc, SnmpUnreachable):
         return f"{who} is unreachable: {exc}"
     if isinstance(exc, SnmpNoSuchOid):
-        return f"{who} does not support OID {ctx.oid} ({ctx.oid_name}): {exc}"
+        return f"{who}: not supported: {exc}"
     if isinstance(exc, SnmpMalformed):
         return f"{who} sent a malformed response: {exc}"
     return f"SNMP error from {who}: {exc}"

@@ -5,59 +5,33 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from dataclasses import dataclass, field
 from time import monotonic
+from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_app_context
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from jobs import errors
+from jobs.columns import Scope
+from jobs.context import RunContext
+from jobs.detection import detect_olt, needs_detection, target_of
 from jobs.dispatch import enqueue_later
-from jobs.formulas import resolve_formula
+from jobs.errors import JobError
 from jobs.locks import Heartbeat, olt_lock, release_quietly
-from jobs.poll import poll
 from jobs.queues import get_redis
 from jobs.retry import schedule_retry
-from snmp.client import Target
+from jobs.types import get_type
 from snmp.errors import SnmpError
-from snmp.indexes import IndexFormula as FormulaSpec
-from snmp.values import ValueRule
 from webapp.extensions import db
-from webapp.models import Execution, Onu
+from webapp.models import Execution
 from webapp.models.base import utcnow
 from webapp.models.executions import FAILED, INTERRUPTED, PENDING, RUNNING, SUCCESS
 
 log = logging.getLogger(__name__)
 _app: Flask | None = None
 _app_pid: int | None = None
-
-
-@dataclass(frozen=True)
-class RunContext:
-    """What a run needs, copied out of the database so no transaction stays open during SNMP."""
-
-    execution_id: int
-    job_type: str
-    olt_id: int
-    olt_name: str
-    address: str
-    brand_id: int | None
-    model_id: int | None
-    profile_key: str | None
-    oid: str
-    oid_name: str
-    oid_kind: str
-    keep_previous: bool
-    render_hex: bool
-    target: Target
-    options: dict = field(default_factory=dict)
-    targets: tuple[str, ...] = ()  # raw indexes of the present ONUs (get jobs)
-    walk_per_pon: bool = False
-    formula: tuple[str, FormulaSpec] | None = None  # (name, spec) chosen for the OLT
-    rule: ValueRule = field(default_factory=ValueRule)
-    index_suffix: str = ""
 
 
 def preload_app() -> Flask:
@@ -147,9 +121,7 @@ def _run(execution_id: int, lock_try: int) -> dict:
         with Heartbeat(redis, execution_id, lock, me, cfg["HEARTBEAT_SECONDS"], cfg["ALIVE_TTL"]):
             if not _mark_running(execution_id, me):
                 return {"execution": execution_id, "outcome": "skipped (no longer PENDING)"}
-            ctx = _context(db.session.get(Execution, execution_id))
-            db.session.close()  # no transaction stays open while the OLT is polled
-            return _perform(ctx)
+            return _perform(execution_id)
     finally:
         release_quietly(lock, olt_id, execution_id)
 
@@ -196,98 +168,91 @@ def _retry_later(ex: Execution, lock_try: int, redis) -> dict:
 
 
 def _context(ex: Execution) -> RunContext:
-    olt, oid = ex.olt, ex.job.oid
-    target = Target(
-        host=olt.host,
-        port=olt.snmp_port,
-        version=olt.snmp_version,
-        community=olt.community,
-        v3_user=olt.v3_user,
-        v3_auth_key=olt.v3_auth_key,
-        v3_priv_key=olt.v3_priv_key,
-        v3_auth_proto=olt.v3_auth_proto,
-        v3_priv_proto=olt.v3_priv_proto,
-        v3_context=olt.v3_context or "",
-        timeout=olt.timeout,
-        retries=olt.retries,
-        max_repetitions=(ex.job.options or {}).get("max_repetitions") or olt.max_repetitions or 25,
-    )
-    profile_key = _profile_key(olt)
+    """What the run needs, read while the session is open."""
+    olt = ex.olt
+    cfg = current_app.config
+    max_reps = (ex.job.options or {}).get("max_repetitions") or olt.max_repetitions or 25
+    olt_tz = cfg.get("OLT_TIMEZONE") or cfg["TIMEZONE"]
     return RunContext(
         execution_id=ex.id,
         job_type=ex.job.job_type,
         olt_id=olt.id,
         olt_name=olt.name,
         address=olt.address,
-        brand_id=olt.brand_id,
-        model_id=olt.model_id,
-        profile_key=profile_key,
-        oid=oid.oid,
-        oid_name=oid.name,
-        oid_kind=oid.kind,
-        keep_previous=oid.keep_previous,
-        render_hex=oid.render_hex,
-        target=target,
+        scope=Scope(olt.brand_id, olt.model_id, olt.profile_key),
+        target=target_of(olt, max_repetitions=max_reps),
         options=dict(ex.job.options or {}),
-        targets=_present_onus(olt.id) if ex.job.job_type == "get" else (),
-        walk_per_pon=_walks_per_pon(profile_key),
-        formula=resolve_formula(olt.brand_id, olt.model_id),
-        rule=oid.rule(),
-        index_suffix=oid.index_suffix or "",
+        absent_after=max(1, int(cfg["ABSENT_AFTER_MISSES"])),
+        olt_tz=ZoneInfo(olt_tz),
     )
 
 
-def _profile_key(olt) -> str | None:
-    """The built-in profile of the OLT's model, else of its brand."""
-    if olt.model is not None and olt.model.profile_key:
-        return olt.model.profile_key
-    return olt.brand.profile_key if olt.brand else None
+def _detect_first(ex: Execution) -> None:
+    """An OLT in "detect" mode is detected before it is polled (committed at once)."""
+    olt = ex.olt
+    if not needs_detection(olt):
+        return
+    data = detect_olt(olt, apply=True)
+    db.session.commit()
+    if not data.get("applied"):
+        raise JobError(f"OLT {olt.name} ({olt.address}) {data['message']}")
 
 
-def _present_onus(olt_id: int) -> tuple[str, ...]:
-    rows = db.session.scalars(
-        select(Onu.raw_index).where(Onu.olt_id == olt_id, Onu.present.is_(True))
-    )
-    return tuple(rows)
-
-
-def _walks_per_pon(profile_key: str | None) -> bool:
-    """Whether the brand's profile asks for discovery walks PON by PON."""
-    from snmp.profiles import PROFILES
-
-    profile = PROFILES.get(profile_key or "")
-    return bool(getattr(profile, "walk_per_pon", False))
-
-
-def _perform(ctx: RunContext) -> dict:
-    """Poll the OLT, store the results and finish the execution."""
-    from jobs.collect import store_get
-    from jobs.discovery import store_discovery
-
+def _perform(execution_id: int) -> dict:
+    """Detect if needed, poll the OLT, store the results and finish the execution."""
     started = monotonic()
+    ctx = None
     try:
-        result = poll(ctx)
+        ex = db.session.get(Execution, execution_id)
+        _detect_first(ex)
+        job_type = get_type(ex.job.job_type)
+        ctx = _context(ex)
+        plan = job_type.plan(ex, ctx)
+        db.session.close()  # no transaction stays open while the OLT is polled
+        result = job_type.poll(ctx, plan)
         snmp_s = monotonic() - started
-        store = store_discovery if ctx.job_type == "discovery" else store_get
         db_started = monotonic()
-        summary = store(ctx, result)
+        summary = job_type.store(ctx, plan, result)
         summary.update(snmp_s=round(snmp_s, 3), db_s=round(monotonic() - db_started, 3))
-        return _finish(ctx, SUCCESS, summary=summary)
+        return _finish(execution_id, SUCCESS, summary=summary)
     except SnmpError as exc:
-        return _finish(ctx, FAILED, error=errors.describe_snmp_error(ctx, exc))
+        return _finish(execution_id, FAILED, error=_describe(ctx, execution_id, exc))
+    except JobError as exc:
+        return _finish(execution_id, FAILED, error=str(exc))
     except JobTimeoutException:
         timeout = current_app.config["JOB_TIMEOUT"]
-        return _finish(ctx, FAILED, error=f"timed out after {timeout} s (job timeout)")
+        return _finish(execution_id, FAILED, error=f"timed out after {timeout} s (job timeout)")
     except Exception as exc:
-        log.exception("execution %s on OLT %s: internal error", ctx.execution_id, ctx.olt_name)
-        return _finish(ctx, FAILED, error=f"internal error: {type(exc).__name__}: {exc}")
+        log.exception("execution %s: internal error", execution_id)
+        return _finish(execution_id, FAILED, error=f"internal error: {type(exc).__name__}: {exc}")
 
 
-def _finish(ctx: RunContext, status: str, error: str | None = None, summary=None) -> dict:
+def _describe(ctx: RunContext | None, execution_id: int, exc: SnmpError) -> str:
+    """The error sentence of an SNMP failure (the OLT's name and address, never a secret)."""
+    if ctx is None:  # failed while detecting: read what the sentence needs
+        db.session.rollback()
+        olt = db.session.get(Execution, execution_id).olt
+        ctx = _context_for_errors(olt)
+    return errors.describe_snmp_error(ctx, exc)
+
+
+def _context_for_errors(olt) -> RunContext:
+    return RunContext(
+        execution_id=0,
+        job_type="",
+        olt_id=olt.id,
+        olt_name=olt.name,
+        address=olt.address,
+        scope=Scope(olt.brand_id, olt.model_id, olt.profile_key),
+        target=target_of(olt),
+    )
+
+
+def _finish(execution_id: int, status: str, error: str | None = None, summary=None) -> dict:
     """Write the terminal status and the job host's counters (with the results, if any)."""
     if status != SUCCESS:
         db.session.rollback()  # nothing half-stored survives a failure
-    ex = db.session.get(Execution, ctx.execution_id)
+    ex = db.session.get(Execution, execution_id)
     waited = {k: v for k, v in (ex.summary or {}).items() if k.startswith("lock_")}
     ex.finish(status, error=error, summary={**waited, **(summary or {})})
     if ex.job_host is not None:
@@ -301,7 +266,7 @@ def _finish(ctx: RunContext, status: str, error: str | None = None, summary=None
     log.info(
         "execution %s on OLT %s: %s in %s ms%s",
         ex.id,
-        ctx.olt_name,
+        ex.olt_name,
         status,
         ex.duration_ms,
         f" ({error})" if error else "",

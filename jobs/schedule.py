@@ -33,7 +33,7 @@ def describe(interval: str | None, cron: str | None) -> str:
                 return f"every {unit}" if n == 1 else f"every {n} {unit}s"
     if cron:
         return _describe_cron(cron)
-    return "not scheduled"
+    return "manual only"
 
 
 def _describe_cron(cron: str) -> str:

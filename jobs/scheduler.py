@@ -51,6 +51,7 @@ def dispatch_due_jobs(now: datetime | None = None) -> dict:
     due = db.session.execute(
         select(SnmpJob.id, SnmpJob.next_run_at, SnmpJob.interval, SnmpJob.cron).where(
             SnmpJob.enabled.is_(True),
+            SnmpJob.interval.is_not(None) | SnmpJob.cron.is_not(None),  # else: manual only
             SnmpJob.next_run_at.is_(None) | (SnmpJob.next_run_at <= now),
         )
     ).all()

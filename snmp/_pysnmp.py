@@ -244,6 +244,12 @@ class Session:
         args = (self.engine, self.auth, self.transport, self.context)
         return await self._call(hl.get_cmd(*args, *objs, lookupMib=False))
 
+    async def next(self, names: list[str]) -> tuple[int, int, list]:
+        """One GETNEXT request for several names."""
+        objs = resolved_objects(self.engine, names)
+        args = (self.engine, self.auth, self.transport, self.context)
+        return await self._call(hl.next_cmd(*args, *objs, lookupMib=False))
+
     async def next_batch(self, name: str) -> tuple[int, int, list]:
         """GETBULK (or GETNEXT for v1) from ``name``."""
         (obj,) = resolved_objects(self.engine, [name])

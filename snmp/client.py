@@ -25,6 +25,8 @@ __all__ = [
     "VarBind",
     "bulk_walk",
     "engine_scope",
+    "first_rows",
+    "first_rows_sync",
     "get",
     "get_many",
     "get_many_sync",
@@ -201,7 +203,14 @@ async def bulk_walk(target: Target, oid: str, *, engine: object | None = None) -
                 break  # v1 end of MIB view
             if status:
                 raise ps.status_error(target, status, index, [column])
-            done = not varbinds
+            if not varbinds:  # an empty GETBULK answer: confirm the end with a GETNEXT
+                status, index, varbinds = await session.next([".".join(map(str, last))])
+                if status or not varbinds:
+                    raise SnmpMalformed(
+                        f"{target.address} sent an empty answer while walking {column}: "
+                        "the walk is incomplete"
+                    )
+            done = False
             for name, value in varbinds:
                 current = tuple(name)
                 if current[: len(prefix)] != prefix or ps.is_end(value):
@@ -243,6 +252,43 @@ async def get_many(
         for start in range(0, len(names), batch):
             out += await get(target, names[start : start + batch], engine=eng)
     return out
+
+
+async def first_rows(
+    target: Target, columns: list[str], *, engine: object | None = None
+) -> dict[str, VarBind | None]:
+    """The first row of each column (a GETNEXT), or None where the agent has none.
+
+    Cheap enough to ask before walking which of several candidate tables an OLT has.
+    """
+    names = {c: normalize_oid(c) for c in columns}
+    unique = list(dict.fromkeys(names.values()))
+    if uses_fast(target, engine):
+        rows = await fast.first_rows(target, unique)
+    else:
+        rows = {}
+        async with engine_scope(engine) as eng:
+            session = await ps.Session.open(eng, target)
+            for name in unique:
+                rows[name] = await _first_row(session, name)
+    return {c: rows[name] for c, name in names.items()}
+
+
+async def _first_row(session: ps.Session, column: str) -> VarBind | None:
+    """pysnmp: one GETNEXT; None past the column or on an error status."""
+    status, _index, varbinds = await session.next([column])
+    if status or not varbinds:
+        return None
+    name, value = varbinds[0]
+    vb = to_varbind(name, value)
+    if not vb.oid.startswith(column + ".") or vb.type in EXCEPTION_TYPES:
+        return None
+    return vb
+
+
+def first_rows_sync(target: Target, columns: list[str]) -> dict[str, VarBind | None]:
+    """Synchronous first_rows with its own event loop."""
+    return asyncio.run(first_rows(target, columns))
 
 
 def walk_columns_sync(target: Target, columns: list[str]) -> dict[str, list[VarBind]]:

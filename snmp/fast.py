@@ -377,7 +377,16 @@ async def _walk(ch: Channel, active: list[_Column]) -> None:
             if status:
                 raise status_error(ch.target, status, index, [c.name for c in active])
             if not answer.varbinds:
-                break  # nothing to continue from: treat as the end, like the pysnmp backend
+                # RFC 3416 §4.2.3 leaves no room for an empty answer (tooBig is the way to say
+                # "too much"): ask once with GETNEXT whether the columns really ended, so that
+                # a glitching agent does not end the walk early (a truncated walk must not
+                # pass for a complete one)
+                answer = await ch.request(codec.GETNEXT, [c.next_oid for c in active])
+                if answer.error_status or len(answer.varbinds) != len(active):
+                    raise SnmpMalformed(
+                        f"{ch.target.address} sent an empty answer to a GETBULK and no usable "
+                        "GETNEXT answer: the walk is incomplete"
+                    )
             guess = _next_oids(active, answer.varbinds)
             if guess is not None:
                 ahead = guess, ch.send(pdu, guess, repetitions)
@@ -413,3 +422,44 @@ def _consume(active: list[_Column], varbinds: list[tuple[bytes, int, bytes]]) ->
     if width == 1:
         return active if active[0].take(varbinds) else []
     return [c for i, c in enumerate(active) if c.take(varbinds[i::width])]
+
+
+PROBE_BATCH = 16  # columns per GETNEXT when probing which tables an agent has
+
+
+async def first_rows(target: Target, columns: Sequence[str]) -> dict[str, VarBind | None]:
+    """GETNEXT on each column: its first row, or None when the agent has nothing in it.
+
+    Columns go ``PROBE_BATCH`` per request; a request refused with an error status is retried
+    column by column, and a column refused on its own counts as absent (v1 noSuchName, or an
+    agent's genErr on an object it does not implement).
+    """
+    out: dict[str, VarBind | None] = {}
+    async with channel(target) as ch:
+        for start in range(0, len(columns), PROBE_BATCH):
+            batch = list(columns[start : start + PROBE_BATCH])
+            answers = await _probe(ch, batch)
+            if answers is None:
+                answers = {}
+                for column in batch:
+                    answers.update(await _probe(ch, [column]) or {column: None})
+            out.update(answers)
+    return out
+
+
+async def _probe(ch: Channel, columns: list[str]) -> dict[str, VarBind | None] | None:
+    """One GETNEXT for ``columns``; None if the agent answered with an error status."""
+    answer = await ch.request(codec.GETNEXT, [codec.encode_oid(c) for c in columns])
+    if answer.error_status:
+        return None
+    if len(answer.varbinds) != len(columns):
+        raise SnmpMalformed(
+            f"{ch.target.address} answered {len(answer.varbinds)} variable-bindings "
+            f"to a GETNEXT of {len(columns)}"
+        )
+    out: dict[str, VarBind | None] = {}
+    for column, (oid, tag, content) in zip(columns, answer.varbinds, strict=True):
+        name = codec.oid_str(oid)
+        inside = name.startswith(column + ".") and tag not in END_TAGS
+        out[column] = VarBind(name, *decode_value(tag, content)) if inside else None
+    return out

@@ -5,11 +5,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-MODES = ("linear", "bitshift", "ifname")
+MODES = ("linear", "bitshift", "ifname", "string")
 IFNAME_OID = "1.3.6.1.2.1.31.1.1.1.1"  # IF-MIB ifName, the map the "ifname" mode decodes with
+IFDESCR_OID = "1.3.6.1.2.1.2.2.1.2"  # IF-MIB ifDescr: tried where ifName is not a PON name
 _PORT_NAME = re.compile(
     r"(?P<prefix>[A-Za-z0-9][A-Za-z0-9_\- ]*?)[\s_\-]*(?P<nums>\d+(?:/\d+){1,2})(?::(?P<onu>\d+))?"
 )
+# V-SOL V1600GS names its ONU interfaces "GPON01ONU1" (PON 1, ONU 1)
+_PON_ONU_NAME = re.compile(r"(?P<prefix>[A-Za-z]*PON)(?P<port>\d+)ONU(?P<onu>\d+)", re.IGNORECASE)
+
+
+class NotAnOnu(ValueError):
+    """The row is not an ONU: a PON port, an uplink or another interface."""
 
 
 @dataclass(frozen=True)
@@ -21,6 +28,8 @@ class IndexFormula:
               ``base`` holds constant bits OR-ed in when encoding (ZTE type nibble);
               ``mask_onu`` packs the ONU in the integer too (FiberHome, C-Data), 0 = port level.
     ifname:   the integer is an ifIndex whose IF-MIB ifName ("GPON 0/1/3", "GPON0/2:5") is parsed.
+    string:   the index is an OCTET STRING (length-prefixed, or IMPLIED) naming the ONU, such as
+              its serial (Ubiquiti UFiber): no position, the text is the ONU's identity.
     ``*_offset`` are added to the decoded fields (vendor numbering fixes).
     """
 
@@ -45,18 +54,29 @@ class IndexFormula:
 
 @dataclass(frozen=True)
 class DecodedIndex:
-    """A decoded position; ``onu_id`` is None for port-level indexes."""
+    """A decoded position; ``onu_id`` is None for port-level indexes.
 
-    frame: int
-    slot: int
-    port: int
+    ``key`` is set instead of a position by tables indexed by a name (the "string" mode).
+    """
+
+    frame: int | None
+    slot: int | None
+    port: int | None
     onu_id: int | None
+    key: str | None = None
 
     @property
     def name(self) -> str:
-        """Render as "frame/slot/port:onu" or "frame/slot/port"."""
+        """Render as "frame/slot/port:onu" or "frame/slot/port" (or the key)."""
+        if self.key is not None:
+            return self.key
         pos = f"{self.frame}/{self.slot}/{self.port}"
         return pos if self.onu_id is None else f"{pos}:{self.onu_id}"
+
+    @property
+    def is_onu(self) -> bool:
+        """True for an ONU (an ONU id or a key), False for a PON port or other row."""
+        return self.key is not None or self.onu_id is not None
 
 
 def _split(raw_index: str) -> tuple[int, list[int]]:
@@ -84,10 +104,18 @@ def _field(value: int, shift: int, mask: int) -> int:
 
 
 def parse_onu_name(name: str) -> tuple[int, int, int, int | None]:
-    """Parse "GPON 0/1/3", "gpon-olt_1/2/1", "EPON0/1", "GPON0/2:5" to (frame, slot, port, onu)."""
-    m = _PORT_NAME.fullmatch((name or "").strip())
+    """Parse "GPON 0/1/3", "gpon-olt_1/2/1", "EPON0/1", "GPON0/2:5" to (frame, slot, port, onu).
+
+    Also V-SOL's "GPON01ONU1" (frame 0, slot 0, PON 1, ONU 1). NotAnOnu (a ValueError) for
+    names that are not PON ports or ONU interfaces ("GigaEthernet0/1", "lo").
+    """
+    text = (name or "").strip()
+    m2 = _PON_ONU_NAME.fullmatch(text)
+    if m2 is not None:
+        return 0, 0, int(m2.group("port")), int(m2.group("onu"))
+    m = _PORT_NAME.fullmatch(text)
     if m is None or "pon" not in m.group("prefix").lower():
-        raise ValueError(f"{name!r} is not a PON port name")
+        raise NotAnOnu(f"{name!r} is not a PON port or ONU interface name")
     nums = [int(n) for n in m.group("nums").split("/")]
     frame, slot, port = nums if len(nums) == 3 else [0, *nums]
     onu = m.group("onu")
@@ -101,15 +129,39 @@ def parse_port_name(name: str) -> tuple[int, int, int]:
 
 
 def _decode_ifname(
-    f: IndexFormula, value: int, ifnames: dict[int, str] | None
+    f: IndexFormula, value: int, ifnames: dict[int, str | tuple[str, ...]] | None
 ) -> tuple[int, int, int, int | None]:
-    """Look the ifIndex up in the ifName map and parse the name."""
+    """Look the ifIndex up in the name map (ifName, then ifDescr) and parse the first PON name."""
     if ifnames is None:
         raise ValueError("the ifname formula needs the IF-MIB ifName map (ifIndex -> name)")
     if value not in ifnames:
         raise ValueError(f"ifIndex {value} has no ifName")
-    frame, slot, port, onu = parse_onu_name(ifnames[value])
-    return frame + f.frame_offset, slot, port, onu
+    names = ifnames[value]
+    error: ValueError | None = None
+    for name in (names,) if isinstance(names, str) else names:
+        try:
+            frame, slot, port, onu = parse_onu_name(name)
+        except ValueError as exc:
+            error = error or exc
+            continue
+        return frame + f.frame_offset, slot, port, onu
+    raise error or NotAnOnu(f"ifIndex {value} has no name")
+
+
+def decode_string(raw_index: str) -> str:
+    """An OCTET STRING index as text: "12.85.66.78.84..." (length first) or IMPLIED octets."""
+    parts = (raw_index or "").strip().split(".")
+    if not parts or not all(p.isdigit() and p.isascii() for p in parts):
+        raise ValueError(f"index {raw_index!r} is not a dotted list of non-negative integers")
+    arcs = [int(p) for p in parts]
+    if arcs[0] == len(arcs) - 1:
+        arcs = arcs[1:]  # length-prefixed (a non-IMPLIED index)
+    if not arcs or any(a > 255 for a in arcs):
+        raise ValueError(f"index {raw_index!r} is not an octet string")
+    octets = bytes(arcs)
+    if any(b < 0x20 or b > 0x7E for b in octets):
+        return octets.hex().upper()
+    return octets.decode("ascii")
 
 
 def _decode_value(
@@ -136,6 +188,8 @@ def decode_index(
     """
     if formula.mode not in MODES:
         raise ValueError(f"unknown index formula mode {formula.mode!r}")
+    if formula.mode == "string":
+        return DecodedIndex(None, None, None, None, key=decode_string(raw_index))
     value, tail = _split(raw_index)
     if value < formula.base:
         raise ValueError(f"index {raw_index!r} is below the formula base {formula.base}")
@@ -177,8 +231,8 @@ def encode_index(
         value = _encode_bits(formula, frame, slot, port, packed_onu)
         if formula.mask_onu and not formula.onu_from_dot:
             return str(value)
-    elif formula.mode == "ifname":
-        raise ValueError("an ifname formula cannot encode: the ifIndex comes from the OLT")
+    elif formula.mode in ("ifname", "string"):
+        raise ValueError(f"a {formula.mode} formula cannot encode: the index comes from the OLT")
     else:
         raise ValueError(f"unknown index formula mode {formula.mode!r}")
     if raw_onu is None:

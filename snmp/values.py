@@ -5,10 +5,22 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
 
 from snmp.client import EMPTY_TYPES, VarBind, render_octets
 
-PARSERS = ("int", "text", "hex", "serial", "mac", "dbm_text", "decimal_text")
+PARSERS = (
+    "int",
+    "text",
+    "hex",
+    "serial",
+    "mac",
+    "dbm_text",
+    "decimal_text",
+    "seconds",
+    "timeticks",
+    "date_and_time",
+)
 NUMERIC_TYPES = frozenset(
     {"Integer", "Integer32", "Gauge32", "Counter32", "Counter64", "Unsigned32", "TimeTicks"}
 )
@@ -17,8 +29,9 @@ _SERIAL_TEXT = re.compile(r"^(?:\d+,)?([A-Za-z0-9]{4})[-:]?([0-9A-Fa-f]{8})$")
 _MAC_HEX = re.compile(r"[0-9A-Fa-f]{12}")
 _HEX16 = re.compile(r"[0-9A-Fa-f]{16}")
 _TEXT_PARSERS = ("text", "hex", "serial", "mac")
+_ASCII_CONTROLS = bytes(b for b in range(0x20) if b not in b"\t\r\n") + b"\x7f"
 
-Value = int | float | str | None
+Value = int | float | str | datetime | None
 
 
 class ValueRuleError(ValueError):
@@ -62,13 +75,31 @@ def _octets(vb: VarBind) -> bytes:
     raise ValueRuleError(f"OctetString without octets: {vb.value!r}")
 
 
+def decode_text(raw: bytes) -> str:
+    """Octets as text: UTF-8, else Windows-1252/Latin-1 (as many OLTs store descriptions), else hex.
+
+    "José Pérez" typed on a Latin-1 terminal reaches us as b"Jos\\xe9 P\\xe9rez", which is not
+    UTF-8; octets with ASCII control characters are binary and stay hex.
+    """
+    text = render_octets(raw)
+    if raw and text == raw.hex().upper() and len(raw.translate(None, _ASCII_CONTROLS)) == len(raw):
+        for codec in ("cp1252", "latin-1"):
+            try:
+                decoded = raw.decode(codec)
+            except UnicodeDecodeError:
+                continue
+            if all(ch.isprintable() or ch in "\t\r\n" for ch in decoded):
+                return decoded
+    return text
+
+
 def _text(vb: VarBind) -> str:
-    """Printable text (UTF-8, else upper-case hex) without padding or trailing NULs."""
+    """Printable text (UTF-8, Windows-1252, else hex) without padding or trailing NULs."""
     if vb.type in NUMERIC_TYPES and isinstance(vb.value, int) and not isinstance(vb.value, bool):
         return str(vb.value)
     if vb.type in ("IpAddress", "ObjectIdentifier") and isinstance(vb.value, str):
         return vb.value
-    return render_octets(_octets(vb).rstrip(b"\x00")).strip()
+    return decode_text(_octets(vb).rstrip(b"\x00")).strip()
 
 
 def _serial(vb: VarBind) -> str:
@@ -109,8 +140,81 @@ def _number_text(vb: VarBind, rule: ValueRule) -> float | None:
         raise ValueRuleError(f"not a decimal value: {text!r}") from None
 
 
+_DURATION = re.compile(
+    r"(?:(?P<d>\d+)\s*d(?:ays?)?[,\s]*)?(?P<h>\d+):(?P<m>\d{1,2}):(?P<s>\d{1,2})(?:\.\d+)?"
+)
+
+
+def _seconds(vb: VarBind, rule: ValueRule) -> int | float | None:
+    """Seconds from an integer (TimeTicks are hundredths) or a text such as "1d 02:03:04"."""
+    if vb.type == "TimeTicks" and type(vb.value) is int:
+        return vb.value / 100 if rule.parse == "seconds" else vb.value
+    if vb.type in NUMERIC_TYPES and type(vb.value) is int:
+        return vb.value
+    text = _text(vb) if vb.type == "OctetString" else None
+    if not text or text in rule.sentinels:
+        return None
+    if re.fullmatch(r"-?\d+", text):
+        return int(text)
+    m = _DURATION.fullmatch(text)
+    if m is None:
+        raise ValueRuleError(f"not a duration: {text!r}")
+    days = int(m.group("d") or 0)
+    return ((days * 24 + int(m.group("h"))) * 60 + int(m.group("m"))) * 60 + int(m.group("s"))
+
+
+def date_and_time(raw: bytes) -> datetime | None:
+    """RFC 2579 DateAndTime (8 or 11 octets); None for the all-zero value.
+
+    The 11-octet form gives an aware datetime in UTC; the 8-octet form carries no zone and
+    gives a naive one, in the OLT's clock (the caller knows which zone that is).
+    """
+    if len(raw) not in (8, 11):
+        raise ValueRuleError(f"DateAndTime needs 8 or 11 octets, got {len(raw)}")
+    year = int.from_bytes(raw[:2], "big")
+    month, day, hour, minute, second, deci = raw[2:8]
+    if year == 0 or month == 0:
+        return None
+    tz = None
+    if len(raw) == 11:
+        sign = {43: 1, 45: -1}.get(raw[8])  # '+' / '-'
+        if sign is None or raw[9] > 14 or raw[10] > 59:
+            raise ValueRuleError("DateAndTime has an invalid time zone")
+        tz = timezone(sign * timedelta(hours=raw[9], minutes=raw[10]))
+    try:
+        when = datetime(year, month, day, hour, minute, min(second, 59), deci * 100_000, tz)
+    except ValueError as exc:
+        raise ValueRuleError(f"DateAndTime is not a date: {exc}") from None
+    return when if tz is None else when.astimezone(UTC)
+
+
+_DATE_TEXT = re.compile(
+    r"(\d{4})\s*[-/]\s*(\d{1,2})\s*[-/]\s*(\d{1,2})[\sT,]+(\d{1,2}):(\d{2}):(\d{2})(?:\.\d+)?"
+)
+
+
+def _date(vb: VarBind, rule: ValueRule) -> datetime | None:
+    """A DateAndTime, or a date written as text ("2025/06/24 17:45:21"): naive unless zoned."""
+    raw = _octets(vb)
+    text = raw.decode("ascii", "replace").strip()
+    if not text.strip("\x00") or text in rule.sentinels:
+        return None
+    m = _DATE_TEXT.fullmatch(text)
+    if m is None:
+        return date_and_time(raw)
+    parts = [int(x) for x in m.groups()]
+    if parts[0] == 0:
+        return None
+    try:
+        return datetime(*parts)
+    except ValueError as exc:
+        raise ValueRuleError(f"not a date: {exc}") from None
+
+
 def _raw_number(vb: VarBind, rule: ValueRule) -> float | int | None:
     """The raw number of a varbind for the numeric parsers."""
+    if rule.parse in ("seconds", "timeticks"):
+        return _seconds(vb, rule)
     if rule.parse == "int":
         if vb.type in NUMERIC_TYPES and type(vb.value) is int:
             return vb.value
@@ -159,32 +263,9 @@ def _apply(rule: ValueRule, vb: VarBind) -> Value:
             return _octets(vb).hex().upper() or None
         text = {"text": _text, "serial": _serial, "mac": _mac}[rule.parse](vb)
         return None if text in rule.sentinels else (text or None)
+    if rule.parse == "date_and_time":
+        return _date(vb, rule)
     raw = _raw_number(vb, rule)
     if raw is None or raw in rule.sentinels:
         return None
     return _scaled(rule, raw)
-
-
-def rule_for(profile_key: str | None, kind: str, oid: str = "") -> ValueRule:
-    """The rule of the profile column containing ``oid`` (else of ``kind``; else the default)."""
-    from snmp.profiles import DEFAULT_RULES, PROFILES  # profiles import this module
-
-    profile = PROFILES.get((profile_key or "").strip().lower())
-    if profile is not None:
-        column = profile.column_of(oid) if oid else None
-        if column is not None:
-            return column.rule
-        for item in profile.oids:
-            if item.kind == kind:
-                return item.rule
-    if kind not in DEFAULT_RULES:
-        raise ValueRuleError(f"no value rule for OID kind {kind!r}")
-    return DEFAULT_RULES[kind]
-
-
-def convert(kind: str, vb: VarBind, profile_key: str | None, render_hex: bool) -> Value:
-    """What jobs store for ``kind``: the profile's rule for vb's column; hex text if asked."""
-    rule = rule_for(profile_key, kind, vb.oid)
-    if render_hex and rule.parse in _TEXT_PARSERS and vb.type == "OctetString":
-        rule = ValueRule(parse="hex")
-    return apply_rule(rule, vb)

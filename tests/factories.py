@@ -41,20 +41,27 @@ def make_olt(lab=None, name: str = "huawei-a", brand_name: str = "Huawei", **ove
     return olt
 
 
-def discovery_oid(brand_name: str = "Huawei") -> Oid:
+def discovery_oid(brand_name: str = "Huawei", tree: str = "") -> Oid:
+    """The Oid row of the brand's first state column (of a tree: ZTE "1012", "1082.500")."""
+    from snmp.profiles import PROFILES
+
     b = brand(brand_name)
-    return db.session.scalar(select(Oid).filter_by(brand_id=b.id, kind="discovery"))
+    profile = PROFILES[b.profile_key]
+    column = next(c for c in profile.candidates("state") if not tree or c.tree == tree)
+    return db.session.scalar(select(Oid).filter_by(brand_id=b.id, oid=column.oid))
 
 
 def make_job(
     olts: list[Olt], name: str = "discovery", brand_name: str = "Huawei", **overrides
 ) -> SnmpJob:
     b = brand(brand_name)
+    # the lab's "zte" shape serves the legacy tree
+    tree = "1012" if brand_name == "ZTE" else ""
     fields = dict(
         name=name,
         brand_id=b.id,
         job_type="discovery",
-        oid_id=discovery_oid(brand_name).id,
+        oid_id=discovery_oid(brand_name, tree).id,
         interval="5m",
     )
     fields.update(overrides)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from jobs.columns import effective_rule
 from jobs.dispatch import run_jobs_now
 from tests.conftest import csrf_token, login
 from tests.factories import brand, discovery_oid, make_job, make_olt, make_user
@@ -22,7 +23,7 @@ def test_every_page_renders_with_data(app, client, boss, lab):
     olt = make_olt(lab, "huawei-a", community="s3cr3t-community")
     job = make_job([olt])
     run_jobs_now([job.id], trigger="cli", label="test")
-    db.session.add(Onu(olt_id=olt.id, raw_index="4194312448.2", name="0/1/1:2", serial="X"))
+    db.session.add(Onu(olt_id=olt.id, raw_index="4194312448.2", position="0/1/1:2", serial="X"))
     db.session.commit()
     views = [
         "snmpjob",
@@ -73,7 +74,7 @@ def test_olt_form_rejects_a_bad_host_and_keeps_the_community(app, client, boss):
     b = brand("Huawei")
     base = {
         "name": "olt-x",
-        "brand": str(b.id),
+        "model_choice": f"brand:{b.id}",
         "snmp_port": "161",
         "snmp_version": "2c",
         "timeout": "3.5",
@@ -91,6 +92,9 @@ def test_olt_form_rejects_a_bad_host_and_keeps_the_community(app, client, boss):
     r = _post_form(client, "/admin/olt/new/", {**base, "host": "10.0.0.1", "new_community": "abc"})
     olt = db.session.scalar(select(Olt))
     assert olt.community == "abc" and olt.host == "10.0.0.1" and olt.timeout == 3.5
+    assert olt.brand_id == b.id and not olt.auto_detect
+    poll = db.session.scalar(select(SnmpJob).filter_by(job_type="poll"))
+    assert poll.name == "poll olt-x" and poll.interval == "15m" and poll.hosts[0].olt_id == olt.id
     _post_form(client, f"/admin/olt/edit/?id={olt.id}", {**base, "host": "10.0.0.2"})
     db.session.expire_all()
     olt = db.session.get(Olt, olt.id)
@@ -129,7 +133,7 @@ def test_job_form_needs_exactly_one_schedule_and_keeps_host_counters(app, client
         f"/admin/snmpjob/edit/?id={job.id}",
         {**data, "interval": "5m", "cron": "*/5 * * * *"},
     )
-    assert "Give exactly one of interval" in r.text
+    assert "Give one of interval (30s, 5m, 1h, 1d) or cron, or neither" in r.text
     r = _post_form(client, f"/admin/snmpjob/edit/?id={job.id}", {**data, "interval": "5x"})
     assert "is not an interval such as" in r.text
     r = _post_form(
@@ -154,11 +158,23 @@ def test_job_form_needs_exactly_one_schedule_and_keeps_host_counters(app, client
     )
     db.session.expire_all()
     assert db.session.get(SnmpJob, job.id).options == {"method": "get"}
+    _post_form(client, f"/admin/snmpjob/edit/?id={job.id}", {**data, "interval": "", "cron": ""})
+    db.session.expire_all()
+    manual = db.session.get(SnmpJob, job.id)
+    assert manual.interval is None and manual.cron is None and manual.next_run_at is None
+    assert "manual only" in client.get("/admin/snmpjob/").text
 
 
 def test_formula_preview_decodes_an_index(app, client, boss):
-    brand("Huawei")
-    formula = db.session.scalar(select(IndexFormula).where(IndexFormula.name == "Huawei standard"))
+    b = brand("Huawei")
+    fields = {"mode": "linear", "base": "4194304000", "step_slot": "8192", "step_port": "256"}
+    fields.update({f: "0" for f in ("shift_frame", "mask_frame", "shift_slot", "mask_slot")})
+    fields.update({f: "0" for f in ("shift_port", "mask_port", "shift_onu", "mask_onu")})
+    fields.update({f: "0" for f in ("frame_offset", "slot_offset", "port_offset", "onu_offset")})
+    data = {"name": "mine", "brand": str(b.id), "profile_formula": "huawei:onu", "enabled": "y"}
+    _post_form(client, "/admin/indexformula/new/", {**data, **fields, "onu_from_dot": "y"})
+    formula = db.session.scalar(select(IndexFormula).where(IndexFormula.name == "mine"))
+    assert formula.profile_formula == "huawei:onu"
     r = client.get(f"/admin/indexformula/preview/?id={formula.id}&index=4194316032.10")
     assert r.status_code == 200 and "<code>0/1/15:10</code>" in r.text
     r = client.get(f"/admin/indexformula/preview/?id={formula.id}&index=hello")
@@ -186,7 +202,7 @@ def test_oid_value_rule_is_edited_and_checked(app, client, boss):
     assert "An index suffix looks like .1 or .0.0" in r.text
     _post_form(client, "/admin/oid/new/", {**data, "value_wrap_above": "30000"})
     oid = db.session.scalar(select(Oid).filter_by(name="rx"))
-    rule = oid.rule()
+    rule, _suffix, _source = effective_rule(oid)
     assert (rule.scale, rule.offset, rule.wrap_above, rule.sentinels) == (
         0.002,
         -30,

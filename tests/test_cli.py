@@ -130,7 +130,7 @@ def test_lab_generate_and_serve_with_register(app, database_url, redis_url, tmp_
             lines.append(proc.stdout.readline())
         assert any("serving 1 OLTs" in x for x in lines), lines
         olt = db.session.scalar(select(Olt).filter_by(name="cli-lab"))
-        job = db.session.scalar(select(SnmpJob).filter_by(name="Huawei ONU discovery"))
+        job = db.session.scalar(select(SnmpJob).filter_by(name="poll cli-lab"))
         run_jobs_now([job.id], trigger="cli", label="test")
         work(app)
         ex = db.session.scalar(select(Execution).where(Execution.olt_id == olt.id))

@@ -50,8 +50,8 @@ def ctx(version="2c"):
             "OLT SMP-10 (olt1.example.net:161) is unreachable: name or service not known",
         ),
         (
-            SnmpNoSuchOid("noSuchObject"),
-            "OLT SMP-10 (olt1.example.net:161) does not support OID "
+            SnmpNoSuchOid("OID 1.3.6.1.4.1.2011.6.128.1.1.2.46.1.15 (run status): noSuchObject"),
+            "OLT SMP-10 (olt1.example.net:161): not supported: OID "
             "1.3.6.1.4.1.2011.6.128.1.1.2.46.1.15 (run status): noSuchObject",
         ),
         (

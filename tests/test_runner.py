@@ -13,7 +13,7 @@ from sqlalchemy import select
 from jobs.dispatch import run_jobs_now
 from jobs.locks import lock_name
 from jobs.queues import get_redis
-from snmp.lab.generate import lab_onus
+from snmp.lab.generate import lab_onus, state_column
 from tests.conftest import LAB
 from tests.factories import make_job, make_olt, make_user
 from webapp.extensions import db
@@ -50,50 +50,54 @@ def test_discovery_stores_and_decodes_every_onu(app, lab, community, brand_name)
     ports = len({(e.slot, e.port) for e in lab_onus(profile, count, seed=7)})
     walk = f"per PON ({ports} ports)" if brand_name == "Huawei" else "whole column"
     assert ex.summary["walk"] == walk  # Huawei truncates whole-table walks: PON by PON
-    onus = {o.raw_index: o for o in db.session.scalars(select(Onu).where(Onu.olt_id == olt.id))}
-    assert set(onus) == {e.raw_index for e in expected}
+    onus = {o.position: o for o in db.session.scalars(select(Onu).where(Onu.olt_id == olt.id))}
+    assert set(onus) == {e.position for e in expected}
+    column = state_column(profile)
     for e in expected:
-        onu = onus[e.raw_index]
+        onu = onus[e.position]
         assert (onu.frame, onu.slot, onu.port, onu.onu_id) == (e.frame, e.slot, e.port, e.onu_id)
-        assert onu.name == f"{e.frame}/{e.slot}/{e.port}:{e.onu_id}"
-        assert onu.state_value == e.state and onu.present and onu.last_execution_id == ex.id
+        assert onu.position == f"{e.frame}/{e.slot}/{e.port}:{e.onu_id}"
+        assert onu.raw_index == e.raw_index
+        assert onu.state_value == e.state_in(column) and onu.present
+        assert onu.last_execution_id == ex.id
     online_label = "online" if brand_name == "Huawei" else "working"
-    online = sum(1 for e in expected if e.state == (1 if brand_name == "Huawei" else 4))
-    assert ex.summary["states"][online_label] == online
+    assert ex.summary["states"][online_label] == sum(1 for e in expected if e.online)
     host = db.session.get(JobHost, ex.job_host_id)
     assert host.consecutive_failures == 0 and host.last_success_at == ex.finished_at
 
 
-def test_discovery_marks_missing_onus_absent_and_keeps_them(app, lab):
+def test_discovery_marks_missing_onus_absent_after_two_walks_and_keeps_them(app, lab):
     olt = make_olt(lab, "huawei-a")
-    ghost = Onu(olt_id=olt.id, raw_index="4194312192.99", name="0/1/0:99", present=True)
+    ghost = Onu(olt_id=olt.id, raw_index="4194312192.99", position="0/1/0:99", present=True)
     back = lab_onus("huawei", 40, seed=7)[3]  # served by the lab, but absent in our records
     returning = Onu(
         olt_id=olt.id,
-        raw_index=back.raw_index,
-        name="x",
+        raw_index="an older index",
+        position=back.position,
         present=False,
         consecutive_misses=4,
-        state_value=back.state,
+        state_value=1,
     )
     db.session.add_all([ghost, returning])
     db.session.commit()
     job = make_job([olt])
-    for _ in range(2):
+    for _ in range(3):
         run_jobs_now([job.id], trigger="cli", label="test")
         work(app)
     runs = db.session.scalars(select(Execution).order_by(Execution.id)).all()
-    assert [r.status for r in runs] == ["SUCCESS", "SUCCESS"]
-    assert runs[0].summary["absent_now"] == 1 and runs[1].summary["absent_now"] == 0
-    assert runs[1].summary["new"] == 0 and runs[1].summary["absent_total"] == 1
+    assert [r.status for r in runs] == ["SUCCESS"] * 3
+    # ABSENT_AFTER_MISSES = 2: one complete walk without it is a miss, the second makes it absent
+    assert runs[0].summary["absent_now"] == 0 and runs[0].summary["missing_not_yet_absent"] == 1
+    assert runs[1].summary["absent_now"] == 1 and runs[2].summary["absent_now"] == 0
+    assert runs[2].summary["new"] == 0 and runs[2].summary["absent_total"] == 1
     assert runs[0].summary["new"] == 39 and runs[0].summary["reappeared"] == 1
     returning = db.session.get(Onu, returning.id)
     assert returning.present and returning.consecutive_misses == 0
-    assert returning.name == f"0/{back.slot}/{back.port}:{back.onu_id}"
+    assert returning.raw_index == back.raw_index  # the same ONU, found again by its position
     assert returning.last_change_execution_id == runs[0].id  # presence changed in run 1 only
     ghost = db.session.get(Onu, ghost.id)
-    assert not ghost.present and ghost.consecutive_misses == 2
-    assert ghost.last_change_execution_id == runs[0].id
+    assert not ghost.present and ghost.consecutive_misses == 3
+    assert ghost.last_change_execution_id == runs[1].id
 
 
 def _silent_udp_socket():
@@ -131,7 +135,7 @@ def test_wrong_community_fails_with_credentials_message(app, lab):
 
 def test_unsupported_oid_fails_and_keeps_the_inventory(app, lab):
     olt = make_olt(lab, "huawei-a")
-    kept = Onu(olt_id=olt.id, raw_index="4194312192.1", name="0/1/0:1", present=True)
+    kept = Onu(olt_id=olt.id, raw_index="4194312192.1", position="0/1/0:1", present=True)
     db.session.add(kept)
     job = make_job([olt])
     job.oid.oid = "1.3.6.1.4.1.99999.1.1"
@@ -141,7 +145,7 @@ def test_unsupported_oid_fails_and_keeps_the_inventory(app, lab):
     ex = only_execution()
     assert ex.status == "FAILED"
     assert ex.error.startswith(
-        f"OLT huawei-a (127.0.0.1:{lab.port}) does not support OID 1.3.6.1.4.1.99999.1.1"
+        f"OLT huawei-a (127.0.0.1:{lab.port}): not supported: OID 1.3.6.1.4.1.99999.1.1"
     )
     assert db.session.get(Onu, kept.id).present  # nothing swept on a failed run
 
@@ -214,7 +218,9 @@ def _get_job(olt, kind: str, name: str):
 
     job = make_job([olt], name=name)
     job.job_type = "get"
-    job.oid_id = db.session.scalar(select(Oid).filter_by(brand_id=olt.brand_id, kind=kind)).id
+    job.oid_id = db.session.scalar(
+        select(Oid).filter_by(brand_id=olt.brand_id, kind=kind).order_by(Oid.id).limit(1)
+    ).id
     db.session.commit()
     return job
 
@@ -230,14 +236,14 @@ def test_get_jobs_collect_serials_descriptions_and_distances(app, lab):
 
     runs = db.session.scalars(select(Execution).where(Execution.job_type == "get")).all()
     assert [r.status for r in runs] == ["SUCCESS"] * 3, [r.error for r in runs]
-    assert all(r.summary["stored"] == 40 and r.summary["failed"] == 0 for r in runs)
-    onus = {o.raw_index: o for o in db.session.scalars(select(Onu))}
+    assert all(r.summary["stored"] == 40 and r.summary["no_row"] == 0 for r in runs)
+    onus = {o.position: o for o in db.session.scalars(select(Onu))}
     for e in lab_onus("huawei", 40, seed=7):
-        onu = onus[e.raw_index]
+        onu = onus[e.position]
         assert onu.serial == "HWTC" + e.serial[4:].hex().upper()
         if e.description.startswith(b"cliente-"):
             assert onu.description == e.description.decode()
-        assert onu.distance_m == (e.distance if e.distance >= 0 else None)
+        assert onu.distance_m == e.distance
         assert set(onu.collected) == {"serial", "description", "distance_m"}
 
 
@@ -287,22 +293,22 @@ def test_unexpected_error_marks_the_execution_failed(app, lab, monkeypatch):
 def test_running_is_visible_to_others_while_the_olt_is_polled(app, lab, monkeypatch):
     from sqlalchemy import create_engine
 
-    from jobs import poll
+    from jobs.types import _rows as poll
 
     olt = make_olt(lab, "huawei-a")
     run_jobs_now([make_job([olt]).id], trigger="cli", label="test")
     other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])  # another process's view
     seen = {}
 
-    def watching_walk(target, oid):
+    def watching_walk(target, columns):
         with other.connect() as conn:
             seen["row"] = conn.execute(
                 select(Execution.status, Execution.started_at, Execution.worker_name)
             ).one()
-        return real_walk(target, oid)
+        return real_walk(target, columns)
 
-    real_walk = poll.walk_column
-    monkeypatch.setattr(poll, "walk_column", watching_walk)
+    real_walk = poll.walk_columns_sync
+    monkeypatch.setattr(poll, "walk_columns_sync", watching_walk)
     work(app)
     other.dispose()
     status, started_at, worker = seen["row"]

@@ -45,7 +45,7 @@ def test_no_schedule_is_an_error():
         (None, "0 8 * * *", "every day at 08:00"),
         (None, "30 7 * * 1", "every Mon at 07:30"),
         (None, "5 4 1 * *", "cron 5 4 1 * *"),
-        (None, None, "not scheduled"),
+        (None, None, "manual only"),
     ],
 )
 def test_schedule_in_words(interval, cron, text):

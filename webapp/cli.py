@@ -205,23 +205,30 @@ def devstack_command() -> None:
     sys.exit(main())
 
 
-def register(app: Flask) -> None:
-    """Add the project's commands to app.cli."""
+def commands() -> list[click.Command]:
+    """Every project command (groups included), for app.cli and for manage_cli.py."""
     from webapp.cli_lab import demo_command, lab
+    from webapp.cli_olts import olts, onus
     from webapp.cli_ops import COMMANDS
 
-    app.cli.add_command(users)
-    app.cli.add_command(lab)
-    app.cli.add_command(demo_command)
-    for command in COMMANDS:
-        app.cli.add_command(command)
-    for command in (
+    return [
+        users,
+        lab,
+        demo_command,
+        olts,
+        onus,
+        *COMMANDS,
         run_command,
         seed_command,
         worker_command,
         scheduler_command,
         locks_command,
         devstack_command,
-    ):
+    ]
+
+
+def register(app: Flask) -> None:
+    """Add the project's commands to app.cli."""
+    for command in commands():
         app.cli.add_command(command)
     app.cli.add_command(run_command, name="run-jobs")  # `flask run` is the dev server

@@ -15,32 +15,31 @@ lab = AppGroup("lab", help="Generate and serve simulated OLTs on 127.0.0.1.")
 
 
 def _parse_olt(spec: str) -> tuple[str, str, int]:
-    """Read NAME:PROFILE:ONUS (for example lab-1:huawei:4096)."""
-    from snmp.profiles import PROFILES
+    """Read NAME:SHAPE:ONUS (for example lab-1:huawei:4096)."""
+    from snmp.lab.generate import SHAPES
 
     parts = spec.split(":")
     if len(parts) != 3 or not parts[2].isdigit():
-        raise click.BadParameter(f"{spec!r} is not NAME:PROFILE:ONUS, e.g. lab-1:huawei:4096")
+        raise click.BadParameter(f"{spec!r} is not NAME:SHAPE:ONUS, e.g. lab-1:huawei:4096")
     name, profile, onus = parts[0], parts[1], int(parts[2])
-    if profile not in PROFILES:
-        raise click.BadParameter(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
+    if profile not in SHAPES:
+        raise click.BadParameter(f"unknown lab shape {profile!r}; known: {', '.join(SHAPES)}")
     if not 1 <= onus <= 16384:
         raise click.BadParameter("ONUS must be between 1 and 16384")
     return name, profile, onus
 
 
 @lab.command("generate")
-@click.option("--profile", required=True, help="Brand profile, e.g. huawei or zte.")
+@click.option("--profile", required=True, help="Lab shape, e.g. huawei, zte, zte_v21, ufiber.")
 @click.option("--onus", default=128, show_default=True, type=click.IntRange(1, 16384))
 @click.option("--seed", default=0, show_default=True)
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def lab_generate(profile: str, onus: int, seed: int, out: Path) -> None:
     """Write the .snmprec recording of one simulated OLT."""
-    from snmp.lab.generate import generate_rows, write_snmprec
-    from snmp.profiles import PROFILES
+    from snmp.lab.generate import SHAPES, generate_rows, write_snmprec
 
-    if profile not in PROFILES:
-        raise click.BadParameter(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
+    if profile not in SHAPES:
+        raise click.BadParameter(f"unknown lab shape {profile!r}; known: {', '.join(SHAPES)}")
     rows = generate_rows(profile, onus, seed)
     write_snmprec(out, rows)
     click.echo(f"wrote {len(rows)} rows for {onus} {profile} ONUs to {out}")
@@ -52,11 +51,11 @@ def lab_generate(profile: str, onus: int, seed: int, out: Path) -> None:
     "olts",
     multiple=True,
     required=True,
-    metavar="NAME:PROFILE:ONUS",
+    metavar="NAME:SHAPE:ONUS",
     help="A simulated OLT (repeatable); its SNMP community is NAME.",
 )
 @click.option("--port", type=int, default=None, help="UDP port on 127.0.0.1 (default: free).")
-@click.option("--register", is_flag=True, help="Create or update these OLTs and demo jobs.")
+@click.option("--register", is_flag=True, help="Create or update these OLTs and their poll jobs.")
 def lab_serve(olts: tuple[str, ...], port: int | None, register: bool) -> None:
     """Serve simulated OLTs with snmpsim until Ctrl-C."""
     from snmp.lab.agent import LabAgent
@@ -111,5 +110,8 @@ def demo_command(ctx: click.Context, port: int | None) -> None:
 
     seed_profiles()
     ctx.invoke(
-        lab_serve, olts=tuple(f"{n}:{p}:{o}" for n, p, o in LAB_OLTS), port=port, register=True
+        lab_serve,
+        olts=tuple(f"{n}:{p}:{o}" for n, p, o, _detect in LAB_OLTS),
+        port=port,
+        register=True,
     )

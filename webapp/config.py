@@ -66,6 +66,9 @@ DEFAULTS = {
     "PENDING_GRACE": 60,  # seconds before the reaper checks a PENDING execution's RQ job
     "PENDING_MAX_AGE": 3600,  # a PENDING execution older than this is FAILED
     "RETENTION_DAYS": 90,  # executions older than this are deleted
+    "ABSENT_AFTER_MISSES": 2,  # complete walks without an ONU before it is marked absent
+    "OLT_TIMEZONE": None,  # zone of OLT clocks for dates sent without one (default: TIMEZONE)
+    "DEFAULT_POLL_INTERVAL": "15m",  # the poll job every new OLT gets
     "SCHEDULER_STALE_SECONDS": 60,  # /health: a scheduler silent for longer is down
     "METRICS_TOKEN": None,  # /metrics with "Authorization: Bearer <token>" (else staff login)
     "RQ_DASHBOARD_POLL_INTERVAL": 5000,
@@ -101,9 +104,13 @@ def from_environment() -> dict:
         "HEARTBEAT_SECONDS",
         "ALIVE_TTL",
         "RETENTION_DAYS",
+        "ABSENT_AFTER_MISSES",
     ):
         if env.get(key):
             cfg[key] = int(env[key])
+    for key in ("OLT_TIMEZONE", "DEFAULT_POLL_INTERVAL"):
+        if env.get(key):
+            cfg[key] = env[key]
     if env.get("METRICS_TOKEN"):
         cfg["METRICS_TOKEN"] = env["METRICS_TOKEN"]
     secret = _secret_key(embedded)

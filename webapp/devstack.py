@@ -25,14 +25,18 @@ from webapp.config import INSTANCE, ROOT
 
 log = logging.getLogger("oltwatch.devstack")
 
-LAB_OLTS = (  # name, brand profile, ONUs
-    ("lab-huawei-1", "huawei", 256),
-    ("lab-huawei-2", "huawei", 512),
-    ("lab-zte-1", "zte", 128),
-    ("lab-zte-c600", "zte_c600", 64),
-    ("lab-fiberhome-1", "fiberhome", 64),
-    ("lab-vsol-1", "vsol_gpon", 64),
-    ("lab-cdata-1", "cdata_epon", 64),
+LAB_OLTS = (  # name, lab shape, ONUs, model "detect"
+    ("lab-huawei-1", "huawei", 256, True),
+    ("lab-huawei-2", "huawei", 512, False),
+    ("lab-zte-c320", "zte_v21", 128, True),
+    ("lab-zte-legacy", "zte", 128, True),
+    ("lab-zte-c620", "zte_c600", 64, True),
+    ("lab-fiberhome-1", "fiberhome", 64, True),
+    ("lab-vsol-gpon", "vsol_gpon", 64, True),
+    ("lab-vsol-epon", "vsol_epon", 64, True),
+    ("lab-cdata-1", "cdata_epon", 64, True),
+    ("lab-bdcom-1", "bdcom", 64, True),
+    ("lab-ufiber-1", "ufiber", 32, True),
 )
 
 
@@ -161,8 +165,8 @@ def prepare_database(lab_port: int) -> tuple[str, str]:
         user.set_password(password)
         user.active = True
         db.session.commit()
-        for name, profile, _onus in LAB_OLTS:
-            seed_demo_olt(name, profile, "127.0.0.1", lab_port, community=name)
+        for name, shape, _onus, detect in LAB_OLTS:
+            seed_demo_olt(name, shape, "127.0.0.1", lab_port, community=name, detect=detect)
     return "admin", password
 
 
@@ -173,8 +177,8 @@ def _start_lab():
     if lab_dir.exists():
         shutil.rmtree(lab_dir)
     agent = LabAgent(lab_dir)
-    for name, profile, onus in LAB_OLTS:
-        agent.add_olt(name, profile, onus, seed=len(name))
+    for name, shape, onus, _detect in LAB_OLTS:
+        agent.add_olt(name, shape, onus, seed=len(name))
     return agent.start()
 
 

@@ -84,16 +84,25 @@ class LabAgent:
         """True while the simulator process is alive."""
         return self._proc is not None and self._proc.poll() is None
 
-    def add_olt(self, community: str, profile_key: str, onus: int, seed: int = 0) -> Path:
-        """Write the data file of one simulated OLT; call before start()."""
+    def add_olt(self, community: str, shape: str, onus: int, seed: int = 0) -> Path:
+        """Write the data file of one simulated OLT of a lab shape; call before start()."""
+        return self._add(
+            community, lambda path: write_snmprec(path, generate_rows(shape, onus, seed))
+        )
+
+    def add_recording(self, community: str, recording: Path | str) -> Path:
+        """Serve an snmprec recording as it is (say, a hand-written one); before start()."""
+        text = Path(recording).read_text("ascii")
+        return self._add(community, lambda path: path.write_text(text, "ascii") and path)
+
+    def _add(self, community: str, write) -> Path:
         if self._proc is not None:
-            raise RuntimeError("add_olt() must be called before start()")
+            raise RuntimeError("OLTs must be added before start()")
         if not community or not all(c.isalnum() or c in "-_" for c in community):
             raise ValueError(f"community {community!r} must be a plain file-name stem")
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        path = write_snmprec(
-            self.data_dir / f"{community}.snmprec", generate_rows(profile_key, onus, seed)
-        )
+        path = self.data_dir / f"{community}.snmprec"
+        write(path)
         self.communities.append(community)
         return path
 

@@ -1,17 +1,26 @@
-"""C-Data GPON and EPON OLTs (NSCRTV-FTTX MIBs, enterprise 17409), index device|card|pon|onu."""
+"""C-Data GPON and EPON OLTs (NSCRTV-FTTX MIBs, enterprise 17409), index device|card|pon|onu.
+
+Every C-Data model answers the bare enterprise as sysObjectID, so one profile carries both the
+GPON (NSCRTV-FTTX-GPON-MIB) and the EPON (NSCRTV-FTTX-EPON-MIB) tables; the OLT answers one.
+MIBs: librenms mibs/cdata/NSCRTV-FTTX-GPON-MIB, NSCRTV-FTTX-EPON-MIB.
+"""
 
 from snmp.indexes import IndexFormula
-from snmp.profiles.base import BrandProfile, ProfileOid
+from snmp.profiles.base import Column, Profile
 from snmp.values import ValueRule
 
-GPON_INFO = "1.3.6.1.4.1.17409.2.8.4.1.1"  # gponOnuInfoEntry (NSCRTV-FTTX-GPON-MIB)
-GPON_OPTICS = "1.3.6.1.4.1.17409.2.8.4.4.1"  # ONU optical module table, centi-units
-EPON_INFO = "1.3.6.1.4.1.17409.2.3.4.1.1"  # onuInfoEntry (NSCRTV-FTTX-EPON-MIB)
+GPON_INFO = "1.3.6.1.4.1.17409.2.8.4.1.1"  # gponOnuInfoEntry
+GPON_OPTICS = "1.3.6.1.4.1.17409.2.8.4.4.1"  # ONU optical transmission properties
+EPON_INFO = "1.3.6.1.4.1.17409.2.3.4.1.1"  # onuInfoEntry
 EPON_OPTICS = "1.3.6.1.4.1.17409.2.3.4.2.1"
+GPON_MIB = "NSCRTV-FTTX-GPON-MIB"
+EPON_MIB = "NSCRTV-FTTX-EPON-MIB"
 
 # TC GponDeviceIndex/EponDeviceIndex: device(8) | card(8) | pon(8) | onu(8) -> frame/slot/port/onu.
 # DISPUTED: working decoders apply firmware fixes on top of the MIB layout (EPON pon//16+1;
-# GPON slot-1 and pon-6 - RaufunNazin index_decoders.py); set slot/port offsets per OLT model.
+# GPON slot-1 and pon-6 - RaufunNazin index_decoders.py); set them as an override per OLT model.
+# Optics rows carry more sub-ids after the ONU's (".0.0", or ".0.<PON ifIndex>" on FD1732S):
+# only the first decides the ONU.
 DEVICE_INDEX = IndexFormula(
     mode="bitshift",
     shift_frame=24,
@@ -24,63 +33,49 @@ DEVICE_INDEX = IndexFormula(
     mask_onu=0xFF,
     onu_from_dot=False,
 )
-# centi-dBm; FD1700S marks offline ONUs with -4000 (Ubilling CDATA_FD1700S DOWNVALUE).
-# DISPUTED: one public collector saw rx -1 / tx -3000 on every offline ONU of its FD16xx.
-CDATA_DBM = ValueRule(scale=0.01, round_to=2, sentinels=(-4000,))
-OPER_LABELS = {1: "up", 2: "down", 3: "testing"}
+# centi-dBm (MIB UNITS); FD1700S marks offline ONUs with -4000 (Ubilling CDATA_FD1700S
+# DOWNVALUE); EPON boxes answer 0 for "no signal"
+GPON_DBM = ValueRule(scale=0.01, round_to=2, sentinels=(-4000,))
+EPON_DBM = ValueRule(scale=0.01, round_to=2, sentinels=(-4000, 0))
+OPER = {1: "up", 2: "down", 3: "testing"}
+SECONDS = ValueRule(parse="seconds", sentinels=(0,))
 
-CDATA_GPON = BrandProfile(
-    key="cdata_gpon",
+CDATA = Profile(
+    key="cdata",
     brand="C-Data",
-    models=["FD1600G", "FD1700S"],
-    formula=DEVICE_INDEX,
-    state_labels={1: "up", 2: "down"},
-    online_states=frozenset({1}),
-    sys_descr="C-Data GPON OLT",
-    sys_object_id="1.3.6.1.4.1.17409",  # enterprise; LibreNMS matches .17409 except .17409.1
-    oids=[
-        ProfileOid("oper_status", f"{GPON_INFO}.7", "discovery", "onuOperationStatus"),
-        ProfileOid("name", f"{GPON_INFO}.2", "name", "onuName"),
-        ProfileOid("serial", f"{GPON_INFO}.3", "serial", "onuSerialNum"),
-        ProfileOid("onu_model", f"{GPON_INFO}.6", "onu_model", "onuEquipmentID"),
-        ProfileOid("distance", f"{GPON_INFO}.9", "distance", "onuTestDistance"),
-        # GPON optics rows are indexed <onu index>.0.0 (Ubilling/LibreNMS-style collectors)
-        ProfileOid(
-            "rx_power", f"{GPON_OPTICS}.4", "rx_power", "onuReceivedOpticalPower", CDATA_DBM, ".0.0"
-        ),
-        ProfileOid(  # sic: the MIB spells it "Tramsmitted"
-            "tx_power",
-            f"{GPON_OPTICS}.5",
-            "tx_power",
-            "onuTramsmittedOpticalPower",
-            CDATA_DBM,
-            ".0.0",
-        ),
-    ],
-)
-
-CDATA_EPON = BrandProfile(
-    key="cdata_epon",
-    brand="C-Data",
-    models=["FD1104", "FD1108", "FD1216"],
-    technology="EPON",
-    formula=DEVICE_INDEX,
-    state_labels=OPER_LABELS,
-    online_states=frozenset({1}),
-    sys_descr="C-Data EPON OLT",
-    sys_object_id="1.3.6.1.4.1.17409",
-    oids=[
-        ProfileOid("oper_status", f"{EPON_INFO}.8", "discovery", "onuOperationStatus"),
-        ProfileOid("name", f"{EPON_INFO}.2", "name", "onuName"),
-        ProfileOid("mac", f"{EPON_INFO}.7", "mac", "onuMacAddress"),
-        ProfileOid("serial", f"{EPON_INFO}.28", "serial", "onuSn"),
-        ProfileOid("onu_model", f"{EPON_INFO}.26", "onu_model", "onuModelId"),
-        ProfileOid("distance", f"{EPON_INFO}.15", "distance", "onuTestDistance"),
-        ProfileOid(
-            "rx_power", f"{EPON_OPTICS}.4", "rx_power", "onuReceivedOpticalPower", CDATA_DBM
-        ),
-        ProfileOid(
-            "tx_power", f"{EPON_OPTICS}.5", "tx_power", "onuTramsmittedOpticalPower", CDATA_DBM
-        ),
-    ],
-)
+    models=("FD1104", "FD1108", "FD1216", "FD1608", "FD1616", "FD1700S"),
+    technology="GPON/EPON",
+    formulas={"onu": DEVICE_INDEX},
+    columns=(
+        Column("state", f"{GPON_INFO}.7", "onuOperationStatus", GPON_MIB, every_onu=True,
+               labels=OPER, online=frozenset({1}), tree="GPON"),
+        Column("serial", f"{GPON_INFO}.3", "onuSerialNum", GPON_MIB, every_onu=True,
+               tree="GPON"),
+        Column("name", f"{GPON_INFO}.2", "onuName", GPON_MIB, every_onu=True, tree="GPON"),
+        Column("onu_model", f"{GPON_INFO}.6", "onuEquipmentID", GPON_MIB, tree="GPON"),
+        Column("distance", f"{GPON_INFO}.9", "onuTestDistance", GPON_MIB, tree="GPON"),
+        Column("uptime", f"{GPON_INFO}.12", "onuTimeSinceLastRegister", GPON_MIB,
+               rule=SECONDS, tree="GPON"),
+        # FD17xx only, not in the MIB: "dying-gasp", "los", "power off"… (Ubilling DEREGREASON)
+        Column("last_down_cause", f"{GPON_INFO}.103", "onuDeregisterReason",
+               "Ubilling config/snmptemplates/CDATA_FD1700S", rule=ValueRule(parse="text"),
+               tree="GPON"),
+        Column("rx_power", f"{GPON_OPTICS}.4", "onuReceivedOpticalPower", GPON_MIB,
+               rule=GPON_DBM, index_suffix=".0.0", tree="GPON"),
+        Column("tx_power", f"{GPON_OPTICS}.5", "onuTramsmittedOpticalPower", GPON_MIB,
+               rule=GPON_DBM, index_suffix=".0.0", tree="GPON"),  # sic: MIB spelling
+        Column("state", f"{EPON_INFO}.8", "onuOperationStatus", EPON_MIB, every_onu=True,
+               labels=OPER, online=frozenset({1}), tree="EPON"),
+        Column("mac", f"{EPON_INFO}.7", "onuMacAddress", EPON_MIB, every_onu=True, tree="EPON"),
+        Column("serial", f"{EPON_INFO}.28", "onuSn", EPON_MIB, tree="EPON"),
+        Column("name", f"{EPON_INFO}.2", "onuName", EPON_MIB, every_onu=True, tree="EPON"),
+        Column("onu_model", f"{EPON_INFO}.26", "onuModelId", EPON_MIB, tree="EPON"),
+        Column("distance", f"{EPON_INFO}.15", "onuTestDistance", EPON_MIB, tree="EPON"),
+        Column("uptime", f"{EPON_INFO}.18", "onuTimeSinceLastRegister", EPON_MIB,
+               rule=SECONDS, tree="EPON"),
+        Column("rx_power", f"{EPON_OPTICS}.4", "onuReceivedOpticalPower", EPON_MIB,
+               rule=EPON_DBM, tree="EPON"),
+        Column("tx_power", f"{EPON_OPTICS}.5", "onuTramsmittedOpticalPower", EPON_MIB,
+               rule=EPON_DBM, tree="EPON"),
+    ),
+)  # fmt: skip

@@ -21,11 +21,11 @@ from snmp.client import (
 from snmp.codec import VarBind
 from snmp.errors import SnmpError, SnmpMalformed, SnmpNoSuchOid, SnmpTimeout
 from snmp.lab import agent as lab
-from snmp.lab.generate import lab_onus
+from snmp.lab.generate import get_shape, lab_onus, served_columns
 from snmp.profiles import get_profile
 
 HUAWEI = get_profile("huawei")
-COLUMNS = [p.oid for p in HUAWEI.oids]
+COLUMNS = [c.oid for c in served_columns(get_shape("huawei"))]
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +46,8 @@ def test_walk_columns_equals_pysnmp(agent, max_rep):
     assert list(fast_rows) == COLUMNS
     for column in COLUMNS:
         assert fast_rows[column] == reference[column], column
-    assert len(fast_rows[HUAWEI.discovery.oid]) == 200
-    serials = [vb.raw for vb in fast_rows[HUAWEI.oid_of("serial").oid]]
+    assert len(fast_rows[HUAWEI.first("state").oid]) == 200
+    serials = [vb.raw for vb in fast_rows[HUAWEI.first("serial").oid]]
     assert serials == [o.serial for o in lab_onus("huawei", 200, seed=5)]
 
 
@@ -58,9 +58,11 @@ def test_v1_walk_columns_equals_v2c(agent):
 
 def test_walk_column_and_missing_columns(agent):
     missing = "1.3.6.1.4.1.2011.6.128.1.1.2.99.1.1"
-    rows = walk_columns_sync(agent.target(), [missing, HUAWEI.discovery.oid, "1.3.6.1.4.1.99999"])
+    rows = walk_columns_sync(
+        agent.target(), [missing, HUAWEI.first("state").oid, "1.3.6.1.4.1.99999"]
+    )
     assert rows[missing] == [] and rows["1.3.6.1.4.1.99999"] == []
-    assert rows[HUAWEI.discovery.oid] == walk_column(agent.target(), HUAWEI.discovery.oid)
+    assert rows[HUAWEI.first("state").oid] == walk_column(agent.target(), HUAWEI.first("state").oid)
     assert walk_columns_sync(agent.target(version="1"), ["1.3.6.1.4.1.99999"]) == {
         "1.3.6.1.4.1.99999": []
     }
@@ -84,7 +86,7 @@ def test_twenty_olts_at_once(agent):
     results = asyncio.run(poll_all())
     for n, rows in enumerate(results):
         assert [len(rows[c]) for c in COLUMNS] == [8] * len(COLUMNS)
-        serials = [vb.raw for vb in rows[HUAWEI.oid_of("serial").oid]]
+        serials = [vb.raw for vb in rows[HUAWEI.first("serial").oid]]
         assert serials == [o.serial for o in lab_onus("huawei", 8, seed=n)]
 
 

@@ -18,10 +18,11 @@ from snmp.client import (
 )
 from snmp.errors import SnmpAuthError, SnmpTimeout
 from snmp.lab import agent as lab
-from snmp.lab.generate import expected_onus, lab_onus
+from snmp.lab.generate import expected_onus, get_shape, lab_onus, state_column
 from snmp.profiles import get_profile
 
 HUAWEI, ZTE = get_profile("huawei"), get_profile("zte")
+ZTE_SERIAL = next(c for c in ZTE.candidates("serial") if c.tree == "1012")
 SYS_NAME = "1.3.6.1.2.1.1.5.0"
 
 
@@ -41,7 +42,7 @@ def _indexed(column: str, rows: list[VarBind]) -> list[tuple[str, object]]:
 
 @pytest.mark.parametrize("max_rep", [1, 7, 25, 200])
 def test_walk_huawei_discovery_column_exactly(agent, max_rep):
-    column = HUAWEI.discovery.oid
+    column = HUAWEI.first("state").oid
     rows = walk_column(agent.target(max_repetitions=max_rep), column)
     assert _indexed(column, rows) == expected_onus("huawei", 150, seed=3)
     assert {vb.type for vb in rows} == {"Integer"}
@@ -51,14 +52,14 @@ def test_walk_huawei_discovery_column_exactly(agent, max_rep):
 
 def test_walk_zte_discovery_and_serial(agent):
     target = agent.target("zte-c320")
-    column = ZTE.discovery.oid
+    column = state_column("zte").oid
     assert _indexed(column, walk_column(target, column)) == expected_onus("zte", 90, seed=4)
-    serials = walk_column(target, ZTE.oid_of("serial").oid)
+    serials = walk_column(target, ZTE_SERIAL.oid)
     assert [vb.raw for vb in serials] == [o.serial for o in lab_onus("zte", 90, seed=4)]
 
 
 def test_v1_walk_uses_getnext_and_matches(agent):
-    column = HUAWEI.discovery.oid
+    column = HUAWEI.first("state").oid
     rows = walk_column(agent.target(version="1"), column)
     assert _indexed(column, rows) == expected_onus("huawei", 150, seed=3)
 
@@ -67,7 +68,7 @@ def test_walk_of_missing_column_is_empty(agent):
     assert walk_column(agent.target(), "1.3.6.1.4.1.2011.6.128.1.1.2.99.1.1") == []
     assert walk_column(agent.target(version="1"), "1.3.6.1.4.1.99999") == []
     # a Huawei column on the ZTE OLT: empty, not an error
-    assert walk_column(agent.target("zte-c320"), HUAWEI.discovery.oid) == []
+    assert walk_column(agent.target("zte-c320"), HUAWEI.first("state").oid) == []
 
 
 def test_get_sysname_and_missing_oids(agent):
@@ -82,7 +83,9 @@ def test_get_sysname_and_missing_oids(agent):
         ],
     )
     assert got[0] == VarBind(SYS_NAME, "OctetString", "olt-huawei-03", b"olt-huawei-03")
-    assert got[1] == VarBind("1.3.6.1.2.1.1.2.0", "ObjectIdentifier", HUAWEI.sys_object_id)
+    assert got[1] == VarBind(
+        "1.3.6.1.2.1.1.2.0", "ObjectIdentifier", get_shape("huawei").sys_object_id
+    )
     assert got[2].type == "TimeTicks" and isinstance(got[2].value, int)
     # snmpsim answers noSuchInstance (never noSuchObject) for anything it lacks
     assert [(vb.oid, vb.type, vb.value) for vb in got[3:]] == [
@@ -93,13 +96,13 @@ def test_get_sysname_and_missing_oids(agent):
 
 def test_binary_serial_rendered_as_hex_with_raw(agent):
     onu = lab_onus("huawei", 150, seed=3)[0]
-    (vb,) = get_sync(agent.target(), [f"{HUAWEI.oid_of('serial').oid}.{onu.raw_index}"])
+    (vb,) = get_sync(agent.target(), [f"{HUAWEI.first('serial').oid}.{onu.raw_index}"])
     assert vb.raw == onu.serial and len(vb.raw) == 8 and vb.raw[:4] == b"HWTC"
     assert vb.value == onu.serial.hex().upper() and vb.value.startswith("48575443")
 
 
 def test_descriptions_text_and_odd_strings(agent):
-    column = HUAWEI.oid_of("description").oid
+    column = HUAWEI.first("description").oid
     rows = walk_column(agent.target(), column)
     by_raw = {vb.raw: vb.value for vb in rows}
     assert by_raw["Señora Núñez".encode()] == "Señora Núñez"
@@ -172,8 +175,8 @@ def test_concurrent_calls_share_one_engine(agent):
     async def poll_all():
         async with engine_scope() as engine:
             return await asyncio.gather(
-                bulk_walk(agent.target(), HUAWEI.discovery.oid, engine=engine),
-                bulk_walk(agent.target("zte-c320"), ZTE.discovery.oid, engine=engine),
+                bulk_walk(agent.target(), HUAWEI.first("state").oid, engine=engine),
+                bulk_walk(agent.target("zte-c320"), state_column("zte").oid, engine=engine),
                 get(agent.target("zte-c320"), [SYS_NAME], engine=engine),
             )
 
@@ -197,7 +200,7 @@ def test_ipv6_loopback_agent(tmp_path):
             s.bind(("::1", 0))
     except OSError:
         pytest.skip("no IPv6 loopback on this machine")
-    column = get_profile("huawei").discovery.oid
+    column = get_profile("huawei").first("state").oid
     agent = LabAgent(tmp_path, host="::1")
     agent.add_olt("v6", "huawei", 5, seed=1)
     with agent:
@@ -223,7 +226,7 @@ def test_snmpv3_sha_aes_auth_priv_and_auth_no_priv(tmp_path):
     )
     agent = LabAgent(tmp_path, v3_users=users)
     agent.add_olt("olt", "huawei", 6, seed=2)
-    column = get_profile("huawei").discovery.oid
+    column = get_profile("huawei").first("state").oid
     want = [state for _raw, state in expected_onus("huawei", 6, seed=2)]
     common = {"version": "3", "v3_context": "olt", "timeout": 1, "retries": 0}
     with agent:

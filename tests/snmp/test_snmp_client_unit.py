@@ -130,6 +130,10 @@ class FakeSession:
         self.asked.append(name)
         return 0, 0, self.batches.pop(0)
 
+    async def next(self, names):
+        self.asked.extend(names)
+        return 0, 0, self.batches.pop(0)
+
 
 def _walk(monkeypatch, batches):
     session = FakeSession(batches)
@@ -153,10 +157,18 @@ def test_walk_continues_from_last_oid_and_stops_past_column(monkeypatch):
     assert asked == [COLUMN, f"{COLUMN}.1.2"]
 
 
-def test_walk_stops_at_end_of_mib_and_empty_answer(monkeypatch):
+def test_walk_stops_at_end_of_mib_and_confirms_an_empty_answer(monkeypatch):
     end = (OID(f"{COLUMN}.9"), rfc1905.endOfMibView)
     assert len(_walk(monkeypatch, [[_vb("1.1"), end]])[0]) == 1
-    assert _walk(monkeypatch, [[]])[0] == []
+    # an empty GETBULK answer is confirmed by a GETNEXT: the end of the column...
+    beyond = (OID("1.3.6.1.4.1.2011.6.128.1.1.2.46.1.20.1.1"), rfc1902.Integer32(5))
+    rows, asked = _walk(monkeypatch, [[_vb("1.1")], [], [beyond]])
+    assert [index_of(COLUMN, vb.oid) for vb in rows] == ["1.1"]
+    # ...or rows the glitch would have lost
+    rows, _ = _walk(monkeypatch, [[_vb("1.1")], [], [_vb("1.2")], [beyond]])
+    assert [index_of(COLUMN, vb.oid) for vb in rows] == ["1.1", "1.2"]
+    with pytest.raises(SnmpMalformed, match="incomplete"):
+        _walk(monkeypatch, [[_vb("1.1")], [], []])
 
 
 def test_walk_non_increasing_is_malformed(monkeypatch):

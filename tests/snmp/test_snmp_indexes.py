@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from snmp.indexes import (
     DecodedIndex,
     IndexFormula,
+    NotAnOnu,
     decode_index,
     encode_index,
     parse_onu_name,
@@ -14,8 +15,8 @@ from snmp.indexes import (
 )
 from snmp.profiles import get_profile
 
-HUAWEI = get_profile("huawei").formula
-ZTE = get_profile("zte").formula
+HUAWEI = get_profile("huawei").formulas["onu"]
+ZTE = get_profile("zte").formulas["legacy"]
 PROPS = settings(database=None, max_examples=300, deadline=None)
 
 HUAWEI_TABLE = [  # original-system.md 4.4, with the ONU id kept
@@ -127,10 +128,10 @@ def test_port_level_round_trip(frame, slot, port):
 
 
 # --- new encodings (peers-and-oids.md section 3) ---------------------------------------------
-ZTE_V21 = get_profile("zte_v21").formula
-FIBERHOME = get_profile("fiberhome").formula
-CDATA = get_profile("cdata_gpon").formula
-VSOL = get_profile("vsol_gpon").formula
+ZTE_V21 = get_profile("zte").formulas["zxan"]
+FIBERHOME = get_profile("fiberhome").formulas["onu"]
+CDATA = get_profile("cdata").formulas["onu"]
+VSOL = get_profile("vsol").formulas["onu"]
 
 
 @pytest.mark.parametrize(
@@ -139,7 +140,7 @@ VSOL = get_profile("vsol_gpon").formula
         (ZTE_V21, "285278465.3", "1/1/1:3"),  # 0x11010101, snmp-olt-zte "verified against TEST-ONU"
         (ZTE_V21, "285278721.5", "1/2/1:5"),
         (ZTE_V21, "285278977.1.1", "1/3/1:1"),  # optical columns add ".1"
-        (get_profile("zte_c600").formula, "285278480", "1/1/16"),  # C620 fixture gpon port
+        (get_profile("zte_c600").formulas["zxan"], "285278480", "1/1/16"),  # C620 fixture gpon port
         (FIBERHOME, "34078720", "0/1/1"),  # slot 1 PON 1 (zabbix FiberHome PON template)
         (FIBERHOME, "37748736", "0/1/8"),  # slot 1 PON 8
         (FIBERHOME, str(2**25 + 2**19 + 5 * 2**8), "0/1/1:5"),
@@ -174,19 +175,25 @@ def test_parse_port_names(name, parsed):
 
 
 @pytest.mark.parametrize(
-    "name", ["", "GigaEthernet0/1", "gpon", "GPON 0/1/2/3", "GPON0/1:x", "vlan1", "GPON01ONU1"]
+    "name", ["", "GigaEthernet0/1", "gpon", "GPON 0/1/2/3", "GPON0/1:x", "vlan1", "lo", "eth0.4093"]
 )
 def test_parse_port_name_rejects_other_interfaces(name):
-    with pytest.raises(ValueError):
+    with pytest.raises(NotAnOnu):
         parse_port_name(name)
 
 
+def test_vsol_gpon_onu_interface_names():
+    # V-SOL V1600GS names its ONU interfaces GPON<pon>ONU<onu> (LibreNMS vsolution_v1600gs capture)
+    assert parse_onu_name("GPON01ONU1") == (0, 0, 1, 1)
+    assert parse_onu_name("GPON16ONU128") == (0, 0, 16, 128)
+
+
 def test_ifname_mode_decodes_through_the_map():
-    generic = get_profile("generic").formula
+    generic = get_profile("generic").formulas["ifname"]
     names = {10: "GPON0/2:5", 11: "GPON 0/1/3", 12: "GigaEthernet0/1"}
     assert decode_index(generic, "10", names).name == "0/0/2:5"
     assert decode_index(generic, "11", names).name == "0/1/3"
-    with pytest.raises(ValueError, match="not a PON port name"):
+    with pytest.raises(NotAnOnu, match="not a PON port"):
         decode_index(generic, "12", names)
     with pytest.raises(ValueError, match="has no ifName"):
         decode_index(generic, "13", names)

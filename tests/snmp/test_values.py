@@ -8,16 +8,16 @@ from hypothesis import strategies as st
 
 from snmp.client import VarBind
 from snmp.profiles import get_profile
-from snmp.values import ValueRule, ValueRuleError, apply_rule, convert, rule_for
+from snmp.values import PARSERS, ValueRule, ValueRuleError, apply_rule
 
 PROPS = settings(database=None, max_examples=300, deadline=None)
-HUAWEI_RX = get_profile("huawei").oid_of("rx_power").rule
-ZTE_RX = get_profile("zte").oid_of("rx_power").rule
+HUAWEI_RX = get_profile("huawei").first("rx_power").rule
+ZTE_RX = get_profile("zte").first("rx_power").rule
 ZTE_OLT_RX = get_profile("zte").column_of("1.3.6.1.4.1.3902.1015.1010.11.2.1.2").rule
 C600_OLT_RX = get_profile("zte_c600").column_of("1.3.6.1.4.1.3902.1082.500.1.2.4.2.1.2").rule
-VSOL_EPON_RX = get_profile("vsol_epon").oid_of("rx_power").rule
-VSOL_GPON_RX = get_profile("vsol_gpon").oid_of("rx_power").rule
-CDATA_RX = get_profile("cdata_gpon").oid_of("rx_power").rule
+VSOL_EPON_RX = get_profile("vsol").column_of("1.3.6.1.4.1.37950.1.1.5.12.2.1.8.1.7").rule
+VSOL_GPON_RX = get_profile("vsol").column_of("1.3.6.1.4.1.37950.1.1.6.1.1.3.1.7").rule
+CDATA_RX = get_profile("cdata").first("rx_power").rule
 
 
 def i(value, type_="Integer"):
@@ -87,7 +87,10 @@ def test_numeric_rules(rule, vb, expected):
         ("mac", o(b"00-1a-2b-3c-4d-5e"), "00:1A:2B:3C:4D:5E"),
         ("mac", o(b"not a mac"), "not a mac"),
         ("text", o("Señora Núñez".encode()), "Señora Núñez"),
-        ("text", o("José".encode("latin-1")), "4A6F73E9"),
+        ("text", o("José Pérez".encode("latin-1")), "José Pérez"),  # Latin-1 is text
+        ("text", o("Ñandú €5".encode("cp1252")), "Ñandú €5"),
+        ("text", o(b"\x01\x02\xff"), "0102FF"),  # binary stays hex
+        ("serial", o("José".encode("latin-1")), "4A6F73E9"),
         ("text", o(b"  padded  "), "padded"),
         ("text", o(b"tab\there|pipe"), "tab\there|pipe"),
         ("text", o(b"F660\x00\x00"), "F660"),
@@ -133,22 +136,6 @@ def test_bad_rules_are_refused():
         ValueRule(wrap_above=30000)
 
 
-def test_convert_picks_the_column_rule_from_the_instance_oid():
-    zte = get_profile("zte")
-    rx = VarBind(f"{zte.oid_of('rx_power').oid}.268501248.3.1", "Integer", 65534)
-    olt_rx = VarBind("1.3.6.1.4.1.3902.1015.1010.11.2.1.2.268501248.3", "Integer", -21345)
-    assert convert("rx_power", rx, "zte", False) == -30.002
-    assert convert("rx_power", olt_rx, "zte", False) == -21.345
-    assert convert("rx_power", i(-2143), None, False) == -21.43  # default: centi-dBm
-    assert convert("distance", i(-1), "huawei", False) is None
-    serial = o(b"HWTC\x1a\x2b\x3c\x4d")
-    assert convert("serial", serial, "huawei", False) == "HWTC1A2B3C4D"
-    assert convert("serial", serial, "huawei", True) == "485754431A2B3C4D"
-    assert rule_for("nope", "mac").parse == "mac"
-    with pytest.raises(ValueRuleError, match="no value rule"):
-        rule_for(None, "plan")
-
-
 VARBINDS = st.builds(
     VarBind,
     st.just("1.3.6.1.4.1.9.9"),
@@ -158,7 +145,7 @@ VARBINDS = st.builds(
 )
 RULES = st.builds(
     ValueRule,
-    parse=st.sampled_from(["int", "text", "hex", "serial", "mac", "dbm_text", "decimal_text"]),
+    parse=st.sampled_from(PARSERS),
     scale=st.sampled_from([1, 0.01, 0.002, 0.001]),
     offset=st.sampled_from([0, -30, -100]),
     sentinels=st.sampled_from([(), (65535,), (2147483647, -2147483648), ("N/A",)]),
@@ -180,10 +167,11 @@ def test_rules_raise_nothing_but_value_rule_error(rule, vb):
 
 @PROPS
 @given(
-    st.sampled_from(["huawei", "zte", "zte_v21", "vsol_epon", "cdata_gpon", "generic"]), VARBINDS
+    st.sampled_from(["huawei", "zte", "zte_c600", "vsol", "cdata", "bdcom", "ufiber", "generic"]),
+    VARBINDS,
 )
 def test_profile_rules_raise_nothing_but_value_rule_error(key, vb):
-    for column in get_profile(key).oids:
+    for column in get_profile(key).columns:
         try:
             apply_rule(column.rule, vb)
         except ValueRuleError:
@@ -191,7 +179,7 @@ def test_profile_rules_raise_nothing_but_value_rule_error(key, vb):
 
 
 @PROPS
-@given(st.integers(0, 65534))
+@given(st.integers(1, 65534))  # 0 and 65535 mean "no value" (0/0xFFFF = None in ZTE docs)
 def test_zte_wrap_is_continuous_below_minus_30(raw):
     value = apply_rule(ZTE_RX, i(raw))
     expected = (raw - 65535 if raw > 30000 else raw) * 0.002 - 30

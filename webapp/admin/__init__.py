@@ -16,11 +16,12 @@ from webapp.admin.inventory import (
     IndexFormulaView,
     OidView,
     OltModelView,
-    OltView,
     OnuView,
     StateLabelView,
 )
 from webapp.admin.jobs import SnmpJobView
+from webapp.admin.olts import OltView
+from webapp.admin.profiles import ProfilesView
 from webapp.admin.users import UserView
 from webapp.extensions import db
 from webapp.models import (
@@ -78,6 +79,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(
         OltModelView(OltModel, db, name=_l("OLT models"), category=inventory, endpoint="oltmodel")
     )
+    admin.add_view(ProfilesView(name=_l("Profiles"), category=jobs, endpoint="profiles"))
     admin.add_view(UserView(User, db, name=_l("Users"), endpoint="user"))
     admin.add_link(StaffMenuLink(name=_l("RQ dashboard"), url="/admin/rq/", category=jobs))
     return admin

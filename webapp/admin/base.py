@@ -15,8 +15,18 @@ from flask_admin.model import typefmt
 from flask_admin.model.form import converts
 from flask_login import current_user
 from markupsafe import Markup, escape
-from wtforms import fields
+from wtforms import fields, widgets
 from wtforms.fields.choices import SelectChoice
+
+
+class Select(widgets.Select):
+    """wtforms' Select, with the input_type that Flask-Admin's field template reads.
+
+    Flask-Admin 2.2.1 reads ``field.widget.input_type`` to render a field's description, which
+    a select lacks: with StrictUndefined templates that is an error.
+    """
+
+    input_type = "select"
 
 
 def local_time(value: datetime | None) -> str:

@@ -3,29 +3,45 @@
 from __future__ import annotations
 
 import re
+from dataclasses import fields
 
 from flask import flash, request
 from flask_admin import expose
-from flask_admin.actions import action
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import inspect
-from wtforms import PasswordField, SelectField
-from wtforms.validators import NumberRange, ValidationError
+from markupsafe import Markup
+from wtforms import SelectField
+from wtforms.validators import ValidationError
 
-from jobs.control import interrupt_pending, set_olts_enabled
-from snmp.indexes import decode_index
-from snmp.profiles import PROFILES
-from snmp.values import PARSERS
+from jobs.columns import builtin_column, effective_rule
+from snmp.indexes import MODES, decode_index
+from snmp.profiles import ALIASES, PROFILES
+from snmp.values import PARSERS, ValueRule
 from webapp.admin.base import ReadOnlyModelView, StaffModelView, badge, choices
-from webapp.models.inventory import OID_KINDS, SNMP_VERSIONS, TECHNOLOGIES
-from webapp.validators import normalise_oid, validate_host
+from webapp.models.inventory import FORMULA_COLUMNS, OID_KINDS, RULE_COLUMNS, TECHNOLOGIES
+from webapp.validators import normalise_oid
+
+
+def builtin_formula_keys() -> list[str]:
+    """ "huawei:onu", "zte:legacy"…: the built-in formulas an operator's formula may replace."""
+    return [p.formula_key(name) for p in PROFILES.values() for name in p.formulas]
+
+
+def profile_choices():
+    """Every profile key, and the keys of earlier releases (still stored on old rows)."""
+    old = [(k, _l("%(old)s (now %(new)s)", old=k, new=v)) for k, v in ALIASES.items()]
+    return choices(("", "-"), *PROFILES, *old)
 
 
 class BrandView(StaffModelView):
     column_list = ("name", "description", "profile_key")
     column_searchable_list = ("name",)
     form_columns = ("name", "description", "profile_key")
+    form_overrides = {"profile_key": SelectField}
+    form_args = {"profile_key": {"choices": profile_choices(), "label": _l("Profile")}}
+
+    def on_model_change(self, form, model, is_created):
+        model.profile_key = model.profile_key or None
 
 
 class OltModelView(StaffModelView):
@@ -35,18 +51,11 @@ class OltModelView(StaffModelView):
     form_overrides = {"technology": SelectField, "profile_key": SelectField}
     form_args = {
         "technology": {"choices": choices(*TECHNOLOGIES)},
-        "profile_key": {"choices": choices(("", "-"), *PROFILES), "label": _l("Profile")},
+        "profile_key": {"choices": profile_choices(), "label": _l("Profile")},
     }
 
     def on_model_change(self, form, model, is_created):
         model.profile_key = model.profile_key or None
-
-
-def _host_validator(form, field):
-    try:
-        field.data = validate_host(field.data)
-    except ValueError as exc:
-        raise ValidationError(str(exc)) from exc
 
 
 def _suffix_validator(form, field):
@@ -63,122 +72,50 @@ def _oid_validator(form, field):
         raise ValidationError(str(exc)) from exc
 
 
-SECRETS = {
-    "new_community": "community",
-    "new_v3_auth_key": "v3_auth_key",
-    "new_v3_priv_key": "v3_priv_key",
-}
+def _rule_text(rule) -> str:
+    """A value rule in a few words: "int ×0.01 +0, no value: 2147483647"."""
+    parts = [rule.parse]
+    if rule.scale != 1:
+        parts.append(f"×{rule.scale:g}")
+    if rule.offset:
+        parts.append(f"{rule.offset:+g}")
+    if rule.wrap_above is not None:
+        parts.append(f"wrap >{rule.wrap_above} −{rule.wrap_modulus}")
+    if rule.round_to is not None:
+        parts.append(f"round {rule.round_to}")
+    if rule.valid_min is not None or rule.valid_max is not None:
+        parts.append(f"valid {rule.valid_min}..{rule.valid_max}")
+    if rule.sentinels:
+        parts.append("no value: " + ", ".join(str(x) for x in rule.sentinels))
+    return " ".join(parts)
 
 
-class OltView(StaffModelView):
-    """OLTs; the community and SNMPv3 keys are write-only (never shown, never echoed)."""
-
-    column_list = (
-        "name",
-        "brand",
-        "model",
-        "host",
-        "snmp_port",
-        "snmp_version",
-        "enabled",
-        "timeout",
-        "retries",
-        "description",
-    )
-    column_searchable_list = ("name", "host", "description")
-    column_filters = ("brand.name", "enabled", "snmp_version")
-    column_details_exclude_list = ("community", "v3_auth_key", "v3_priv_key")
-    column_export_exclude_list = ("community", "v3_auth_key", "v3_priv_key")
-    column_editable_list = ()
-    form_columns = (
-        "name",
-        "brand",
-        "model",
-        "host",
-        "snmp_port",
-        "snmp_version",
-        "new_community",
-        "v3_user",
-        "v3_auth_proto",
-        "new_v3_auth_key",
-        "v3_priv_proto",
-        "new_v3_priv_key",
-        "v3_context",
-        "timeout",
-        "retries",
-        "max_repetitions",
-        "enabled",
-        "description",
-    )
-    form_extra_fields = {
-        "new_community": PasswordField(
-            _l("SNMP community"),
-            description=_l("Write-only. Leave empty to keep the current one."),
-        ),
-        "new_v3_auth_key": PasswordField(_l("SNMPv3 auth key"), description=_l("Write-only.")),
-        "new_v3_priv_key": PasswordField(_l("SNMPv3 privacy key"), description=_l("Write-only.")),
-    }
-    form_overrides = {
-        "snmp_version": SelectField,
-        "v3_auth_proto": SelectField,
-        "v3_priv_proto": SelectField,
-    }
-    form_args = {
-        "host": {"validators": [_host_validator]},
-        "snmp_port": {"validators": [NumberRange(1, 65535)]},
-        "snmp_version": {"choices": choices(*SNMP_VERSIONS)},
-        "v3_auth_proto": {"choices": choices("SHA", "MD5", "SHA256", "SHA512")},
-        "v3_priv_proto": {"choices": choices("AES", "DES", "AES256")},
-        "timeout": {"validators": [NumberRange(0.1, 60)]},
-        "retries": {"validators": [NumberRange(0, 10)]},
-        "max_repetitions": {"validators": [NumberRange(1, 500)]},
-    }
-
-    def on_model_change(self, form, model, is_created):
-        for field, column in SECRETS.items():
-            value = getattr(form, field).data
-            if value:
-                setattr(model, column, value)
-        if model.snmp_version in ("1", "2c") and not model.community:
-            raise ValidationError(_("An SNMP community is required for SNMP v1/v2c."))
-        if model.snmp_version == "3" and not model.v3_user:
-            raise ValidationError(_("An SNMPv3 user is required for SNMP v3."))
-        if model.model is not None and model.model.brand_id != model.brand.id:
-            raise ValidationError(_("The OLT model belongs to another brand."))
-        if not is_created and not model.enabled and inspect(model).attrs.enabled.history.deleted:
-            interrupt_pending(f"OLT {model.name} disabled", olt_ids=[model.id])
-
-    @action("enable", _l("Enable selected OLTs"))
-    def action_enable(self, ids):
-        changed, _interrupted = set_olts_enabled([int(i) for i in ids], True)
-        flash(_("%(n)d OLTs enabled", n=changed), "success")
-
-    @action("disable", _l("Disable selected OLTs"))
-    def action_disable(self, ids):
-        changed, interrupted = set_olts_enabled([int(i) for i in ids], False)
-        flash(
-            _(
-                "%(n)d OLTs disabled; %(p)d pending executions interrupted",
-                n=changed,
-                p=interrupted,
-            ),
-            "success",
-        )
+def _effective(view, context, model, name):
+    rule, suffix, source = effective_rule(model)
+    text = _rule_text(rule) + (f", index suffix {suffix}" if suffix else "")
+    return Markup("{} <span class='text-muted small'>({})</span>").format(text, source)
 
 
 class OidView(StaffModelView):
-    column_list = (
+    """OIDs: the catalogue per-OID jobs pick from; value_* fields are overrides of the profile."""
+
+    column_list = ("name", "oid", "brand", "model", "kind", "mib_name", "effective_rule")
+    column_details_list = (
         "name",
         "oid",
         "brand",
         "model",
         "kind",
         "mib_name",
+        "effective_rule",
         "keep_previous",
         "render_hex",
+        "description",
     )
     column_searchable_list = ("name", "oid", "mib_name")
     column_filters = ("brand.name", "kind")
+    column_formatters = {"effective_rule": _effective}
+    column_labels = {"effective_rule": _l("Value rule in effect")}
     form_columns = (
         "name",
         "oid",
@@ -189,15 +126,7 @@ class OidView(StaffModelView):
         "index_suffix",
         "keep_previous",
         "render_hex",
-        "value_parse",
-        "value_scale",
-        "value_offset",
-        "value_wrap_above",
-        "value_wrap_modulus",
-        "value_sentinels",
-        "value_round",
-        "value_min",
-        "value_max",
+        *RULE_COLUMNS,
         "description",
     )
     form_overrides = {"kind": SelectField, "value_parse": SelectField}
@@ -215,20 +144,47 @@ class OidView(StaffModelView):
         "value_wrap_above": _l("Raw values above this get the wrap modulus subtracted (ZTE)"),
     }
 
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        if obj is not None:
+            _placeholders(form, obj)
+        return form
+
     def on_model_change(self, form, model, is_created):
+        for column in ("value_parse", "value_sentinels", "index_suffix"):
+            if not (getattr(model, column) or "").strip():
+                setattr(model, column, None)
         try:
-            model.rule()
+            effective_rule(model)
         except ValueError as exc:
             raise ValidationError(str(exc)) from exc
 
 
+def _placeholders(form, oid) -> None:
+    """Show the profile's value in each empty override field."""
+    found = builtin_column(oid)
+    if found is None:
+        return
+    _profile, column = found
+    for f in fields(ValueRule):
+        field = getattr(form, f"value_{f.name}", None)
+        base = getattr(column.rule, f.name)
+        if field is not None and base not in (None, ()):
+            shown = ", ".join(map(str, base)) if isinstance(base, tuple) else str(base)
+            field.render_kw = dict(field.render_kw or {}, placeholder=shown)
+            field.description = _("Empty: as the built-in profile (%(value)s)", value=shown)
+    if column.index_suffix:
+        form.index_suffix.render_kw = {"placeholder": column.index_suffix}
+
+
 class IndexFormulaView(StaffModelView):
-    """Index formulas, with a page that decodes a sample index with a formula."""
+    """Operators' index formulas, replacing a built-in one or decoding OIDs no profile knows."""
 
     column_list = (
         "name",
         "brand",
         "model",
+        "profile_formula",
         "enabled",
         "mode",
         "base",
@@ -237,10 +193,20 @@ class IndexFormulaView(StaffModelView):
         "onu_from_dot",
     )
     column_filters = ("brand.name", "enabled", "mode")
-    form_overrides = {"mode": SelectField}
-    form_args = {"mode": {"choices": choices("linear", "bitshift")}}
-    form_excluded_columns = ()
+    form_columns = ("name", "brand", "model", "profile_formula", "enabled", *FORMULA_COLUMNS)
+    form_overrides = {"mode": SelectField, "profile_formula": SelectField}
+    form_args = {
+        "mode": {"choices": choices(*MODES)},
+        "profile_formula": {
+            "choices": choices(("", _l("- (OIDs no profile knows)")), *builtin_formula_keys()),
+            "label": _l("Replaces built-in formula"),
+        },
+    }
+    column_labels = {"profile_formula": _l("Replaces")}
     details_template = "admin/formula_details.html"
+
+    def on_model_change(self, form, model, is_created):
+        model.profile_formula = model.profile_formula or None
 
     @expose("/preview/", methods=["GET"])
     def preview(self):
@@ -271,32 +237,36 @@ def _presence(view, context, model, name):
 
 
 class OnuView(ReadOnlyModelView):
-    """The ONU inventory: one row per ONU per OLT."""
+    """The ONU inventory: one row per ONU per OLT, identified by its position."""
 
     column_list = (
         "olt",
-        "name",
+        "position",
         "present",
         "state_label",
         "serial",
+        "name",
         "description",
         "onu_model",
         "distance_m",
         "rx_power_dbm",
+        "online_since",
         "last_seen_at",
-        "consecutive_misses",
     )
-    column_searchable_list = ("serial", "description", "name", "raw_index")
-    column_filters = ("olt.name", "present", "state_label", "slot", "port")
+    column_details_exclude_list = ("collected",)
+    column_searchable_list = ("serial", "description", "name", "position", "raw_index", "mac")
+    column_filters = ("olt.name", "present", "state_label", "slot", "port", "last_down_cause")
     column_sortable_list = (
-        "name",
+        "position",
         "present",
         "state_label",
         "serial",
+        "name",
         "last_seen_at",
         ("olt", "olt.name"),
         "distance_m",
         "rx_power_dbm",
+        "online_since",
     )
     column_default_sort = [
         ("olt_id", False),
@@ -304,11 +274,17 @@ class OnuView(ReadOnlyModelView):
         ("slot", False),
         ("port", False),
         ("onu_id", False),
+        ("position", False),
     ]
     column_formatters = {"present": _presence}
     column_labels = {
-        "name": _l("Position"),
+        "position": _l("Position"),
+        "name": _l("Name"),
         "distance_m": _l("Distance (m)"),
         "rx_power_dbm": _l("Rx (dBm)"),
+        "tx_power_dbm": _l("Tx (dBm)"),
+        "olt_rx_power_dbm": _l("OLT Rx (dBm)"),
+        "online_since": _l("Online since"),
+        "last_down_cause": _l("Last down cause"),
     }
     can_export = True

@@ -15,6 +15,7 @@ from wtforms.validators import NumberRange, ValidationError
 from jobs.control import interrupt_pending, reschedule_from_now, set_jobs_enabled
 from jobs.dispatch import plan_run, run_jobs_now
 from jobs.schedule import describe, until
+from jobs.types import get_type
 from webapp.admin.base import StaffModelView, choices, local_time
 from webapp.admin.messages import flash_report, skip_text
 from webapp.models import JobHost
@@ -83,12 +84,17 @@ class SnmpJobView(StaffModelView):
     def on_model_change(self, form, model, is_created):
         model.interval = (model.interval or "").strip() or None
         model.cron = (model.cron or "").strip() or None
-        if bool(model.interval) == bool(model.cron):
-            raise ValidationError(_("Give exactly one of interval (30s, 5m, 1h, 1d) or cron."))
+        if model.interval and model.cron:
+            raise ValidationError(
+                _("Give one of interval (30s, 5m, 1h, 1d) or cron, or neither to run it by hand.")
+            )
+        problem = get_type(model.job_type).check(model.oid)
+        if problem:
+            raise ValidationError(problem)
         try:
             if model.interval:
                 interval_seconds(model.interval)
-            else:
+            elif model.cron:
                 model.cron = validate_cron(model.cron)
         except ValueError as exc:
             raise ValidationError(str(exc)) from exc
@@ -98,7 +104,7 @@ class SnmpJobView(StaffModelView):
         if len(olts) != len(set(olts)):
             raise ValidationError(_("An OLT is listed twice in this job."))
         if is_created:
-            if model.enabled and model.next_run_at is None:
+            if model.enabled and model.next_run_at is None and (model.interval or model.cron):
                 model.next_run_at = utcnow()  # a new job runs at the next tick
             return
         state = inspect(model).attrs
@@ -154,6 +160,8 @@ def _next(job) -> str:
     """Next run in local time with the time until it; nothing for a disabled job."""
     if not job.enabled:
         return _("disabled")
+    if not job.interval and not job.cron:
+        return _("manual only")
     if job.next_run_at is None:
         return _("at the next tick")
     return f"{local_time(job.next_run_at)} ({until(job.next_run_at, utcnow())})"

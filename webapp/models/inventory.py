@@ -2,33 +2,42 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from snmp.indexes import IndexFormula as FormulaSpec
+from snmp.profiles.base import ATTRIBUTES
 from snmp.values import ValueRule
 from webapp.extensions import db
 from webapp.models.base import UTCDateTime, utcnow
 
-TECHNOLOGIES = ("GPON", "EPON", "XG-PON", "XGS-PON")
+TECHNOLOGIES = ("GPON", "EPON", "XG-PON", "XGS-PON", "GPON/EPON")
 SNMP_VERSIONS = ("2c", "1", "3")
-OID_KINDS = (
-    "discovery",
-    "description",
-    "serial",
-    "mac",
-    "plan",
-    "distance",
-    "onu_model",
-    "subscriber",
-    "rx_power",
-    "tx_power",
-    "run_state",
-    "name",
-    "olt_rx_power",
-)
+# "discovery": a column walked only to enumerate ONUs (its values are not stored); the others
+# are the ONU attributes of snmp.profiles.
+OID_KINDS = ("discovery", *ATTRIBUTES)
+# ONU attribute -> the Onu column that stores it (state also fills state_label)
+ATTRIBUTE_COLUMNS = {
+    "state": "state_value",
+    "serial": "serial",
+    "mac": "mac",
+    "name": "name",
+    "description": "description",
+    "onu_model": "onu_model",
+    "distance": "distance_m",
+    "rx_power": "rx_power_dbm",
+    "tx_power": "tx_power_dbm",
+    "olt_rx_power": "olt_rx_power_dbm",
+    "uptime": "online_since",
+    "last_down_cause": "last_down_cause",
+    "pon_port": "port",  # tables indexed by serial (UFiber) say the PON in a column
+    "plan": "plan",
+    "subscriber": "subscriber",
+}
+assert set(ATTRIBUTE_COLUMNS) == set(ATTRIBUTES), "every attribute needs an Onu column"
 
 
 class Brand(db.Model):
@@ -72,7 +81,8 @@ class Olt(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
-    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id"))
+    # brand and model may be unknown until the OLT is detected (auto_detect)
+    brand_id: Mapped[int | None] = mapped_column(ForeignKey("brands.id"))
     model_id: Mapped[int | None] = mapped_column(ForeignKey("olt_models.id", ondelete="SET NULL"))
     host: Mapped[str] = mapped_column(String(255))
     snmp_port: Mapped[int] = mapped_column(default=161)
@@ -90,12 +100,23 @@ class Olt(db.Model):
     enabled: Mapped[bool] = mapped_column(default=True)
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # model "detect": brand, model and profile come from the OLT's sysObjectID/sysDescr
+    auto_detect: Mapped[bool] = mapped_column(default=False)
+    detected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    detection: Mapped[dict | None] = mapped_column(JSON)  # what was read, what was chosen
 
-    brand: Mapped[Brand] = relationship()
+    brand: Mapped[Brand | None] = relationship()
     model: Mapped[OltModel | None] = relationship()
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def profile_key(self) -> str | None:
+        """The built-in profile of the OLT's model, else of its brand (None if unknown)."""
+        if self.model is not None and self.model.profile_key:
+            return self.model.profile_key
+        return self.brand.profile_key if self.brand is not None else None
 
     @property
     def address(self) -> str:
@@ -105,7 +126,12 @@ class Olt(db.Model):
 
 
 class Oid(db.Model):
-    """An SNMP object (usually a table column) and the kind of data it yields."""
+    """An SNMP object (usually a table column) and the kind of data it yields.
+
+    The value rule and index suffix of a column that a built-in profile knows come from the
+    profile; the value_* columns and index_suffix hold only what an operator changed (NULL =
+    as the profile says, or the default of the kind for OIDs no profile knows).
+    """
 
     __tablename__ = "oids"
 
@@ -120,17 +146,17 @@ class Oid(db.Model):
     render_hex: Mapped[bool] = mapped_column(default=False)
     description: Mapped[str] = mapped_column(Text, default="")
     # Sub-identifiers some tables add after the ONU index (ZTE optics ".1", C-Data ".0.0").
-    index_suffix: Mapped[str] = mapped_column(String(20), default="")
-    # The value rule (snmp.values.ValueRule), seeded from the brand profile, editable.
-    value_parse: Mapped[str] = mapped_column(String(20), default="")
-    value_scale: Mapped[float] = mapped_column(default=1.0)
-    value_offset: Mapped[float] = mapped_column(default=0.0)
+    index_suffix: Mapped[str | None] = mapped_column(String(20))
+    # Overrides of snmp.values.ValueRule, one column per field: value_<field>.
+    value_parse: Mapped[str | None] = mapped_column(String(20))
+    value_scale: Mapped[float | None] = mapped_column()
+    value_offset: Mapped[float | None] = mapped_column()
     value_wrap_above: Mapped[int | None] = mapped_column(BigInteger)
-    value_wrap_modulus: Mapped[int] = mapped_column(BigInteger, default=0)
-    value_sentinels: Mapped[str] = mapped_column(String(200), default="")
-    value_round: Mapped[int | None] = mapped_column()
-    value_min: Mapped[float | None] = mapped_column()
-    value_max: Mapped[float | None] = mapped_column()
+    value_wrap_modulus: Mapped[int | None] = mapped_column(BigInteger)
+    value_sentinels: Mapped[str | None] = mapped_column(String(200))
+    value_round_to: Mapped[int | None] = mapped_column()
+    value_valid_min: Mapped[float | None] = mapped_column()
+    value_valid_max: Mapped[float | None] = mapped_column()
 
     brand: Mapped[Brand | None] = relationship()
     model: Mapped[OltModel | None] = relationship()
@@ -138,41 +164,30 @@ class Oid(db.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.oid})"
 
-    def rule(self) -> ValueRule:
-        """Return the value rule as snmp.values understands it (hex forced by render_hex)."""
-        parse = "hex" if self.render_hex else (self.value_parse or _default_parse(self.kind))
-        return ValueRule(
-            parse=parse,
-            scale=self.value_scale if self.value_scale is not None else 1,
-            offset=self.value_offset or 0,
-            wrap_above=self.value_wrap_above,
-            wrap_modulus=self.value_wrap_modulus or 0,
-            sentinels=parse_sentinels(self.value_sentinels),
-            round_to=self.value_round,
-            valid_min=self.value_min,
-            valid_max=self.value_max,
-        )
+    def rule_overrides(self) -> dict:
+        """The ValueRule fields an operator set (not NULL), as ValueRule keyword arguments."""
+        out = {}
+        for f in fields(ValueRule):
+            value = getattr(self, f"value_{f.name}")
+            if value is None or (f.name == "sentinels" and not value.strip()):
+                continue
+            out[f.name] = parse_sentinels(value) if f.name == "sentinels" else value
+        if self.render_hex:
+            out["parse"] = "hex"
+        return out
 
-    def set_rule(self, rule: ValueRule) -> None:
-        """Copy a profile's value rule into the columns."""
-        self.value_parse, self.value_scale, self.value_offset = rule.parse, rule.scale, rule.offset
-        self.value_wrap_above, self.value_wrap_modulus = rule.wrap_above, rule.wrap_modulus
-        self.value_sentinels = ", ".join(str(s) for s in rule.sentinels)
-        self.value_round, self.value_min, self.value_max = (
-            rule.round_to,
-            rule.valid_min,
-            rule.valid_max,
-        )
+    def set_overrides(self, rule: ValueRule, base: ValueRule) -> None:
+        """Store the fields of ``rule`` that differ from ``base`` (the rest become NULL)."""
+        for f in fields(ValueRule):
+            value, default = getattr(rule, f.name), getattr(base, f.name)
+            if f.name == "sentinels":
+                value = ", ".join(str(x) for x in value) if value != default else None
+            elif value == default:
+                value = None
+            setattr(self, f"value_{f.name}", value)
 
 
-def _default_parse(kind: str) -> str:
-    return {
-        "serial": "serial",
-        "mac": "mac",
-        "distance": "int",
-        "run_state": "int",
-        "discovery": "int",
-    }.get(kind, "text")
+RULE_COLUMNS = tuple(f"value_{f.name}" for f in fields(ValueRule))
 
 
 def parse_sentinels(text: str | None) -> tuple[int | str, ...]:
@@ -186,15 +201,21 @@ def parse_sentinels(text: str | None) -> tuple[int | str, ...]:
 
 
 class IndexFormula(db.Model):
-    """How to decode an ONU table index into frame/slot/port/ONU for a brand (and model)."""
+    """An operator's index formula for a brand (and model): replaces a built-in one.
+
+    ``profile_formula`` names the built-in formula it replaces ("zte:legacy"); empty, it
+    decodes OIDs that no built-in profile knows. Its other columns are the fields of
+    snmp.indexes.IndexFormula, one column each.
+    """
 
     __tablename__ = "index_formulas"
-    __table_args__ = (UniqueConstraint("brand_id", "model_id"),)
+    __table_args__ = (UniqueConstraint("brand_id", "model_id", "profile_formula"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(150))
     brand_id: Mapped[int | None] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"))
     model_id: Mapped[int | None] = mapped_column(ForeignKey("olt_models.id", ondelete="CASCADE"))
+    profile_formula: Mapped[str | None] = mapped_column(String(60))
     enabled: Mapped[bool] = mapped_column(default=True)
     mode: Mapped[str] = mapped_column(String(10), default="linear")
     base: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -222,25 +243,19 @@ class IndexFormula(db.Model):
 
     def spec(self) -> FormulaSpec:
         """Return the pure decoding parameters for snmp.indexes."""
-        return FormulaSpec(
-            mode=self.mode,
-            base=self.base or 0,
-            step_slot=self.step_slot or 0,
-            step_port=self.step_port or 0,
-            shift_frame=self.shift_frame or 0,
-            mask_frame=self.mask_frame or 0,
-            shift_slot=self.shift_slot or 0,
-            mask_slot=self.mask_slot or 0,
-            shift_port=self.shift_port or 0,
-            mask_port=self.mask_port or 0,
-            shift_onu=self.shift_onu or 0,
-            mask_onu=self.mask_onu or 0,
-            frame_offset=self.frame_offset or 0,
-            slot_offset=self.slot_offset or 0,
-            port_offset=self.port_offset or 0,
-            onu_from_dot=bool(self.onu_from_dot),
-            onu_offset=self.onu_offset or 0,
-        )
+        values = {}
+        for f in fields(FormulaSpec):
+            value = getattr(self, f.name)
+            values[f.name] = f.default if value is None else value
+        return FormulaSpec(**values)
+
+    def set_spec(self, spec: FormulaSpec) -> None:
+        """Copy every field of a formula into the columns."""
+        for f in fields(FormulaSpec):
+            setattr(self, f.name, getattr(spec, f.name))
+
+
+FORMULA_COLUMNS = tuple(f.name for f in fields(FormulaSpec))
 
 
 class StateLabel(db.Model):
@@ -263,22 +278,26 @@ class StateLabel(db.Model):
 
 
 class Onu(db.Model):
-    """One ONU seen on one OLT: where it sits, whether it is present, what was collected."""
+    """One ONU on one OLT, identified by its decoded position whatever table found it.
+
+    ``position`` is "frame/slot/port:onu" (or the ONU's serial where the OLT indexes its
+    table by serial); ``raw_index`` is its index in the table that last enumerated it.
+    """
 
     __tablename__ = "onus"
     __table_args__ = (
-        UniqueConstraint("olt_id", "raw_index"),
+        UniqueConstraint("olt_id", "position"),
         Index("ix_onus_olt_present", "olt_id", "present"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     olt_id: Mapped[int] = mapped_column(ForeignKey("olts.id", ondelete="CASCADE"))
-    raw_index: Mapped[str] = mapped_column(String(100))
+    position: Mapped[str] = mapped_column(String(100), index=True)
+    raw_index: Mapped[str] = mapped_column(String(200))
     frame: Mapped[int | None] = mapped_column()
     slot: Mapped[int | None] = mapped_column()
     port: Mapped[int | None] = mapped_column()
     onu_id: Mapped[int | None] = mapped_column()
-    name: Mapped[str] = mapped_column(String(60), index=True)
     present: Mapped[bool] = mapped_column(default=True)
     consecutive_misses: Mapped[int] = mapped_column(default=0)
     first_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -287,6 +306,7 @@ class Onu(db.Model):
     state_label: Mapped[str | None] = mapped_column(String(60))
     serial: Mapped[str | None] = mapped_column(String(64), index=True)
     mac: Mapped[str | None] = mapped_column(String(32))
+    name: Mapped[str | None] = mapped_column(String(100))  # the name the operator gave it
     description: Mapped[str | None] = mapped_column(String(255))
     plan: Mapped[str | None] = mapped_column(String(100))
     distance_m: Mapped[int | None] = mapped_column()
@@ -295,6 +315,8 @@ class Onu(db.Model):
     rx_power_dbm: Mapped[float | None] = mapped_column()
     tx_power_dbm: Mapped[float | None] = mapped_column()
     olt_rx_power_dbm: Mapped[float | None] = mapped_column()
+    online_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_down_cause: Mapped[str | None] = mapped_column(String(60))
     collected: Mapped[dict] = mapped_column(JSON, default=dict)
     last_execution_id: Mapped[int | None] = mapped_column(
         ForeignKey("executions.id", ondelete="SET NULL")
@@ -306,4 +328,4 @@ class Onu(db.Model):
     olt: Mapped[Olt] = relationship()
 
     def __str__(self) -> str:
-        return f"{self.olt.name if self.olt else self.olt_id} {self.name}"
+        return f"{self.olt.name if self.olt else self.olt_id} {self.position}"

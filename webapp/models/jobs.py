@@ -7,15 +7,19 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from jobs.types import NAMES as JOB_TYPES  # the registry's names only: no worker code
 from webapp.extensions import db
 from webapp.models.base import UTCDateTime, utcnow
 from webapp.models.inventory import Brand, Oid, Olt
 
-JOB_TYPES = ("discovery", "get")
+__all__ = ["JOB_TYPES", "JobHost", "SnmpJob"]
 
 
 class SnmpJob(db.Model):
-    """What to collect (an OID), from which OLTs, on what schedule."""
+    """What to collect (a poll, or one OID), from which OLTs, on what schedule.
+
+    A job with neither interval nor cron runs only when asked (manual).
+    """
 
     __tablename__ = "snmp_jobs"
 
@@ -23,7 +27,7 @@ class SnmpJob(db.Model):
     name: Mapped[str] = mapped_column(String(150), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     brand_id: Mapped[int | None] = mapped_column(ForeignKey("brands.id", ondelete="SET NULL"))
-    job_type: Mapped[str] = mapped_column(String(20), default="discovery")
+    job_type: Mapped[str] = mapped_column(String(20), default="poll")
     oid_id: Mapped[int | None] = mapped_column(ForeignKey("oids.id", ondelete="SET NULL"))
     interval: Mapped[str | None] = mapped_column(String(16))
     cron: Mapped[str | None] = mapped_column(String(120))

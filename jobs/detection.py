@@ -1,0 +1,121 @@
+"""Test and detect an OLT: read its system group, match the detection table, store what was seen.
+
+Used by the admin ("Test and detect"), the CLI (`olts detect`) and the runner (an OLT created
+with model "detect" is detected before its first poll). Applying a detection sets the OLT's
+brand and model (created on the fly from the detection table when new); it happens for OLTs in
+"detect" mode, or when asked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy import select
+
+from snmp.client import Target
+from snmp.detect import Detection, detect, detect_sync
+from snmp.profiles import profile_for
+from webapp.extensions import db
+from webapp.models import Brand, Olt, OltModel
+from webapp.models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def target_of(olt: Olt, **overrides) -> Target:
+    """The SNMP target of an OLT (its secrets stay inside the Target, out of repr)."""
+    fields = dict(
+        host=olt.host,
+        port=olt.snmp_port,
+        version=olt.snmp_version,
+        community=olt.community,
+        v3_user=olt.v3_user,
+        v3_auth_key=olt.v3_auth_key,
+        v3_priv_key=olt.v3_priv_key,
+        v3_auth_proto=olt.v3_auth_proto,
+        v3_priv_proto=olt.v3_priv_proto,
+        v3_context=olt.v3_context or "",
+        timeout=olt.timeout,
+        retries=olt.retries,
+        max_repetitions=olt.max_repetitions or 25,
+    )
+    fields.update(overrides)
+    return Target(**fields)
+
+
+def needs_detection(olt: Olt) -> bool:
+    """An OLT in "detect" mode that has no brand yet, or whose last detection found nothing."""
+    if not olt.auto_detect:
+        return False
+    return olt.brand_id is None or not (olt.detection or {}).get("known")
+
+
+def _brand(name: str, profile_key: str | None) -> Brand:
+    brand = db.session.scalar(select(Brand).filter_by(name=name))
+    if brand is None:
+        brand = Brand(name=name, description="Created by detection", profile_key=profile_key)
+        db.session.add(brand)
+        db.session.flush()
+    return brand
+
+
+def _model(brand: Brand, name: str, profile_key: str | None, technology: str) -> OltModel:
+    model = db.session.scalar(select(OltModel).filter_by(brand_id=brand.id, name=name))
+    if model is None:
+        model = OltModel(
+            brand_id=brand.id,
+            name=name,
+            profile_key=profile_key,
+            technology=technology if len(technology) <= 10 else "GPON",
+            notes="Created by detection",
+        )
+        db.session.add(model)
+        db.session.flush()
+    return model
+
+
+def record(olt: Olt, d: Detection, apply: bool) -> dict:
+    """Store a detection on the OLT (the caller commits); apply it if asked and known."""
+    data = d.as_dict()
+    data["at"] = utcnow().isoformat()
+    data["configured"] = {
+        "brand": olt.brand.name if olt.brand else None,
+        "model": olt.model.name if olt.model else None,
+        "profile": olt.profile_key,
+    }
+    data["applied"] = False
+    if apply and d.known:
+        m = d.match
+        profile = profile_for(m.profile)
+        brand = _brand(m.brand, profile.key if profile else m.profile)
+        olt.brand = brand
+        olt.model = _model(brand, m.model, m.profile, m.technology)
+        data["applied"] = True
+    elif d.known:
+        m = d.match
+        same = olt.brand is not None and olt.brand.name == m.brand
+        data["agrees"] = same and profile_for(olt.profile_key) is profile_for(m.profile)
+    olt.detected_at = utcnow()
+    olt.detection = data
+    log.info("OLT %s detected: %s", olt.name, d.message)
+    return data
+
+
+def detect_olt(olt: Olt, apply: bool | None = None) -> dict:
+    """Detect one OLT now (blocking, a few seconds at most) and record it."""
+    d = detect_sync(target_of(olt))
+    return record(olt, d, olt.auto_detect if apply is None else apply)
+
+
+def detect_olts(olts: list[Olt], apply: bool | None = None) -> list[dict]:
+    """Detect several OLTs at once and record each."""
+
+    async def run() -> list[Detection]:
+        return list(await asyncio.gather(*(detect(target_of(o)) for o in olts)))
+
+    found = asyncio.run(run())
+    return [
+        record(o, d, o.auto_detect if apply is None else apply)
+        for o, d in zip(olts, found, strict=True)
+    ]

@@ -1,0 +1,198 @@
+"""What every job type does with rows: walk them, decode their indexes, convert their values."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+
+from jobs.columns import Resolved
+from snmp.client import EXCEPTION_TYPES, Target, VarBind, index_of, walk_columns_sync
+from snmp.errors import SnmpError, SnmpTimeout, SnmpUnreachable
+from snmp.indexes import IFDESCR_OID, IFNAME_OID, DecodedIndex, NotAnOnu, decode_index
+from snmp.values import ValueRuleError, apply_rule
+
+log = logging.getLogger(__name__)
+NAME_COLUMNS = (IFNAME_OID, IFDESCR_OID)
+SUBTREES_PER_REQUEST = 16  # columns x PONs per GETBULK: each answer must fit in a datagram
+EXAMPLES = 5
+
+Names = dict[int, tuple[str, ...]]
+
+
+def if_names(target: Target) -> Names:
+    """IF-MIB ifName and ifDescr of every interface, by ifIndex (names decode ONU positions)."""
+    walked = walk_columns_sync(target, list(NAME_COLUMNS))
+    out: dict[int, list[str]] = {}
+    for column in NAME_COLUMNS:
+        for vb in walked[column]:
+            index = index_of(column, vb.oid)
+            if index.isdigit() and vb.type == "OctetString":
+                out.setdefault(int(index), []).append(str(vb.value or "").strip())
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def pon_ports(names: Names) -> list[int]:
+    """ifIndexes of PON ports (named "GPON 0/1/3", not ONU interfaces such as "GPON0/2:5")."""
+    from snmp.indexes import parse_onu_name
+
+    ports = []
+    for ifindex, labels in sorted(names.items()):
+        for label in labels:
+            try:
+                *_, onu = parse_onu_name(label)
+            except ValueError:
+                continue
+            if onu is None:
+                ports.append(ifindex)
+            break
+    return ports
+
+
+def onu_interfaces(names: Names) -> int:
+    """How many interfaces are named like ONUs ("GPON0/2:5")."""
+    from snmp.indexes import parse_onu_name
+
+    count = 0
+    for labels in names.values():
+        for label in labels:
+            try:
+                if parse_onu_name(label)[3] is not None:
+                    count += 1
+                    break
+            except ValueError:
+                continue
+    return count
+
+
+def subtrees(columns: list[Resolved], ports: list[int]) -> dict[str, str]:
+    """Subtree -> column OID: per PON for columns indexed <PON ifIndex>.<onu>, else whole."""
+    out = {}
+    for c in columns:
+        if ports and c.formula.onu_from_dot and c.formula.mode in ("linear", "ifname"):
+            for port in ports:
+                out[f"{c.oid}.{port}"] = c.oid
+        else:
+            out[c.oid] = c.oid
+    return out
+
+
+def walk(
+    target: Target, columns: list[Resolved], ports: list[int], required: str | None = None
+) -> tuple[dict, dict]:
+    """Walk the columns (several per request; per PON where that pays); (rows, failures).
+
+    A request refused as a whole (genErr on one column, a malformed answer) is retried column
+    by column, so one bad column costs only itself (failures: column OID -> the SnmpError);
+    a timeout or an unreachable OLT fails all, and so does a failure of ``required``.
+    """
+    trees = subtrees(columns, ports)
+    rows: dict[str, list[VarBind]] = {c.oid: [] for c in columns}
+    failures: dict[str, SnmpError] = {}
+    names = list(trees)
+    for start in range(0, len(names), SUBTREES_PER_REQUEST):
+        chunk = names[start : start + SUBTREES_PER_REQUEST]
+        try:
+            walked = walk_columns_sync(target, chunk)
+        except (SnmpTimeout, SnmpUnreachable):
+            raise
+        except SnmpError as exc:
+            if len(chunk) == 1:
+                if trees[chunk[0]] == required:
+                    raise
+                failures[trees[chunk[0]]] = exc
+                continue
+            log.info("walk of %d subtrees on %s failed (%s): one by one", len(chunk), target, exc)
+            walked = {}
+            for tree in chunk:
+                try:
+                    walked.update(walk_columns_sync(target, [tree]))
+                except (SnmpTimeout, SnmpUnreachable):
+                    raise
+                except SnmpError as one:
+                    failures[trees[tree]] = one
+        for tree, got in walked.items():
+            rows[trees[tree]].extend(got)
+        if required in failures:
+            raise failures[required]  # without its enumerating table a run has nothing
+    return rows, failures
+
+
+@dataclass
+class Decoded:
+    """The rows of one column by ONU position, and what could not be placed."""
+
+    by_position: dict[str, tuple[DecodedIndex, str, VarBind]] = field(default_factory=dict)
+    undecoded: list[str] = field(default_factory=list)
+    not_onus: int = 0
+    rows: int = 0
+
+
+def decode_rows(column: Resolved, rows: list[VarBind], names: Names | None) -> Decoded:
+    """Place each row at its ONU position with the column's own formula."""
+    out = Decoded()
+    for vb in rows:
+        if vb.type in EXCEPTION_TYPES:
+            continue
+        out.rows += 1
+        raw = index_of(column.oid, vb.oid)
+        try:
+            decoded = decode_index(column.formula, raw, names)
+        except NotAnOnu:
+            out.not_onus += 1
+            continue
+        except ValueError as exc:
+            out.undecoded.append(f"{raw}: {exc}")
+            continue
+        if not decoded.is_onu:
+            out.not_onus += 1
+            continue
+        out.by_position.setdefault(decoded.name, (decoded, raw, vb))
+    return out
+
+
+@dataclass
+class Converter:
+    """Turns varbinds into stored values: rules, enum labels, uptimes as "online since"."""
+
+    now: datetime
+    olt_tz: tzinfo | None = None
+    errors: Counter = field(default_factory=Counter)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    def value(self, column: Resolved, vb: VarBind, position: str) -> object:
+        """The value to store for one row (None: no value; errors are counted, not raised)."""
+        try:
+            value = apply_rule(column.rule, vb)
+        except ValueRuleError as exc:
+            attribute = column.attribute
+            self.errors[attribute] += 1
+            shown = self.examples.setdefault(attribute, [])
+            if len(shown) < EXAMPLES:
+                shown.append(f"{position}: {exc}")
+            return None
+        return self._shape(column, value)
+
+    def _shape(self, column: Resolved, value: object) -> object:
+        attribute = column.attribute
+        if attribute == "uptime":
+            return self._since(value)
+        if attribute == "last_down_cause" and isinstance(value, int) and column.labels:
+            return column.labels.get(value, str(value))
+        if attribute == "last_down_cause" and value is not None:
+            return str(value)[:60]
+        if attribute in ("distance", "pon_port") and isinstance(value, float):
+            return round(value)
+        return value
+
+    def _since(self, value: object) -> datetime | None:
+        """An uptime in seconds or a last-up date, as the time the ONU came online (UTC)."""
+        if isinstance(value, datetime):
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=self.olt_tz or self.now.tzinfo)
+            value = value.astimezone(self.now.tzinfo)
+            return value if value <= self.now + timedelta(days=1) else None
+        if isinstance(value, int | float) and 0 < value < 100 * 365 * 86400:
+            return self.now - timedelta(seconds=value)
+        return None
