@@ -65,6 +65,19 @@ def lab(tmp_path_factory):
         yield agent
 
 
+RECORDINGS = ROOT / "tests" / "recordings"
+
+
+@pytest.fixture(scope="session")
+def recordings(tmp_path_factory):
+    """snmpsim serving the hand-written recordings (community = the file's stem)."""
+    agent = LabAgent(tmp_path_factory.mktemp("recordings"))
+    for path in sorted(RECORDINGS.glob("*.snmprec")):
+        agent.add_recording(path.stem, path)
+    with agent:
+        yield agent
+
+
 def _postgres_database(base_url: str):
     """Create a throw-away database next to TEST_DATABASE_URL's; yield its URL; drop it."""
     url = make_url(base_url.replace("postgresql://", "postgresql+psycopg://", 1))
