@@ -271,15 +271,16 @@ def olts_poll(name: str, wait: bool, timeout: float | None, as_json: bool) -> No
 
 
 def _wait_for(execution_id: int, limit: float) -> Execution:
-    """Poll the execution's row until it is terminal or the limit passes (bounded)."""
+    """Poll the execution's status until it is terminal or the limit passes (bounded)."""
     deadline = time.monotonic() + limit
     while True:
-        db.session.expire_all()
-        ex = db.session.get(Execution, execution_id)
-        db.session.commit()  # SQLite: no transaction stays open while we sleep
-        if ex.status in TERMINAL or time.monotonic() >= deadline:
-            return ex
+        status = db.session.scalar(select(Execution.status).where(Execution.id == execution_id))
+        db.session.commit()  # SQLite: no transaction (it holds the write lock) while we sleep
+        if status in TERMINAL or time.monotonic() >= deadline:
+            break
         time.sleep(0.5)
+    db.session.expire_all()
+    return db.session.get(Execution, execution_id)
 
 
 def _ended(ex: Execution) -> str:

@@ -501,6 +501,7 @@ def downgrade():
             "position", new_column_name="name", existing_type=sa.String(100),
             type_=sa.String(60), existing_nullable=False,
         )
+    with op.batch_alter_table("onus") as batch:
         batch.create_unique_constraint("uq_onus_olt_id", ["olt_id", "raw_index"])
         batch.create_index("ix_onus_name", ["name"], unique=False)
     with op.batch_alter_table("olts") as batch:

@@ -17,7 +17,7 @@ from jobs.columns import builtin_column, effective_rule
 from snmp.indexes import MODES, decode_index
 from snmp.profiles import ALIASES, PROFILES
 from snmp.values import PARSERS, ValueRule
-from webapp.admin.base import ReadOnlyModelView, StaffModelView, badge, choices
+from webapp.admin.base import ReadOnlyModelView, Select, StaffModelView, badge, choices
 from webapp.models.inventory import FORMULA_COLUMNS, OID_KINDS, RULE_COLUMNS, TECHNOLOGIES
 from webapp.validators import normalise_oid
 
@@ -133,7 +133,7 @@ class OidView(StaffModelView):
     form_args = {
         "oid": {"validators": [_oid_validator]},
         "kind": {"choices": choices(*OID_KINDS)},
-        "value_parse": {"choices": choices(("", "-"), *PARSERS)},
+        "value_parse": {"choices": choices(("", "-"), *PARSERS), "widget": Select()},
         "index_suffix": {"validators": [_suffix_validator]},
         "value_sentinels": {
             "description": _l("Raw values meaning no value, e.g. 2147483647, 65535")

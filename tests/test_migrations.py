@@ -1,0 +1,175 @@
+"""Migration 0002 on a database that release 0001 seeded and operators then edited."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+import pytest
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, text
+
+from tests.conftest import ROOT, _postgres_database
+from webapp import create_app
+
+MIGRATIONS = str(ROOT / "migrations")
+
+
+def _module():
+    path = ROOT / "migrations" / "versions" / "0002_real_olts.py"
+    spec = importlib.util.spec_from_file_location("m0002", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(params=["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else []))
+def fresh_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    gen = _postgres_database(os.environ["TEST_DATABASE_URL"])
+    yield next(gen)
+    gen.close()
+
+
+def _seed_like_0001(conn, m) -> dict:
+    """What release 0001's seed wrote, plus an operator's edits (its schema: 0001)."""
+    ids: dict = {}
+    for brand in sorted({f[0] for f in m.SEEDED_FORMULAS}):
+        conn.execute(
+            text("INSERT INTO brands (name, description, profile_key) VALUES (:n, '', NULL)"),
+            {"n": brand},
+        )
+    brands = dict(conn.execute(text("SELECT name, id FROM brands")).all())
+    models = {}
+    for brand, model, *_ in m.SEEDED_FORMULAS:
+        if model and (brand, model) not in models:
+            conn.execute(
+                text(
+                    "INSERT INTO olt_models (brand_id, name, technology, notes) "
+                    "VALUES (:b, :n, 'GPON', '')"
+                ),
+                {"b": brands[brand], "n": model},
+            )
+            models[(brand, model)] = conn.execute(text("SELECT max(id) FROM olt_models")).scalar()
+    cols = ", ".join(m.FORMULA_FIELDS)
+    marks = ", ".join(f":{f}" for f in m.FORMULA_FIELDS)
+    for brand, model, key, values in m.SEEDED_FORMULAS:
+        row = dict(zip(m.FORMULA_FIELDS, values, strict=True))
+        if key == "huawei":
+            row["base"] = 4194304000 + 65536  # an operator's edit (frame 1 chassis, say)
+        conn.execute(
+            text(
+                f"INSERT INTO index_formulas (name, brand_id, model_id, enabled, {cols}) "
+                f"VALUES (:name, :b, :m, TRUE, {marks})"
+            ),
+            {**row, "name": f"{key} standard", "b": brands[brand], "m": models.get((brand, model))},
+        )
+    for brand, model, labels in m.SEEDED_LABELS:
+        for value, label in labels.items():
+            conn.execute(
+                text(
+                    "INSERT INTO state_labels (brand_id, model_id, value, label) "
+                    "VALUES (:b, :m, :v, :l)"
+                ),
+                {"b": brands[brand], "m": models.get((brand, model)), "v": value, "l": label},
+            )
+    conn.execute(
+        text(
+            "INSERT INTO state_labels (brand_id, model_id, value, label) VALUES (:b, NULL, 9, 'mine')"
+        ),
+        {"b": brands["Huawei"]},
+    )
+    for brand, model, oid, kind, suffix, rule in m.SEEDED_OIDS:
+        values = dict(zip(m.OID_RULE_COLUMNS, rule, strict=True))  # 0002's column names
+        if oid.endswith("2011.6.128.1.1.2.51.1.4"):
+            values["value_scale"] = 0.1  # an operator's edit
+        conn.execute(
+            text(
+                "INSERT INTO oids (name, oid, brand_id, model_id, kind, mib_name, keep_previous,"
+                " render_hex, description, index_suffix, value_parse, value_scale, value_offset,"
+                " value_wrap_above, value_wrap_modulus, value_sentinels, value_round, value_min,"
+                " value_max) VALUES (:name, :oid, :b, :m, :kind, '', FALSE, FALSE, '', :suffix,"
+                " :value_parse, :value_scale, :value_offset, :value_wrap_above,"
+                " :value_wrap_modulus, :value_sentinels, :value_round_to, :value_valid_min,"
+                " :value_valid_max)"
+            ),
+            {
+                "name": oid, "oid": oid, "b": brands[brand], "m": models.get((brand, model)),
+                "kind": kind, "suffix": suffix,
+                **values,
+            },
+        )  # fmt: skip
+    conn.execute(
+        text(
+            "INSERT INTO olts (name, brand_id, host, snmp_port, snmp_version, community, v3_user,"
+            " v3_auth_proto, v3_auth_key, v3_priv_proto, v3_priv_key, v3_context, timeout,"
+            " retries, max_repetitions, enabled, description, created_at) VALUES ('old', :b,"
+            " '10.0.0.1', 161, '2c', 'c', '', 'SHA', '', 'AES', '', '', 2, 1, 25, TRUE, '',"
+            " '2026-11-01 00:00:00')"
+        ),
+        {"b": brands["Huawei"]},
+    )
+    olt = conn.execute(text("SELECT id FROM olts")).scalar()
+    for raw, name, seen in (
+        ("4194312192.1", "0/1/0:1", "2026-11-01 00:00:00"),
+        ("285278465.1", "0/1/0:1", "2026-11-02 00:00:00"),  # the same ONU from another table
+        ("4194312192.2", "0/1/0:2", None),
+    ):
+        conn.execute(
+            text(
+                "INSERT INTO onus (olt_id, raw_index, name, present, consecutive_misses,"
+                " last_seen_at, collected) VALUES (:o, :r, :n, TRUE, 0, :s, '{}')"
+            ),
+            {"o": olt, "r": raw, "n": name, "s": seen},
+        )
+    ids.update(brands=brands, models=models, olt=olt)
+    return ids
+
+
+def test_0002_keeps_edits_as_overrides_and_drops_untouched_copies(fresh_url):
+    m = _module()
+    app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_url, "SECRET_KEY": "t", "TESTING": True})
+    with app.app_context():
+        upgrade(directory=MIGRATIONS, revision="0001_initial")
+    engine = create_engine(fresh_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:
+        ids = _seed_like_0001(conn, m)
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+    with engine.connect() as conn:
+        formulas = conn.execute(text("SELECT name, profile_formula FROM index_formulas")).all()
+        assert formulas == [("huawei standard", "huawei:onu")]  # the edited one, as an override
+        labels = conn.execute(text("SELECT value, label FROM state_labels")).all()
+        assert labels == [(9, "mine")]
+        rx = conn.execute(
+            text(
+                "SELECT value_scale, value_parse, value_sentinels, kind FROM oids "
+                "WHERE oid = '1.3.6.1.4.1.2011.6.128.1.1.2.51.1.4'"
+            )
+        ).one()
+        assert rx == (0.1, None, None, "rx_power")
+        state = conn.execute(
+            text("SELECT kind, value_parse FROM oids WHERE oid LIKE '%2011.6.128.1.1.2.46.1.15'")
+        ).one()
+        assert state == ("state", None)
+        untouched = conn.execute(
+            text("SELECT count(*) FROM oids WHERE value_scale IS NOT NULL")
+        ).scalar()
+        assert untouched == 1
+        onus = conn.execute(
+            text("SELECT position, raw_index, name FROM onus ORDER BY position")
+        ).all()
+        assert onus == [("0/1/0:1", "285278465.1", None), ("0/1/0:2", "4194312192.2", None)]
+        olt = conn.execute(text("SELECT auto_detect, detection FROM olts")).one()
+        assert not olt[0] and olt[1] is None
+    assert ids["olt"]
+    with app.app_context():  # and back, schema-wise
+        downgrade(directory=MIGRATIONS, revision="0001_initial")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT name FROM onus ORDER BY name")).scalars().all() == [
+            "0/1/0:1",
+            "0/1/0:2",
+        ]
+    engine.dispose()
