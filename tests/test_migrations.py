@@ -77,7 +77,8 @@ def _seed_like_0001(conn, m) -> dict:
             )
     conn.execute(
         text(
-            "INSERT INTO state_labels (brand_id, model_id, value, label) VALUES (:b, NULL, 9, 'mine')"
+            "INSERT INTO state_labels (brand_id, model_id, value, label) "
+            "VALUES (:b, NULL, 9, 'mine')"
         ),
         {"b": brands["Huawei"]},
     )
@@ -167,6 +168,9 @@ def test_0002_keeps_edits_as_overrides_and_drops_untouched_copies(fresh_url):
     assert ids["olt"]
     with app.app_context():  # and back, schema-wise
         downgrade(directory=MIGRATIONS, revision="0001_initial")
+        from webapp.extensions import db
+
+        db.engine.dispose()
     with engine.connect() as conn:
         assert conn.execute(text("SELECT name FROM onus ORDER BY name")).scalars().all() == [
             "0/1/0:1",
