@@ -39,7 +39,6 @@ from bench.netsnmp_agent import (  # noqa: E402
     module_is_current,
 )
 from snmp.lab.generate import generate_rows, write_snmprec  # noqa: E402
-from snmp.profiles import get_profile  # noqa: E402
 
 HUAWEI_BASE = "1.3.6.1.4.1.2011.6.128.1.1.2"
 WALK_TIMEOUT = 300  # seconds, per snmpbulkwalk
@@ -271,8 +270,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot run: {exc}", file=sys.stderr)
         return 2
 
-    profile = get_profile("huawei")
-    columns = [c.oid for c in profile.oids]
+    from snmp.lab.generate import get_shape, served_columns
+
+    columns = [c.oid for c in served_columns(get_shape("huawei"))]
     results: dict = {"columns": columns}
     with tempfile.TemporaryDirectory(prefix="oltsim-bench-") as tmp:
         tmpdir = Path(tmp)

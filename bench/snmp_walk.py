@@ -37,10 +37,13 @@ WALL_TARGET, CPU_TARGET, UPSERT_TARGET = 1.0, 1.5, 0.5
 COMMUNITY = "bench"
 
 
+BENCH_ATTRIBUTES = ("state", "serial", "description", "onu_model", "distance", "rx_power")
+
+
 def columns(n: int) -> list[str]:
-    """The first n Huawei ONU columns of the profile, discovery first."""
-    oids = [o.oid for o in get_profile("huawei").oids]
-    return oids[:n]
+    """The first n of six Huawei GPON ONU columns, the state (discovery) column first."""
+    profile = get_profile("huawei")
+    return [profile.first(a).oid for a in BENCH_ATTRIBUTES][:n]
 
 
 def _children_cpu() -> float:

@@ -6,8 +6,7 @@ Usage: python bench/soak.py [--minutes 10] [--olts 50] [--workers 20] [--kill-ev
 
 Starts its own redis-server, snmpsim (one process serving every OLT), a fresh SQLite
 database (PostgreSQL when TEST_DATABASE_URL is set), `manage_cli.py scheduler` and
-`rq worker-pool`. Jobs: a discovery every 30 s and a serial collection every minute on every
-OLT. Every --kill-every seconds one busy worker's work-horse and its worker are SIGKILLed
+`rq worker-pool`. Jobs: every OLT's poll job (its ONUs and every attribute) every minute. Every --kill-every seconds one busy worker's work-horse and its worker are SIGKILLed
 (the pool starts a new worker). At the end the scheduler stops, the reaper drains what is
 left, and the figures are printed; the last line is
 `dispatched=<n> stuck=<n> overlaps=<n> lag_p95_s=<x>`. Exits 1 if anything is stuck or
@@ -48,9 +47,7 @@ def _setup(app, olts: int, port: int) -> None:
         for n in range(olts):
             seed_demo_olt(f"soak-{n:03d}", "huawei", "127.0.0.1", port, community=f"soak-{n:03d}")
         for job in db.session.scalars(select(SnmpJob)):
-            keep = job.name in ("Huawei ONU discovery", "Huawei ONU serial")
-            job.enabled = keep
-            job.interval = "30s" if job.job_type == "discovery" else "1m"
+            job.interval = "1m"  # each OLT's poll: ONUs and every attribute, once a minute
         db.session.commit()
 
 

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, select, update
 
 from snmp.indexes import DecodedIndex
 from webapp.extensions import db
@@ -199,14 +199,27 @@ def _collect_only(obs, existing, stamp, execution_id, report, updates) -> None:
 
 
 def _write(inserts: list[dict], updates: list[dict]) -> None:
-    """Insert new ONUs and update known ones in batches (rows with the same keys together)."""
-    for statement, rows in ((insert(Onu), inserts), (update(Onu), updates)):
-        groups: dict[tuple, list[dict]] = {}
-        for row in rows:
-            groups.setdefault(tuple(sorted(row)), []).append(row)
-        for group in groups.values():
-            for start in range(0, len(group), CHUNK):
-                db.session.execute(statement, group[start : start + CHUNK])
+    """Insert new ONUs and update known ones in batches (rows with the same keys together).
+
+    SQLAlchemy Core executemany, not the ORM's bulk methods: the ORM's per-row bookkeeping
+    was most of a 4,096-ONU store (bench/poll.py).
+    """
+    table = Onu.__table__
+    groups: dict[tuple, list[dict]] = {}
+    for row in inserts:
+        groups.setdefault(("insert", *sorted(row)), []).append(row)
+    for row in updates:
+        groups.setdefault(("update", *sorted(row)), []).append(row)
+    for key, rows in groups.items():
+        if key[0] == "insert":
+            statement, params = table.insert(), rows
+        else:
+            statement = table.update().where(table.c.id == bindparam("onu_id_"))
+            params = [
+                {**{k: v for k, v in r.items() if k != "id"}, "onu_id_": r["id"]} for r in rows
+            ]
+        for start in range(0, len(params), CHUNK):
+            db.session.execute(statement, params[start : start + CHUNK])
 
 
 def _sweep(existing: dict, found: dict, execution_id: int, absent_after: int, report) -> None:

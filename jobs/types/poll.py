@@ -46,6 +46,7 @@ class Walked:
     probe: dict[str, str]
     failures: dict[str, str] = field(default_factory=dict)
     walk: str = "whole columns"
+    cache: dict = field(default_factory=dict)  # index decodings shared by the columns
 
 
 class PollType(JobType):
@@ -89,8 +90,9 @@ class PollType(JobType):
     def store(self, ctx: RunContext, plan: Plan, result: Walked) -> dict:
         now = utcnow()
         convert = _rows.Converter(now, ctx.olt_tz)
+        result.cache = {}
         presence = _rows.decode_rows(
-            result.presence, result.rows[result.presence.oid], result.names
+            result.presence, result.rows[result.presence.oid], result.names, result.cache
         )
         if not presence.by_position:
             raise JobError(_nothing_placed(result.presence, presence))
@@ -173,7 +175,7 @@ def _states(result: Walked, convert: _rows.Converter) -> dict[str, int | None]:
     if "state" not in result.chosen:
         return {}
     column = result.chosen["state"][0]
-    decoded = _rows.decode_rows(column, result.rows.get(column.oid, []), result.names)
+    decoded = _rows.decode_rows(column, result.rows.get(column.oid, []), result.names, result.cache)
     out: dict[str, int | None] = {}
     for pos, (_d, _raw, vb) in decoded.by_position.items():
         value = convert.value(column, vb, pos)
@@ -189,7 +191,7 @@ def _values(result: Walked, convert, positions: set[str]) -> tuple[dict, set[str
         if attribute == "state" or all(c.oid in result.failures for c in columns):
             continue
         decoded = [
-            (c, _rows.decode_rows(c, result.rows.get(c.oid, []), result.names))
+            (c, _rows.decode_rows(c, result.rows.get(c.oid, []), result.names, result.cache))
             for c in columns
             if c.oid not in result.failures
         ]

@@ -16,7 +16,9 @@ EPON_OPTICS = "1.3.6.1.4.1.17409.2.3.4.2.1"
 GPON_MIB = "NSCRTV-FTTX-GPON-MIB"
 EPON_MIB = "NSCRTV-FTTX-EPON-MIB"
 
-# TC GponDeviceIndex/EponDeviceIndex: device(8) | card(8) | pon(8) | onu(8) -> frame/slot/port/onu.
+# TC GponDeviceIndex/EponDeviceIndex: device(8) | card(8) | pon(8) | onu(8) -> frame/slot/port/onu;
+# the card byte is GponCardIndex: "Sub-slot 2-bit, Main-slot 6-bit" (0x42 = main slot 2, sub 1),
+# so the slot is its low 6 bits (the sub-slot is not part of the position).
 # DISPUTED: working decoders apply firmware fixes on top of the MIB layout (EPON pon//16+1;
 # GPON slot-1 and pon-6 - RaufunNazin index_decoders.py); set them as an override per OLT model.
 # Optics rows carry more sub-ids after the ONU's (".0.0", or ".0.<PON ifIndex>" on FD1732S):
@@ -26,7 +28,7 @@ DEVICE_INDEX = IndexFormula(
     shift_frame=24,
     mask_frame=0xFF,
     shift_slot=16,
-    mask_slot=0xFF,
+    mask_slot=0x3F,
     shift_port=8,
     mask_port=0xFF,
     shift_onu=0,

@@ -229,10 +229,15 @@ def test_fiberhome_round_trip(slot, pon, onu):
 
 
 @PROPS
-@given(st.integers(0, 255), st.integers(0, 255), st.integers(0, 255), st.integers(1, 255))
+@given(st.integers(0, 255), st.integers(0, 63), st.integers(0, 255), st.integers(1, 255))
 def test_cdata_round_trip(device, card, pon, onu):
     raw = encode_index(CDATA, device, card, pon, onu)
     assert decode_index(CDATA, raw) == DecodedIndex(device, card, pon, onu)
+
+
+def test_cdata_card_byte_keeps_the_main_slot():
+    # NSCRTV-FTTX-GPON-MIB GponCardIndex: sub-slot 2 bits, main slot 6 bits (0x42 = slot 2)
+    assert decode_index(CDATA, str(0x01420105)).name == "1/2/1:5"
 
 
 @PROPS
