@@ -1,4 +1,4 @@
-"""A poll of an N-ONU OLT against the original system's way: a discovery and one get job per attribute.
+"""A poll of an N-ONU OLT against the original way: a discovery and one get job per attribute.
 
 Usage: python bench/poll.py [--onus 4096] [--runs 3] [--shape huawei] [--agent netsnmp|snmpsim]
 

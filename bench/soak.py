@@ -6,7 +6,8 @@ Usage: python bench/soak.py [--minutes 10] [--olts 50] [--workers 20] [--kill-ev
 
 Starts its own redis-server, snmpsim (one process serving every OLT), a fresh SQLite
 database (PostgreSQL when TEST_DATABASE_URL is set), `manage_cli.py scheduler` and
-`rq worker-pool`. Jobs: every OLT's poll job (its ONUs and every attribute) every minute. Every --kill-every seconds one busy worker's work-horse and its worker are SIGKILLed
+`rq worker-pool`. Jobs: every OLT's poll job (its ONUs and every attribute) every minute.
+Every --kill-every seconds one busy worker's work-horse and its worker are SIGKILLed
 (the pool starts a new worker). At the end the scheduler stops, the reaper drains what is
 left, and the figures are printed; the last line is
 `dispatched=<n> stuck=<n> overlaps=<n> lag_p95_s=<x>`. Exits 1 if anything is stuck or

@@ -1,11 +1,12 @@
-"""A discovery and a get job on a 16,384-ONU simulated OLT, run by a real RQ worker.
+"""The poll, a discovery and a get job on a 16,384-ONU simulated OLT, run by an RQ worker.
 
 Usage: python bench/worker_big.py [--onus 16384] [--agent netsnmp|snmpsim]
 
 Starts a private redis-server, the agent (net-snmp's snmpd with bench/agent's module when
 available, else snmpsim), a fresh SQLite database (and PostgreSQL too when TEST_DATABASE_URL
-is set), runs discovery then the serial get job through RQ with a SimpleWorker, and prints
-each execution's status, duration, counts and SNMP time vs database time.
+is set), runs the OLT's poll, then a discovery and the serial and rx get jobs through RQ with
+a SimpleWorker, and prints each execution's status, duration, counts and SNMP time vs
+database time.
 """
 
 from __future__ import annotations
@@ -45,9 +46,10 @@ def _run(database_url: str, redis_url: str, port: int, community: str) -> None:
 
     from jobs.dispatch import run_jobs_now
     from jobs.queues import get_redis
+    from snmp.profiles import get_profile
     from webapp import create_app
     from webapp.extensions import db
-    from webapp.models import Execution, SnmpJob
+    from webapp.models import Execution, JobHost, Oid, SnmpJob
     from webapp.seed import seed_demo_olt
 
     app = create_app(
@@ -55,11 +57,30 @@ def _run(database_url: str, redis_url: str, port: int, community: str) -> None:
     )
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
-        seed_demo_olt("big-olt", "huawei", "127.0.0.1", port, community)
-        jobs = {j.name: j.id for j in db.session.scalars(select(SnmpJob))}
+        olt = seed_demo_olt("big-olt", "huawei", "127.0.0.1", port, community)
+        olt.timeout, olt.retries = 5, 1
+        profile = get_profile("huawei")
+        for name, job_type, attribute in (
+            ("discovery", "discovery", "state"),
+            ("serial", "get", "serial"),
+            ("rx_power", "get", "rx_power"),
+        ):
+            oid = db.session.scalar(
+                select(Oid).filter_by(brand_id=olt.brand_id, oid=profile.first(attribute).oid)
+            )
+            db.session.add(
+                SnmpJob(
+                    name=name,
+                    brand_id=olt.brand_id,
+                    job_type=job_type,
+                    oid_id=oid.id,
+                    hosts=[JobHost(olt_id=olt.id)],
+                )
+            )
         db.session.commit()
+        jobs = {j.name: j.id for j in db.session.scalars(select(SnmpJob))}
         redis = get_redis(redis_url)
-        for name in ("Huawei ONU discovery", "Huawei ONU serial", "Huawei ONU rx_power"):
+        for name in ("poll big-olt", "discovery", "serial", "rx_power"):
             report = run_jobs_now([jobs[name]], trigger="cli", label="bench")
             db.session.commit()
             started = time.perf_counter()
@@ -72,10 +93,10 @@ def _run(database_url: str, redis_url: str, port: int, community: str) -> None:
             counts = (
                 f"found {s.get('found')} new {s.get('new')}"
                 if "found" in s
-                else f"stored {s.get('stored')} failed {s.get('failed')}"
+                else f"stored {s.get('stored')} of {s.get('targets')}"
             )
             print(
-                f"  {name:<24} {ex.status:<8} {ex.duration_ms / 1000:6.2f} s "
+                f"  {name:<14} {ex.status:<8} {ex.duration_ms / 1000:6.2f} s "
                 f"(snmp {s.get('snmp_s')} s, db {s.get('db_s')} s; worker wall {wall:.2f} s)"
                 f"  {counts}  {ex.error or ''}"
             )

@@ -256,6 +256,18 @@ def apply_rule(rule: ValueRule, vb: VarBind) -> Value:
 
 def _apply(rule: ValueRule, vb: VarBind) -> Value:
     """apply_rule without the error translation."""
+    if vb.type == "Integer" and rule.parse == "int" and type(vb.value) is int:
+        # the hot path of a poll: an Integer32 column (states, powers, distances)
+        raw = vb.value
+        if raw in rule.sentinels:
+            return None
+        if rule.scale == 1 and not rule.offset and rule.wrap_above is None:
+            if rule.valid_min is not None and raw < rule.valid_min:
+                return None
+            if rule.valid_max is not None and raw > rule.valid_max:
+                return None
+            return raw
+        return _scaled(rule, raw)
     if vb.type in EMPTY_TYPES:
         return None
     if rule.parse in _TEXT_PARSERS:

@@ -141,31 +141,35 @@ def decode_rows(
     known = {} if cache is None else cache.setdefault(column.formula, {})
     prefix = column.oid + "."
     cut = len(prefix)
+    by_position, undecoded = out.by_position, out.undecoded
     for vb in rows:
         if vb.type in EXCEPTION_TYPES:
             continue
         out.rows += 1
         oid = vb.oid
         raw = oid[cut:] if oid.startswith(prefix) else index_of(column.oid, oid)
-        decoded = known.get(raw)
-        if decoded is None:
-            try:
-                decoded = decode_index(column.formula, raw, names)
-            except NotAnOnu:
-                decoded = _NOT_AN_ONU
-            except ValueError as exc:
-                decoded = f"{raw}: {exc}"
-            known[raw] = decoded
-        if decoded is _NOT_AN_ONU or (type(decoded) is not str and not decoded.is_onu):
+        entry = known.get(raw)
+        if entry is None:
+            entry = known[raw] = _decode(column, raw, names)
+        decoded, name = entry
+        if name is None:
             out.not_onus += 1
-        elif type(decoded) is str:
-            out.undecoded.append(decoded)
-        else:
-            out.by_position.setdefault(decoded.name, (decoded, raw, vb))
+        elif decoded is None:
+            undecoded.append(name)
+        elif name not in by_position:
+            by_position[name] = (decoded, raw, vb)
     return out
 
 
-_NOT_AN_ONU = DecodedIndex(None, None, None, None)  # a marker in decode caches
+def _decode(column: Resolved, raw: str, names: Names | None) -> tuple:
+    """(decoded, position) of an index; (None, None): not an ONU; (None, why): undecodable."""
+    try:
+        decoded = decode_index(column.formula, raw, names)
+    except NotAnOnu:
+        return None, None
+    except ValueError as exc:
+        return None, f"{raw}: {exc}"
+    return (decoded, decoded.name) if decoded.is_onu else (None, None)
 
 
 @dataclass

@@ -184,26 +184,29 @@ def _states(result: Walked, convert: _rows.Converter) -> dict[str, int | None]:
 
 
 def _values(result: Walked, convert, positions: set[str]) -> tuple[dict, set[str]]:
-    """attribute -> position -> value for every ONU found; which attributes keep old values."""
+    """attribute -> position -> value for every ONU found; which attributes keep old values.
+
+    Within an attribute the first column wins, but a column set only where operators set it
+    (skip_empty) gives way to the next one where it is empty: the columns are applied last
+    first, so each earlier one overwrites what it has.
+    """
     values: dict[str, dict[str, object]] = {}
     keep: set[str] = set()
     for attribute, columns in result.chosen.items():
-        if attribute == "state" or all(c.oid in result.failures for c in columns):
+        usable = [c for c in columns if c.oid not in result.failures]
+        if attribute == "state" or not usable:
             continue
-        decoded = [
-            (c, _rows.decode_rows(c, result.rows.get(c.oid, []), result.names, result.cache))
-            for c in columns
-            if c.oid not in result.failures
-        ]
-        out = {}
-        for pos in positions:
-            value = None
-            for c, d in decoded:
-                hit = d.by_position.get(pos)
-                value = convert.value(c, hit[2], pos) if hit else None
-                if value not in (None, "") or not c.column.skip_empty:
-                    break
-            out[pos] = value
+        out = dict.fromkeys(positions)
+        for c in reversed(usable):
+            rows = result.rows.get(c.oid, [])
+            decoded = _rows.decode_rows(c, rows, result.names, result.cache)
+            skip_empty = c.column.skip_empty
+            for pos, (_d, _raw, vb) in decoded.by_position.items():
+                if pos not in out:
+                    continue
+                value = convert.value(c, vb, pos)
+                if not skip_empty or value not in (None, ""):
+                    out[pos] = value
         values[attribute] = out
         if any(c.keep_previous or c.column.keep_previous for c in columns):
             keep.add(attribute)
