@@ -75,9 +75,21 @@ def _model(brand: Brand, name: str, profile_key: str | None, technology: str) ->
     return model
 
 
+def _no_answer(olt: Olt, d: Detection) -> str:
+    """The sentence for an OLT that did not answer, as an execution would say it."""
+    from types import SimpleNamespace
+
+    from jobs.errors import describe_snmp_error, error_of_kind
+
+    who = SimpleNamespace(olt_name=olt.name, address=olt.address, target=target_of(olt))
+    return describe_snmp_error(who, error_of_kind(d.error_kind, d.error or ""))
+
+
 def record(olt: Olt, d: Detection, apply: bool) -> dict:
     """Store a detection on the OLT (the caller commits); apply it if asked and known."""
     data = d.as_dict()
+    if not d.answered:
+        data["message"] = _no_answer(olt, d)
     data["at"] = utcnow().isoformat()
     data["configured"] = {
         "brand": olt.brand.name if olt.brand else None,

@@ -45,6 +45,17 @@ def disabled_reason(ex: Execution) -> str | None:
     return None
 
 
+ERROR_KINDS = {
+    cls.kind: cls
+    for cls in (SnmpTimeout, SnmpAuthError, SnmpUnreachable, SnmpNoSuchOid, SnmpMalformed)
+}
+
+
+def error_of_kind(kind: str | None, message: str) -> SnmpError:
+    """The typed SNMP error a stored kind ("timeout", "auth"…) stands for."""
+    return ERROR_KINDS.get(kind or "", SnmpError)(message)
+
+
 def describe_snmp_error(ctx: RunContext, exc: SnmpError) -> str:
     """Turn a typed SNMP error into one precise sentence naming the OLT and its address."""
     who = f"OLT {ctx.olt_name} ({ctx.address})"

@@ -194,8 +194,10 @@ def _detect_first(ex: Execution) -> None:
         return
     data = detect_olt(olt, apply=True)
     db.session.commit()
+    if not data.get("answered"):
+        raise JobError(data["message"])  # already "OLT x (host) did not answer within…"
     if not data.get("applied"):
-        raise JobError(f"OLT {olt.name} ({olt.address}) {data['message']}")
+        raise JobError(f"OLT {olt.name} ({olt.address}): {data['message']}")
 
 
 def _perform(execution_id: int) -> dict:

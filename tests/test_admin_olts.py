@@ -102,7 +102,8 @@ def test_bulk_detect_and_an_olt_that_does_not_answer(app, client, boss, recordin
         },
         follow_redirects=True,
     )
-    assert "vsol-v1600d answered in" in r.text and "mute did not answer" in r.text
+    assert "vsol-v1600d answered in" in r.text and "OLT mute (127.0.0.1:" in r.text
+    assert "did not answer within 0.3 s" in r.text
     assert "nope" not in r.text  # the community never shows
 
 

@@ -107,7 +107,9 @@ def test_olts_add_with_v3_keys_from_stdin(app, runner):
 def test_olts_add_detect_that_fails_still_adds_and_exits_1(app, runner, recordings):
     result = _add(runner, recordings, "nobody", "--detect", community="wrong")
     assert result.exit_code == 1
-    assert "was added, but detection failed: did not answer" in result.output
+    assert "was added, but detection failed: OLT nobody (127.0.0.1:" in result.output
+    assert "did not answer within 2 s (2 tries of 1 s)" in result.output
+    assert "or the SNMP community is wrong" in result.output
     olt = db.session.scalar(select(Olt).filter_by(name="nobody"))
     assert olt.detection["answered"] is False and olt.brand is None
 

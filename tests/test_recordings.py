@@ -142,3 +142,40 @@ def test_detection_reads_the_system_group(app, recordings, name):
     assert data["answered"] and data["known"] and data["applied"], data
     assert data["rtt_ms"] >= 0 and data["sys_object_id"].startswith("1.3.6.1.4.1.")
     assert olt.detected_at is not None and olt.detection["sys_descr"] == data["sys_descr"]
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        (
+            "cisco-switch",
+            "not an OLT we know: sysObjectID 1.3.6.1.4.1.9.1.1208, sysDescr 'Cisco IOS",
+        ),
+        ("huawei-mdu", "Huawei MA5620: a Huawei MDU (SmartAX access unit), not an OLT"),
+        ("edgerouter", "Ubiquiti EdgeOS device: an EdgeOS router (ubntModel is not UFiber)"),
+    ],
+)
+def test_devices_that_are_not_olts_we_know_say_so(app, recordings, name, says):
+    ex, onus, olt = poll_recording(app, recordings, name)
+    assert ex.status == "FAILED" and not onus
+    assert ex.error.startswith(f"OLT {name} (127.0.0.1:{recordings.port}): ") and says in ex.error
+    assert olt.brand is None and olt.detection["answered"] and not olt.detection["known"]
+
+
+def test_an_olt_in_detect_mode_that_does_not_answer_fails_with_the_reason(app, recordings):
+    ex, onus, olt = poll_recording(app, recordings, "ufiber", timeout=0.5, retries=0)
+    assert ex.status == "SUCCESS"  # the right community: detected and polled
+    from jobs.olts import NewOlt, add_olt, poll_now
+
+    mute = add_olt(
+        NewOlt(name="mute", host="127.0.0.1", port=recordings.port, community="s3cret-x",
+               timeout=0.5, retries=0)
+    )  # fmt: skip
+    poll_now(mute, trigger="cli", label="test")
+    work(app)
+    run = db.session.scalars(select(Execution).where(Execution.olt_id == mute.id)).one()
+    assert run.status == "FAILED"
+    assert run.error.startswith(f"OLT mute (127.0.0.1:{recordings.port}) did not answer within")
+    assert "s3cret-x" not in run.error and "or the SNMP community is wrong" in run.error
+    db.session.refresh(mute)
+    assert mute.detection["answered"] is False and mute.detected_at is not None

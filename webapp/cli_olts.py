@@ -184,7 +184,7 @@ def olts_detect(name: str, apply: bool | None, as_json: bool) -> None:
 def _print_detection(olt: Olt, d: dict) -> None:
     click.echo(f"OLT {olt.name} ({olt.address})")
     if not d.get("answered"):
-        click.echo(f"  no answer: {d.get('error')}")
+        click.echo(f"  {d.get('message')}")
         return
     click.echo(f"  answered in {d.get('rtt_ms')} ms")
     for key in ("sys_descr", "sys_object_id", "sys_name", "sys_uptime_s"):

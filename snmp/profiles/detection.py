@@ -146,7 +146,7 @@ RULES: tuple[DetectionRule, ...] = (
     # ---- V-SOL: V1600D (EPON) and V1600GS (GPON) share one sysObjectID; the vsol profile has
     # both trees' columns, the sysDescr names the model
     DetectionRule(
-        "vsol", "V-SOL", "V-SOL OLT", "vsol", "LibreNMS os vsolution (.37950.)",
+        "vsol", "V-SOL", "OLT", "vsol", "LibreNMS os vsolution (.37950.)",
         "1.3.6.1.4.1.37950", technology="GPON/EPON",
     ),
     DetectionRule(
@@ -158,7 +158,7 @@ RULES: tuple[DetectionRule, ...] = (
     # ---- C-Data: every model answers the bare NSCRTV enterprise (17409); .17409.1 is the HFC
     # (amplifier) branch, not an OLT. sysDescr is whatever the operator set.
     DetectionRule(
-        "cdata", "C-Data", "C-Data OLT", "cdata",
+        "cdata", "C-Data", "OLT", "cdata",
         "capture librenms tests/snmpsim/cdata.snmprec; NOC CData/xPON/sysObjectID.json",
         "1.3.6.1.4.1.17409", technology="GPON/EPON",
     ),

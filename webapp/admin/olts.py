@@ -140,6 +140,7 @@ class OltView(StaffModelView):
 
     list_template = "admin/olt_list.html"
     edit_template = "admin/olt_edit.html"
+    details_template = "admin/olt_details.html"
     column_list = (
         "name",
         "brand_model",
@@ -292,6 +293,8 @@ class OltView(StaffModelView):
             return redirect(url_for(".index_view"))
         self._detect([olt])
         target = request.form.get("next") or "details"
+        if target == "list":
+            return redirect(url_for(".index_view"))
         if target == "edit":
             return redirect(url_for(".edit_view", id=olt.id))
         return redirect(url_for(".details_view", id=olt.id))
@@ -336,7 +339,7 @@ def _detect_category(data: dict) -> str:
 def _detect_message(olt: Olt, data: dict) -> str:
     """One line per OLT, in the user's language."""
     if not data.get("answered"):
-        return _("%(olt)s did not answer: %(error)s", olt=olt.name, error=data.get("error"))
+        return data.get("message") or _("%(olt)s did not answer", olt=olt.name)
     rtt = data.get("rtt_ms")
     if not data.get("known"):
         return _(

@@ -1,0 +1,120 @@
+"""Onboarding in a real browser (Debian's chromium, headless): add an OLT with model "detect",
+Test and detect it, run its poll from the jobs list, find its ONUs.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.factories import make_user
+from tests.test_runner import work
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+pytestmark = pytest.mark.skipif(
+    not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)),
+    reason="needs Debian packages ['chromium', 'chromium-driver']",
+)
+
+
+@pytest.fixture
+def live(app):
+    """The test app served over HTTP on a free loopback port, in a thread."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1400,1000",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.implicitly_wait(5)
+    yield driver
+    driver.quit()
+
+
+def _flashes(driver) -> str:
+    from selenium.webdriver.common.by import By
+
+    return " ".join(e.text for e in driver.find_elements(By.CSS_SELECTOR, ".alert"))
+
+
+def test_add_detect_poll_and_see_the_onus(app, live, browser, recordings):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from tests.conftest import PASSWORD
+    from webapp.extensions import db
+
+    make_user("boss", superuser=True)
+    db.session.commit()  # SQLite: the server thread writes too
+    browser.get(f"{live}/login")
+    browser.find_element(By.NAME, "username").send_keys("boss")
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "form [type=submit]").click()
+
+    browser.get(f"{live}/admin/olt/new/")
+    model = Select(browser.find_element(By.NAME, "model_choice"))
+    assert model.first_selected_option.get_attribute("value") == "detect"
+    browser.find_element(By.NAME, "name").send_keys("ufiber")
+    browser.find_element(By.NAME, "host").send_keys("127.0.0.1")
+    port = browser.find_element(By.NAME, "snmp_port")
+    port.clear()
+    port.send_keys(str(recordings.port))
+    browser.find_element(By.NAME, "new_community").send_keys("ufiber")
+    browser.find_element(By.CSS_SELECTOR, "form.admin-form [type=submit]").click()
+    assert "added with its poll job poll ufiber" in _flashes(browser)
+
+    browser.get(f"{live}/admin/olt/")
+    assert "to be detected" in browser.page_source
+    browser.find_element(By.CSS_SELECTOR, "button[title='Test and detect']").click()
+    flashes = _flashes(browser)
+    assert "ufiber answered in" in flashes and "Ubiquiti UFiber OLT, profile ufiber" in flashes
+    db.session.expire_all()
+
+    browser.get(f"{live}/admin/snmpjob/")
+    row = browser.find_element(By.XPATH, "//tr[td[contains(., 'poll ufiber')]]")
+    row.find_element(By.CSS_SELECTOR, "input[type=checkbox]").click()
+    browser.find_element(By.LINK_TEXT, "With selected").click()
+    browser.find_element(By.LINK_TEXT, "Run selected jobs now").click()
+    assert "poll ufiber" in browser.page_source  # the confirmation page
+    browser.find_element(By.CSS_SELECTOR, "form [type=submit].btn-primary").click()
+    assert "Ran 1 jobs: 1 executions created and enqueued" in _flashes(browser)
+
+    db.session.commit()
+    work(app)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        browser.get(f"{live}/admin/onu/?search=UBNT")
+        if "UBNT20731888" in browser.page_source:
+            break
+        time.sleep(0.5)
+    page = browser.page_source
+    assert "UBNT20731888" in page and "UBNTf9a532b8" in page and "-24.81" in page
+    browser.get(f"{live}/admin/olt/")
+    assert "Ubiquiti UFiber OLT" in browser.page_source
