@@ -114,18 +114,20 @@ def _rule_matches(rule: DetectionRule, d: Detection) -> bool:
     return bool(rule.sys_object_id or rule.sys_descr or rule.extra_oid)
 
 
-def _specificity(rule: DetectionRule) -> tuple[int, int, int]:
-    """Longer sysObjectID prefixes first, then rules that also check text."""
+def _specificity(position: int, rule: DetectionRule) -> tuple[bool, int, int, int]:
+    """Fallbacks last; then longer sysObjectID prefixes, then rules that also check text,
+    then the table's order."""
     arcs = len(rule.sys_object_id.split(".")) if rule.sys_object_id else 0
-    return (arcs, bool(rule.sys_descr) + bool(rule.extra_oid), -RULES.index(rule))
+    text = bool(rule.sys_descr) + bool(rule.extra_oid)
+    return (not rule.fallback, arcs, text, -position)
 
 
 def match(d: Detection, rules: tuple[DetectionRule, ...] = RULES) -> Match | None:
     """The most specific rule that matches what was read, as a Match (None: unknown)."""
-    found = [r for r in rules if _rule_matches(r, d)]
+    found = [(n, r) for n, r in enumerate(rules) if _rule_matches(r, d)]
     if not found:
         return None
-    best = max(found, key=_specificity)
+    _, best = max(found, key=lambda item: _specificity(*item))
     model = best.model
     if best.sys_descr and "(?P<model>" in best.sys_descr:
         m = re.search(best.sys_descr, d.sys_descr or "", re.IGNORECASE)

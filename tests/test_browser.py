@@ -58,15 +58,24 @@ def browser(tmp_path):
     driver.quit()
 
 
-def _flashes(driver) -> str:
+def _flashes(driver, expect: str) -> str:
+    """The page's flash messages once one says ``expect`` (a click's page may still load)."""
     from selenium.webdriver.common.by import By
 
-    return " ".join(e.text for e in driver.find_elements(By.CSS_SELECTOR, ".alert"))
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            text = " ".join(e.text for e in driver.find_elements(By.CSS_SELECTOR, ".alert"))
+        except Exception:  # the old page went away while we read it
+            text = ""
+        if expect in text or time.monotonic() > deadline:
+            return text
+        time.sleep(0.1)
 
 
 def test_add_detect_poll_and_see_the_onus(app, live, browser, recordings):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     from tests.conftest import PASSWORD
     from webapp.extensions import db
@@ -77,6 +86,8 @@ def test_add_detect_poll_and_see_the_onus(app, live, browser, recordings):
     browser.find_element(By.NAME, "username").send_keys("boss")
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "form [type=submit]").click()
+    # the login's redirect must land before the next navigation, or it overrides it
+    WebDriverWait(browser, 10).until(lambda d: "/login" not in d.current_url)
 
     browser.get(f"{live}/admin/olt/new/")
     model = Select(browser.find_element(By.NAME, "model_choice"))
@@ -88,12 +99,13 @@ def test_add_detect_poll_and_see_the_onus(app, live, browser, recordings):
     port.send_keys(str(recordings.port))
     browser.find_element(By.NAME, "new_community").send_keys("ufiber")
     browser.find_element(By.CSS_SELECTOR, "form.admin-form [type=submit]").click()
-    assert "added with its poll job poll ufiber" in _flashes(browser)
+    expect = "added with its poll job poll ufiber"
+    assert expect in _flashes(browser, expect)
 
     browser.get(f"{live}/admin/olt/")
     assert "to be detected" in browser.page_source
     browser.find_element(By.CSS_SELECTOR, "button[title='Test and detect']").click()
-    flashes = _flashes(browser)
+    flashes = _flashes(browser, "ufiber answered in")
     assert "ufiber answered in" in flashes and "Ubiquiti UFiber OLT, profile ufiber" in flashes
     db.session.expire_all()
 
@@ -102,9 +114,11 @@ def test_add_detect_poll_and_see_the_onus(app, live, browser, recordings):
     row.find_element(By.CSS_SELECTOR, "input[type=checkbox]").click()
     browser.find_element(By.LINK_TEXT, "With selected").click()
     browser.find_element(By.LINK_TEXT, "Run selected jobs now").click()
-    assert "poll ufiber" in browser.page_source  # the confirmation page
+    WebDriverWait(browser, 10).until(lambda d: "/action/" in d.current_url)  # confirmation
+    assert "poll ufiber" in browser.page_source
     browser.find_element(By.CSS_SELECTOR, "form [type=submit].btn-primary").click()
-    assert "Ran 1 jobs: 1 executions created and enqueued" in _flashes(browser)
+    expect = "Ran 1 jobs: 1 executions created and enqueued"
+    assert expect in _flashes(browser, expect)
 
     db.session.commit()
     work(app)

@@ -213,7 +213,7 @@ def test_every_help_works_without_an_environment(tmp_path):
     cli = [sys.executable, str(ROOT / "manage_cli.py")]
     top = subprocess.run([*cli, "--help"], env=env, capture_output=True, text=True, timeout=60)
     assert top.returncode == 0 and "Traceback" not in top.stderr, top.stderr
-    for group in ("olts", "onus", "users", "lab"):
+    for group in ("olts", "onus", "jobs", "users", "lab"):
         assert group in top.stdout
     for args in (
         ["olts", "--help"],
@@ -222,6 +222,8 @@ def test_every_help_works_without_an_environment(tmp_path):
         ["olts", "list", "--help"],
         ["olts", "poll", "--help"],
         ["onus", "list", "--help"],
+        ["jobs", "add", "--help"],
+        ["jobs", "list", "--help"],
         ["status", "--help"],
         ["run", "--help"],
     ):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from tests.conftest import csrf_token, login
 from tests.factories import make_job, make_olt, make_user
 from tests.test_runner import work
 from webapp.extensions import db
-from webapp.models import Execution
+from webapp.models import Execution, Oid
 from webapp.models.base import utcnow
 
 
@@ -77,6 +78,38 @@ def test_metrics_need_a_token_or_staff(app, client, lab):
     make_user("noc")
     login(client, "noc")
     assert client.get("/metrics").status_code == 200
+
+
+def test_freshness_metric_counts_polls_and_discoveries(app, client, lab):
+    """The ONU list is fresh after a poll or a discovery; a get job reads one attribute only."""
+    from snmp.profiles import PROFILES
+
+    polled, discovered = (make_olt(lab, name, community="huawei-a") for name in ("olt-p", "olt-d"))
+    serial = PROFILES["huawei"].first("serial").oid
+    serial_oid = db.session.scalar(select(Oid).filter_by(brand_id=polled.brand_id, oid=serial))
+    for olt, fields in (
+        (polled, dict(name="p", job_type="poll", oid_id=None)),
+        (discovered, dict(name="d")),
+        (polled, dict(name="g", job_type="get", oid_id=serial_oid.id)),  # after the poll
+    ):
+        run_jobs_now([make_job([olt], **fields).id], trigger="cli", label="t")
+        work(app)
+    runs = {r.job_name: r for r in db.session.scalars(select(Execution))}
+    assert {r.status for r in runs.values()} == {"SUCCESS"}, [
+        (r.job_name, r.error) for r in runs.values()
+    ]
+    assert runs["g"].finished_at > runs["p"].finished_at
+    make_user("noc")
+    login(client, "noc")
+    metric = "oltwatch_last_discovery_success_timestamp_seconds"
+    values = {
+        line.split('"')[1]: float(line.split()[-1])
+        for line in client.get("/metrics").text.splitlines()
+        if line.startswith(metric + "{")
+    }
+    assert set(values) == {"olt-d", "olt-p"}
+    poll_end = runs["p"].finished_at.replace(tzinfo=runs["p"].finished_at.tzinfo or UTC)
+    assert values["olt-p"] == pytest.approx(poll_end.timestamp(), abs=0.001)
 
 
 @pytest.mark.parametrize("who,expected", [(None, 302), ("customer", 403), ("noc", 200)])

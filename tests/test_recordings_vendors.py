@@ -341,7 +341,7 @@ def test_fiberhome_an5516_with_one_integer_per_onu(app, recordings):
         "AN5516-01",
         "fiberhome",
     )
-    assert olt.detection["match"]["rule"] == "fiberhome-an5516-01"
+    assert olt.detection["match"]["rule"] == "fiberhome-an5516-chassis"
     # "GEPON 5116/5516 MIB Open Interface Specifications", signed index of the 5516:
     # slot*2^25 + PON*2^19 + ONU*2^8 + UNI port (0 on ONU rows); FiberHome numbers no frame:
     #   369623296 = 11*33554432 + 1*524288 + 1*256     -> slot 11, PON 1, ONU 1 (the spec's)
@@ -459,7 +459,7 @@ def test_cdata_gpon_with_both_optics_index_shapes(app, recordings):
     assert ex.status == "SUCCESS", ex.error
     # sysObjectID ".1.3.6.1.4.1.17409" (the bare NSCRTV enterprise, leading dot as captured);
     # the sysDescr is the operator's "olt-norte-3" and names no model
-    assert (olt.brand.name, olt.model.name, olt.profile_key) == ("C-Data", "C-Data OLT", "cdata")
+    assert (olt.brand.name, olt.model.name, olt.profile_key) == ("C-Data", "OLT", "cdata")
     assert olt.detection["match"]["rule"] == "cdata"
     # NSCRTV-FTTX-GPON-MIB TC GponDeviceIndex: device(8) | card(8) | pon(8) | onu(8), the card
     # byte as in GponCardIndex (sub-slot 2 bits | main-slot 6 bits: 0x01 = main-slot 1, no
@@ -667,7 +667,7 @@ def test_bdcom_gp3600_onus_as_interfaces(app, recordings):
     [
         ("huawei-ma5608t", "huawei-ma5608t", "1.3.6.1.4.1.2011.2.248"),
         ("zte-c620", "zte-c620", "1.3.6.1.4.1.3902.1082.1001.620.1.1"),
-        ("fiberhome-an5516", "fiberhome-an5516-01", "1.3.6.1.4.1.5875.800.1001.11"),
+        ("fiberhome-an5516", "fiberhome-an5516-chassis", "1.3.6.1.4.1.5875.800.1001.11"),
         ("cdata-gpon", "cdata", "1.3.6.1.4.1.17409"),
         ("bdcom-gp3600", "bdcom-gp3600-16b", "1.3.6.1.4.1.3320.1.390.0"),
     ],

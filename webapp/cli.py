@@ -207,6 +207,7 @@ def devstack_command() -> None:
 
 def commands() -> list[click.Command]:
     """Every project command (groups included), for app.cli and for manage_cli.py."""
+    from webapp.cli_jobs import jobs
     from webapp.cli_lab import demo_command, lab
     from webapp.cli_olts import olts, onus
     from webapp.cli_ops import COMMANDS
@@ -217,6 +218,7 @@ def commands() -> list[click.Command]:
         demo_command,
         olts,
         onus,
+        jobs,
         *COMMANDS,
         run_command,
         seed_command,

@@ -28,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from jobs import ops
 from jobs.locks import lock_holders
 from jobs.queues import get_redis
+from jobs.types import ENUMERATING
 from webapp.extensions import db
 from webapp.models import Execution, Olt, Onu
 from webapp.models.base import utcnow
@@ -133,13 +134,13 @@ def _inventory(reg: CollectorRegistry) -> None:
         present.labels(name).set(n)
     last = Gauge(
         "oltwatch_last_discovery_success_timestamp_seconds",
-        "Last successful discovery per OLT",
+        "Last successful read of the OLT's ONU list (a poll or a discovery job) per OLT",
         ["olt"],
         registry=reg,
     )
     for name, when in db.session.execute(
         select(Execution.olt_name, func.max(Execution.finished_at))
-        .where(Execution.status == "SUCCESS", Execution.job_type == "discovery")
+        .where(Execution.status == "SUCCESS", Execution.job_type.in_(ENUMERATING))
         .group_by(Execution.olt_name)
     ):
         if when is not None:

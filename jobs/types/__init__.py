@@ -21,6 +21,8 @@ MODULES = {
 }
 NAMES = tuple(MODULES)
 DEFAULT = "poll"
+# Types whose success means the OLT's ONU list was read in full (the freshness metric).
+ENUMERATING = frozenset({"poll", "discovery"})
 
 
 def get_type(name: str) -> JobType:

@@ -6,7 +6,8 @@ names. The most specific match wins: the longest sysObjectID prefix, then rules 
 text. ``model`` may use "{model}" for the sysDescr pattern's named group. ``profile`` None means
 "known device, but not an OLT we can poll" (MDUs, routers sharing an enterprise). Sources: what
 each line comes from (vendor MIB registrations, public captures of real devices, the detection
-rules of LibreNMS, NOC and Observium).
+rules of LibreNMS, NOC and Observium). A ``fallback`` rule (a vendor's whole family) loses to
+every other match, so that a model named by sysDescr beats an enterprise prefix naming none.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class DetectionRule:
     extra_pattern: str = ""
     technology: str = "GPON"
     note: str = ""
+    fallback: bool = False
 
 
 HW = "1.3.6.1.4.1.2011.2"  # HUAWEI-MIB hwProducts
@@ -86,7 +88,14 @@ RULES: tuple[DetectionRule, ...] = (
     _hw("300", "MA5800-X7", HW_MIB + "; NOC Huawei/MA/MA5800-X7_sysObjectID.json"),
     _hw("317", "MA5800-X2", "NOC Huawei/MA/MA5800-X2_sysObjectID.json"),
     _hw("337", "MA5801", HW_MIB + " revision text (ma5801-gp08); NOC MA5801_sysObjectID.json"),
-    _hw_mdu("169", "MA5616"),
+    # HUAWEI-MIB registers .169 as the MA5616 MDU, yet a public walk answering .169 is an
+    # MA5600T OLT (ENTITY-MIB: "MA5600T", H805GPFD GPON board): poll it; an MDU finds no ONUs
+    DetectionRule(
+        "huawei-169", "Huawei", "SmartAX", "huawei",
+        HW_MIB + " (ma5616); capture librenms tests/snmpsim/smartax.snmprec @75750b60 (MA5600T)",
+        f"{HW}.169", technology="GPON/EPON",
+        note="HUAWEI-MIB names .169 the MA5616 MDU, but MA5600T OLTs answer it too",
+    ),
     _hw_mdu("185", "MA5620"),
     _hw_mdu("186", "MA5626"),
     _hw_mdu("128", "MA5620E"),
@@ -97,6 +106,7 @@ RULES: tuple[DetectionRule, ...] = (
         "zte-zxa10", "ZTE", "ZXA10", "zte",
         "ZTE-AN-SMI zxAccessNode; LibreNMS os zxa10 (.3902.1082.)", "1.3.6.1.4.1.3902.1082",
         note="ZXA10 access node not in the model table: trying the C300/C320 columns",
+        fallback=True,
     ),
     _zte("320", "C320", "zte", "capture librenms tests/snmpsim/zxa10_c320.snmprec (.320.2.1)"),
     _zte("300", "C300", "zte", f"{NOC_ZTE}/C300_sysObjectID.json (.300.2.1)"),
@@ -128,6 +138,12 @@ RULES: tuple[DetectionRule, ...] = (
         f"{FH}.11", technology="GPON/EPON",
     ),
     DetectionRule(
+        "fiberhome-an5516-chassis", "FiberHome", "{model}", "fiberhome",
+        "captures librenms tests/snmpsim/fiberhome.snmprec (AN5516-01), twentyfouronline "
+        "tests/snmpsim/fiberhome_an5516-06.snmprec (AN5516-06), both .1001.11",
+        f"{FH}.11", sys_descr=r"^(?P<model>AN5516-0(?:1|4B|4|6))$", technology="GPON/EPON",
+    ),
+    DetectionRule(
         "fiberhome-an5516-04", "FiberHome", "AN5516-04", "fiberhome",
         "capture librenms tests/snmpsim/fiberhome_an5516-04.snmprec", f"{FH}.12",
         technology="GPON/EPON",
@@ -141,7 +157,7 @@ RULES: tuple[DetectionRule, ...] = (
         "fiberhome-an5116", "FiberHome", "AN5116", None,
         "tqandrade/snmp-fiberhome tables.js (.1001.1 AN5116-02, .1001.2 AN5116-06)",
         sys_descr=r"^AN5116", technology="EPON",
-        note="AN5116 packs its ONU index differently (2^27/2^22/2^13): no profile yet",
+        note="its ONU index is packed differently (2^27/2^22/2^13): not supported yet",
     ),
     # ---- V-SOL: V1600D (EPON) and V1600GS (GPON) share one sysObjectID; the vsol profile has
     # both trees' columns, the sysDescr names the model

@@ -434,3 +434,40 @@ def test_normalize_all_matches_normalize_oid():
                 _normalize_all(oids)
         else:
             assert _normalize_all(oids) == expected
+
+
+def test_an_empty_bulk_answer_is_checked_with_getnext_and_the_walk_goes_on():
+    """RFC 3416 leaves no room for an empty GETBULK answer: a glitch must not end the walk."""
+    column = (1, 3, 6, 1, 4, 1, 9, 1)
+    table = [(column + (i,), v2c.Integer(i * 10)) for i in range(1, 6)]
+    table += [((1, 3, 6, 1, 4, 1, 9, 2, 1), v2c.Integer(0))]
+    serve = bulk_table(table)
+    glitches = []
+
+    def answer(request_id, names, pdu):
+        kind = type(pdu).__name__
+        if kind == "GetBulkRequestPDU" and not glitches:
+            glitches.append(names)
+            return [reply(request_id, [])]
+        if kind == "GetNextRequestPDU":
+            later = [next((o, v) for o, v in table if o > n) for n in names]
+            return [reply(request_id, later)]
+        return serve(request_id, names, pdu)
+
+    got, stub = run_with_stub(
+        answer, lambda t: walk_columns(t, ["1.3.6.1.4.1.9.1"]), max_repetitions=2
+    )
+    assert [vb.value for vb in got["1.3.6.1.4.1.9.1"]] == [10, 20, 30, 40, 50]
+    kinds = [kind for kind, _ in stub.seen]
+    assert kinds[:2] == ["GetBulkRequestPDU", "GetNextRequestPDU"]
+
+
+@pytest.mark.parametrize("getnext", ["empty", "error"])
+def test_an_empty_bulk_answer_without_a_usable_getnext_fails_the_walk(getnext):
+    def answer(request_id, names, pdu):
+        if type(pdu).__name__ == "GetNextRequestPDU" and getnext == "error":
+            return [reply(request_id, [(n, v2c.Null("")) for n in names], status=5, index=1)]
+        return [reply(request_id, [])]
+
+    with pytest.raises(SnmpMalformed, match="empty answer to a GETBULK"):
+        run_with_stub(answer, lambda t: walk_columns(t, ["1.3.6.1.4.1.9.1"]))

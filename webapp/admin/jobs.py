@@ -13,15 +13,14 @@ from wtforms import SelectField
 from wtforms.validators import NumberRange, ValidationError
 
 from jobs.control import interrupt_pending, reschedule_from_now, set_jobs_enabled
+from jobs.definitions import JobDefinitionError, check_job, first_run
 from jobs.dispatch import plan_run, run_jobs_now
 from jobs.schedule import describe, until
-from jobs.types import get_type
 from webapp.admin.base import StaffModelView, choices, local_time
 from webapp.admin.messages import flash_report, skip_text
 from webapp.models import JobHost
 from webapp.models.base import utcnow
 from webapp.models.jobs import JOB_TYPES
-from webapp.validators import interval_seconds, validate_cron
 
 
 def _ids(values) -> list[int]:
@@ -82,30 +81,12 @@ class SnmpJobView(StaffModelView):
     ]
 
     def on_model_change(self, form, model, is_created):
-        model.interval = (model.interval or "").strip() or None
-        model.cron = (model.cron or "").strip() or None
-        if model.interval and model.cron:
-            raise ValidationError(
-                _("Give one of interval (30s, 5m, 1h, 1d) or cron, or neither to run it by hand.")
-            )
-        problem = get_type(model.job_type).check(model.oid)
-        if problem:
-            raise ValidationError(problem)
         try:
-            if model.interval:
-                interval_seconds(model.interval)
-            elif model.cron:
-                model.cron = validate_cron(model.cron)
-        except ValueError as exc:
+            check_job(model)
+        except JobDefinitionError as exc:
             raise ValidationError(str(exc)) from exc
-        _check_brand(model)
-        _check_options(model)
-        olts = [h.olt_id or (h.olt and h.olt.id) for h in model.hosts]
-        if len(olts) != len(set(olts)):
-            raise ValidationError(_("An OLT is listed twice in this job."))
         if is_created:
-            if model.enabled and model.next_run_at is None and (model.interval or model.cron):
-                model.next_run_at = utcnow()  # a new job runs at the next tick
+            first_run(model)
             return
         state = inspect(model).attrs
         if state.enabled.history.has_changes() and not model.enabled:
@@ -165,35 +146,3 @@ def _next(job) -> str:
     if job.next_run_at is None:
         return _("at the next tick")
     return f"{local_time(job.next_run_at)} ({until(job.next_run_at, utcnow())})"
-
-
-def _check_brand(model) -> None:
-    if model.brand is None:
-        return
-    if model.oid is not None and model.oid.brand_id not in (None, model.brand.id):
-        raise ValidationError(_("The OID belongs to another brand."))
-    wrong = [
-        h.olt.name for h in model.hosts if h.olt is not None and h.olt.brand_id != model.brand.id
-    ]
-    if wrong:
-        raise ValidationError(
-            _("These OLTs are of another brand: %(names)s", names=", ".join(wrong))
-        )
-
-
-OPTION_CHECKS = {
-    "method": lambda v: v in ("walk", "get"),
-    "max_repetitions": lambda v: isinstance(v, int) and 1 <= v <= 500,
-}
-
-
-def _check_options(model) -> None:
-    """Job options: {"method": "walk" | "get"} for get jobs (how values are collected)."""
-    options = model.options if model.options is not None else {}
-    if not isinstance(options, dict):
-        raise ValidationError(_('Options must be a JSON object, such as {"method": "get"}.'))
-    for key, value in options.items():
-        check = OPTION_CHECKS.get(key)
-        if check is None or not check(value):
-            raise ValidationError(_("Invalid option %(key)s = %(value)s", key=key, value=value))
-    model.options = options

@@ -41,7 +41,7 @@ class Execution(db.Model):
     # Names kept as text so that history reads well after a job or OLT is deleted.
     job_name: Mapped[str] = mapped_column(String(150), default="")
     olt_name: Mapped[str] = mapped_column(String(100), default="")
-    job_type: Mapped[str] = mapped_column(String(20), default="discovery")
+    job_type: Mapped[str] = mapped_column(String(20), default="poll")
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     requested_by_name: Mapped[str] = mapped_column(String(120), default="")
     trigger: Mapped[str] = mapped_column(String(20), default="manual")
