@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import tzinfo
 
@@ -23,6 +24,9 @@ class RunContext:
     options: dict = field(default_factory=dict)
     absent_after: int = 2  # complete walks without an ONU before it is absent
     olt_tz: tzinfo | None = None  # zone of OLT clocks that send dates without one
+    # Raises jobs.locks.LockLost once the OLT's lock is no longer this run's: job types call
+    # it between SNMP requests, so a run that lost its lock stops instead of overlapping.
+    check: Callable[[], None] = field(default=lambda: None, compare=False, repr=False)
 
     @property
     def profile_key(self) -> str | None:

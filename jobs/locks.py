@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from redis import Redis
-from redis.exceptions import LockError, RedisError
+from redis.exceptions import LockError, LockNotOwnedError, RedisError
 from redis.lock import Lock
 
 log = logging.getLogger(__name__)
@@ -50,11 +51,17 @@ def alive_key(execution_id: int) -> str:
     return f"{ALIVE_PREFIX}{execution_id}"
 
 
+class LockLost(Exception):
+    """The OLT's lock is no longer this execution's: the run must stop (two never overlap)."""
+
+
 class Heartbeat:
     """While an execution runs: say it is alive and keep the OLT's lock from expiring.
 
     The lock's own TTL stays short, so the lock of a worker that was killed frees itself
-    quickly, while a long walk keeps it for as long as it needs.
+    quickly, while a long walk keeps it for as long as it needs. When the lock is found
+    taken or gone (it expired during a Redis outage, Redis lost its data), ``lost`` is set
+    and ``check()`` raises LockLost: the run stops instead of overlapping another one.
     """
 
     def __init__(
@@ -62,6 +69,9 @@ class Heartbeat:
     ) -> None:
         self.redis, self.execution_id, self.lock, self.worker = redis, execution_id, lock, worker
         self.every, self.ttl = every, ttl
+        self.lost = threading.Event()
+        self.reason = ""
+        self._failing_since: float | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self._loop, daemon=True, name=f"heartbeat-{execution_id}"
@@ -71,12 +81,46 @@ class Heartbeat:
         self.redis.set(alive_key(self.execution_id), self.worker, ex=self.ttl)
         self.lock.extend(self.lock.timeout, replace_ttl=True)
 
+    def _lose(self, reason: str) -> None:
+        if not self.lost.is_set():
+            self.reason = reason
+            self.lost.set()
+            log.error("execution %s: %s; stopping it", self.execution_id, reason)
+
     def _loop(self) -> None:
         while not self._stop.wait(self.every):
             try:
                 self._beat()
+                self._failing_since = None
+            except LockNotOwnedError:
+                self._lose("its OLT lock was lost (expired or Redis lost its data)")
+                return
             except (LockError, RedisError) as exc:
+                now = time.monotonic()
+                self._failing_since = self._failing_since or now
                 log.warning("heartbeat of execution %s failed: %s", self.execution_id, exc)
+                if now - self._failing_since >= (self.lock.timeout or 0):
+                    # the lock has expired by now: another run may take the OLT
+                    self._lose(f"Redis unreachable for more than {self.lock.timeout:g} s")
+                    return
+
+    def check(self) -> None:
+        """Raise LockLost once the lock is no longer ours."""
+        if self.lost.is_set():
+            raise LockLost(self.reason)
+
+    def still_owned(self) -> bool:
+        """Ask Redis now whether the lock is still ours (before results are written)."""
+        if self.lost.is_set():
+            return False
+        try:
+            owned = self.lock.owned()
+        except RedisError as exc:
+            self._lose(f"Redis unreachable when the results were to be stored ({exc})")
+            return False
+        if not owned:
+            self._lose("its OLT lock was lost (expired or Redis lost its data)")
+        return owned
 
     def __enter__(self) -> Heartbeat:
         self._beat()

@@ -19,8 +19,10 @@ from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
 from jobs.dispatch import enqueue_executions
+from jobs.lifecycle import finish_if
 from jobs.locks import alive_key, clear_lock_if, lock_holders
 from jobs.queues import get_redis
+from jobs.retry import schedule_retry
 from webapp.extensions import db
 from webapp.models import Execution
 from webapp.models.base import utcnow
@@ -29,27 +31,49 @@ from webapp.models.executions import FAILED, INTERRUPTED, PENDING, RUNNING
 log = logging.getLogger(__name__)
 
 
-def _lost(ex: Execution, now: datetime, job_timeout: int) -> None:
+SUSPECTS_KEY = "oltwatch:reaper:no-heartbeat"  # execution id -> when first seen without one
+
+
+def _lost(ex: Execution, now: datetime, job_timeout: int) -> bool:
+    """End a RUNNING execution whose worker is gone (if it is still RUNNING); True if so."""
     if ex.started_at and now - ex.started_at > timedelta(seconds=job_timeout):
-        ex.finish(FAILED, error=f"timed out after {job_timeout} s (its worker stopped)")
+        ended = finish_if(ex, FAILED, error=f"timed out after {job_timeout} s (its worker stopped)")
     else:
-        ex.finish(INTERRUPTED, error="worker lost (no heartbeat)")
-    if ex.job_host is not None:
+        ended = finish_if(ex, INTERRUPTED, error="worker lost (no heartbeat)")
+    if ended and ex.job_host is not None:
         ex.job_host.record_failure(ex.finished_at)
+    return ended
 
 
 def reap_running(redis, now: datetime) -> int:
-    """RUNNING executions without a heartbeat become INTERRUPTED ("worker lost") or FAILED."""
+    """RUNNING executions without a heartbeat become INTERRUPTED ("worker lost") or FAILED.
+
+    A heartbeat missing once is only suspect: right after Redis lost its data every alive
+    key is gone until the next beat recreates it, so an execution is reaped only when its
+    heartbeat has stayed missing for two beat periods (then retried as the job says).
+    """
     cfg = current_app.config
     since = now - timedelta(seconds=cfg["ALIVE_TTL"])
+    grace = timedelta(seconds=2 * cfg["HEARTBEAT_SECONDS"])
     rows = db.session.scalars(
         select(Execution).where(Execution.status == RUNNING, Execution.started_at < since)
     ).all()
-    lost = [ex for ex in rows if not redis.exists(alive_key(ex.id))]
-    for ex in lost:
-        _lost(ex, now, cfg["JOB_TIMEOUT"])
-        log.warning("execution %s on OLT %s: %s", ex.id, ex.olt_name, ex.error)
+    suspects = {int(k): v.decode() for k, v in redis.hgetall(SUSPECTS_KEY).items()}
+    missing = [ex for ex in rows if not redis.exists(alive_key(ex.id))]
+    lost = []
+    for ex in missing:
+        first = suspects.get(ex.id)
+        if first is None:
+            redis.hset(SUSPECTS_KEY, str(ex.id), now.isoformat())
+        elif now - datetime.fromisoformat(first) >= grace and _lost(ex, now, cfg["JOB_TIMEOUT"]):
+            lost.append(ex)
+            log.warning("execution %s on OLT %s: %s", ex.id, ex.olt_name, ex.error)
     db.session.commit()
+    cleared = set(suspects) - {ex.id for ex in missing} | {ex.id for ex in lost}
+    if cleared:
+        redis.hdel(SUSPECTS_KEY, *map(str, cleared))
+    for ex in lost:
+        schedule_retry(ex)
     return len(lost)
 
 
@@ -92,11 +116,20 @@ def reap_pending(redis, now: datetime) -> tuple[int, int]:
         )
     ).all()
     too_old = now - timedelta(seconds=cfg["PENDING_MAX_AGE"])
-    failed = [ex for ex in rows if ex.created_at < too_old]
-    for ex in failed:
-        ex.finish(FAILED, error=f"still pending after {cfg['PENDING_MAX_AGE']} s: never run")
+    error = f"still pending after {cfg['PENDING_MAX_AGE']} s: never run"
+    failed = [
+        ex
+        for ex in rows
+        if ex.created_at < too_old and finish_if(ex, FAILED, expect=(PENDING,), error=error)
+    ]
     db.session.commit()
-    orphans = [ex for ex in rows if ex not in failed and _rq_job_lost(redis, ex, now)]
+    for ex in failed:
+        schedule_retry(ex)
+    orphans = [
+        ex
+        for ex in rows
+        if ex not in failed and ex.created_at >= too_old and _rq_job_lost(redis, ex, now)
+    ]
     if orphans:
         log.warning("re-enqueueing %d PENDING executions whose RQ job is lost", len(orphans))
         enqueue_executions(orphans, again=True)

@@ -7,23 +7,30 @@ import logging
 from redis.exceptions import RedisError
 
 from jobs.dispatch import enqueue_later
+from jobs.errors import disabled_reason
 from webapp.extensions import db
 from webapp.models import Execution
-from webapp.models.executions import FAILED
+from webapp.models.executions import FAILED, INTERRUPTED
 
 log = logging.getLogger(__name__)
 RETRIED_TRIGGERS = ("schedule", "retry")  # manual and CLI runs are not retried
 
 
 def schedule_retry(failed: Execution) -> Execution | None:
-    """Create and schedule the next attempt of a failed scheduled run, if the job allows one."""
+    """Create and schedule the next attempt of a failed scheduled run, if the job allows one.
+
+    Every way a run can fail counts (an error, a timeout, a lost worker or lock, pending too
+    long), whoever decided it; an execution stopped because its job, OLT or job host was
+    disabled or deleted is not retried (nor one a user cancelled: that never calls this).
+    """
     job = failed.job
     if (
-        failed.status != FAILED
+        failed.status not in (FAILED, INTERRUPTED)
         or failed.trigger not in RETRIED_TRIGGERS
         or job is None
         or not job.enabled
         or failed.attempt >= (job.max_retries or 0)
+        or disabled_reason(failed) is not None
     ):
         return None
     retry = Execution(

@@ -9,6 +9,7 @@ from time import monotonic
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_app_context
+from redis.exceptions import RedisError
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 from sqlalchemy import update
@@ -19,7 +20,8 @@ from jobs.context import RunContext
 from jobs.detection import detect_olt, needs_detection, target_of
 from jobs.dispatch import enqueue_later
 from jobs.errors import JobError
-from jobs.locks import Heartbeat, olt_lock, release_quietly
+from jobs.lifecycle import finish_if
+from jobs.locks import Heartbeat, LockLost, olt_lock, release_quietly
 from jobs.queues import get_redis
 from jobs.retry import schedule_retry
 from jobs.types import get_type
@@ -73,6 +75,10 @@ def run_execution(execution_id: int, lock_try: int = 0) -> dict:
         except JobTimeoutException:
             _fail_quietly(execution_id, f"timed out after {current_app.config['JOB_TIMEOUT']} s")
             raise
+        except RedisError as exc:  # the lock or the heartbeat could not reach Redis
+            log.error("execution %s: Redis unavailable: %s", execution_id, exc)
+            _fail_quietly(execution_id, f"Redis unavailable: {exc}")
+            raise
         except Exception as exc:
             log.exception("execution %s: internal error", execution_id)
             _fail_quietly(execution_id, f"internal error: {type(exc).__name__}: {exc}")
@@ -82,16 +88,17 @@ def run_execution(execution_id: int, lock_try: int = 0) -> dict:
 
 
 def _fail_quietly(execution_id: int, error: str) -> None:
-    """Mark an execution that is still PENDING or RUNNING as FAILED (best effort)."""
+    """Mark an execution that is still PENDING or RUNNING as FAILED and retry it (best effort)."""
     try:
         db.session.rollback()
-        now = utcnow()
-        db.session.execute(
-            update(Execution)
-            .where(Execution.id == execution_id, Execution.status.in_((PENDING, RUNNING)))
-            .values(status=FAILED, error=error, finished_at=now)
-        )
+        ex = db.session.get(Execution, execution_id)
+        if ex is None or not finish_if(ex, FAILED, expect=(PENDING, RUNNING), error=error):
+            db.session.rollback()
+            return
+        if ex.job_host is not None:
+            ex.job_host.record_failure(ex.finished_at)
         db.session.commit()
+        schedule_retry(ex)
     except Exception:
         log.exception("execution %s: could not record the failure %r", execution_id, error)
 
@@ -106,7 +113,7 @@ def _run(execution_id: int, lock_try: int) -> dict:
         return {"execution": ex.id, "outcome": f"skipped ({ex.status})"}
     reason = errors.disabled_reason(ex)
     if reason:
-        ex.finish(INTERRUPTED, error=reason)
+        finish_if(ex, INTERRUPTED, expect=(PENDING,), error=reason)
         db.session.commit()
         log.info("execution %s interrupted: %s", ex.id, reason)
         return {"execution": ex.id, "outcome": INTERRUPTED}
@@ -118,10 +125,11 @@ def _run(execution_id: int, lock_try: int) -> dict:
         return _retry_later(ex, lock_try, redis)
     olt_id = ex.olt_id
     try:
-        with Heartbeat(redis, execution_id, lock, me, cfg["HEARTBEAT_SECONDS"], cfg["ALIVE_TTL"]):
+        beat = Heartbeat(redis, execution_id, lock, me, cfg["HEARTBEAT_SECONDS"], cfg["ALIVE_TTL"])
+        with beat:
             if not _mark_running(execution_id, me):
                 return {"execution": execution_id, "outcome": "skipped (no longer PENDING)"}
-            return _perform(execution_id)
+            return _perform(execution_id, beat)
     finally:
         release_quietly(lock, olt_id, execution_id)
 
@@ -144,12 +152,16 @@ def _retry_later(ex: Execution, lock_try: int, redis) -> dict:
     holder_id = holder.split("|", 1)[0] if holder else "?"
     if lock_try >= cfg["LOCK_RETRY_LIMIT"]:
         waited = cfg["LOCK_RETRY_LIMIT"] * cfg["LOCK_RETRY_DELAY"]
-        ex.finish(
-            FAILED,
-            error=f"OLT {ex.olt_name} busy: execution {holder_id} held its lock "
-            f"for more than {waited} s",
+        error = (
+            f"OLT {ex.olt_name} busy: execution {holder_id} held its lock for more than {waited} s"
         )
-        db.session.commit()
+        if finish_if(ex, FAILED, expect=(PENDING,), error=error):
+            if ex.job_host is not None:
+                ex.job_host.record_failure(ex.finished_at)
+            db.session.commit()
+            schedule_retry(ex)
+        else:
+            db.session.rollback()
         return {"execution": ex.id, "outcome": FAILED}
     ex.rq_job_id = enqueue_later(
         ex, cfg["LOCK_RETRY_DELAY"], lock_try + 1, note=", waiting for lock"
@@ -167,7 +179,7 @@ def _retry_later(ex: Execution, lock_try: int, redis) -> dict:
     return {"execution": ex.id, "outcome": "waiting for lock"}
 
 
-def _context(ex: Execution) -> RunContext:
+def _context(ex: Execution, check=None) -> RunContext:
     """What the run needs, read while the session is open."""
     olt = ex.olt
     cfg = current_app.config
@@ -184,6 +196,7 @@ def _context(ex: Execution) -> RunContext:
         options=dict(ex.job.options or {}),
         absent_after=max(1, int(cfg["ABSENT_AFTER_MISSES"])),
         olt_tz=ZoneInfo(olt_tz),
+        check=check or (lambda: None),
     )
 
 
@@ -200,23 +213,27 @@ def _detect_first(ex: Execution) -> None:
         raise JobError(f"OLT {olt.name} ({olt.address}): {data['message']}")
 
 
-def _perform(execution_id: int) -> dict:
+def _perform(execution_id: int, beat: Heartbeat) -> dict:
     """Detect if needed, poll the OLT, store the results and finish the execution."""
     started = monotonic()
     ctx = None
     try:
         ex = db.session.get(Execution, execution_id)
         _detect_first(ex)
+        beat.check()
         job_type = get_type(ex.job.job_type)
-        ctx = _context(ex)
+        ctx = _context(ex, check=beat.check)
         plan = job_type.plan(ex, ctx)
         db.session.close()  # no transaction stays open while the OLT is polled
         result = job_type.poll(ctx, plan)
+        beat.check()
         snmp_s = monotonic() - started
         db_started = monotonic()
         summary = job_type.store(ctx, plan, result)
         summary.update(snmp_s=round(snmp_s, 3), db_s=round(monotonic() - db_started, 3))
-        return _finish(execution_id, SUCCESS, summary=summary)
+        return _finish(execution_id, SUCCESS, summary=summary, beat=beat)
+    except LockLost as exc:
+        return _finish(execution_id, INTERRUPTED, error=lock_lost_error(str(exc)))
     except SnmpError as exc:
         return _finish(execution_id, FAILED, error=_describe(ctx, execution_id, exc))
     except JobError as exc:
@@ -227,6 +244,11 @@ def _perform(execution_id: int) -> dict:
     except Exception as exc:
         log.exception("execution %s: internal error", execution_id)
         return _finish(execution_id, FAILED, error=f"internal error: {type(exc).__name__}: {exc}")
+
+
+def lock_lost_error(reason: str) -> str:
+    """The execution's error when its run stopped because the OLT lock was lost."""
+    return f"stopped: {reason}; nothing was stored, so that two polls of one OLT never overlap"
 
 
 def _describe(ctx: RunContext | None, execution_id: int, exc: SnmpError) -> str:
@@ -250,20 +272,44 @@ def _context_for_errors(olt) -> RunContext:
     )
 
 
-def _finish(execution_id: int, status: str, error: str | None = None, summary=None) -> dict:
-    """Write the terminal status and the job host's counters (with the results, if any)."""
+def _finish(
+    execution_id: int,
+    status: str,
+    error: str | None = None,
+    summary=None,
+    beat: Heartbeat | None = None,
+) -> dict:
+    """Write the terminal status and the job host's counters (with the results, if any).
+
+    The status moves from RUNNING only (compare-and-set): if the reaper or a user ended the
+    execution meanwhile, their decision stands and nothing of this run is stored. Results
+    are stored only while the OLT's lock is still this run's.
+    """
     if status != SUCCESS:
         db.session.rollback()  # nothing half-stored survives a failure
+    elif beat is not None and not beat.still_owned():
+        db.session.rollback()
+        status, error, summary = INTERRUPTED, lock_lost_error(beat.reason), None
     ex = db.session.get(Execution, execution_id)
     waited = {k: v for k, v in (ex.summary or {}).items() if k.startswith("lock_")}
-    ex.finish(status, error=error, summary={**waited, **(summary or {})})
+    if not finish_if(ex, status, error=error, summary={**waited, **(summary or {})}):
+        db.session.rollback()
+        db.session.refresh(ex)
+        log.warning(
+            "execution %s ended %s before its run finished (%s); its %s is dropped",
+            execution_id,
+            ex.status,
+            ex.error,
+            status,
+        )
+        return {"execution": execution_id, "outcome": ex.status, "error": ex.error}
     if ex.job_host is not None:
         if status == SUCCESS:
             ex.job_host.record_success(ex.finished_at)
         else:
             ex.job_host.record_failure(ex.finished_at)
     db.session.commit()
-    if status == FAILED:
+    if status != SUCCESS:
         schedule_retry(ex)
     log.info(
         "execution %s on OLT %s: %s in %s ms%s",

@@ -8,9 +8,11 @@ discovery_main (the original system's dispatcher did: B17).
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 
 from flask import current_app
+from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
 from rq_scheduler import Scheduler
 from sqlalchemy import select, update
@@ -103,9 +105,52 @@ def tick() -> dict:
 
 
 class TickScheduler(Scheduler):
-    """rq-scheduler that also works the control queue after each pass (in this process)."""
+    """rq-scheduler that also works the control queue after each pass (in this process).
+
+    Each pass first makes sure the repeating tick is still scheduled and that this scheduler
+    is still registered: when Redis loses its data (a restart without persistence, a
+    failover, FLUSHALL) both vanish, and rq-scheduler alone would loop on forever with
+    nothing to run (no dispatch, no reaper) until someone restarted it.
+    """
+
+    def __init__(self, *args, every: int, **kwargs):
+        super().__init__(*args, interval=every, **kwargs)
+        self.every = every
+
+    # Ending (a signal, or the loop broken by Redis going away) must not fail on Redis: the
+    # signal's SystemExit must end the process, not a ConnectionError raised on the way out.
+    def register_death(self):
+        try:
+            super().register_death()
+        except RedisError as exc:
+            log.warning("scheduler: could not register its end: %s", exc)
+
+    def remove_lock(self):
+        try:
+            super().remove_lock()
+        except RedisError as exc:
+            self._lock_acquired = False
+            log.warning("scheduler: could not remove its lock: %s", exc)
+
+    def schedule_tick(self) -> None:
+        """(Re)create the repeating tick, due now."""
+        self.schedule(
+            scheduled_time=datetime.now(UTC).replace(tzinfo=None),  # naive UTC for rq-scheduler
+            func=TICK,
+            interval=self.every,
+            repeat=None,
+            id=TICK_JOB_ID,
+            queue_name=CONTROL,
+            result_ttl=self.every * 10,
+            timeout=max(60, self.every * 4),
+        )
 
     def enqueue_jobs(self):
+        if TICK_JOB_ID not in self:
+            log.warning("the scheduler tick was gone (Redis lost its data?): scheduled again")
+            self.schedule_tick()
+        if not self.connection.exists(self.key):
+            self.register_birth()
         jobs = super().enqueue_jobs()
         control = Queue(CONTROL, connection=self.connection)
         SimpleWorker([control], connection=self.connection).work(
@@ -115,20 +160,22 @@ class TickScheduler(Scheduler):
 
 
 def run_scheduler(redis_url: str, every: int) -> None:
-    """Register the repeating tick (once) and run the scheduler loop until stopped."""
+    """Register the repeating tick and run the scheduler loop until stopped (a signal).
+
+    Redis being unreachable (restarting, failing over) does not end the scheduler: it waits
+    one period and starts its loop again.
+    """
     connection = get_redis(redis_url)
-    scheduler = TickScheduler(queue_name=CONTROL, connection=connection, interval=every)
-    if TICK_JOB_ID in scheduler:
-        scheduler.cancel(TICK_JOB_ID)  # the interval may have changed since last start
-    scheduler.schedule(
-        scheduled_time=datetime.now(UTC).replace(tzinfo=None),  # rq-scheduler wants naive UTC
-        func=TICK,
-        interval=every,
-        repeat=None,
-        id=TICK_JOB_ID,
-        queue_name=CONTROL,
-        result_ttl=every * 10,
-        timeout=max(60, every * 4),
-    )
-    log.info("scheduler ticking every %s s on %s", every, CONTROL)
-    scheduler.run()
+    scheduler = TickScheduler(queue_name=CONTROL, connection=connection, every=every)
+    while True:
+        try:
+            if TICK_JOB_ID in scheduler:
+                scheduler.cancel(TICK_JOB_ID)  # the interval may have changed since last start
+            scheduler.schedule_tick()
+            log.info("scheduler ticking every %s s on %s", every, CONTROL)
+            connection.delete(scheduler.key)  # our own registration, from a loop that broke
+            scheduler.run()
+            return
+        except RedisError as exc:
+            log.error("scheduler: Redis unavailable (%s); trying again in %s s", exc, every)
+            time.sleep(every)

@@ -145,7 +145,10 @@ class Channel(asyncio.DatagramProtocol):
 
     def drop(self, request_id: int) -> None:
         """Abandon a sent request: a late answer is then dropped as stray."""
-        waiter = self.waiting.pop(request_id)[0]
+        entry = self.waiting.pop(request_id, None)
+        if entry is None:  # already awaited (a walk cancelled while it waited for it)
+            return
+        waiter = entry[0]
         if waiter.done() and not waiter.cancelled():
             waiter.exception()  # seen: no "exception was never retrieved" log
         waiter.cancel()

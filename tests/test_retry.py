@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 
+import pytest
 from rq import Queue
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
@@ -67,3 +68,87 @@ def test_manual_failures_are_not_retried(app):
         run_jobs_now([make_job([olt], max_retries=3).id], trigger="manual")
         work(app)
     assert [(r.attempt, r.status) for r in _rows()] == [(0, "FAILED")]
+
+
+def _running_execution(app, lab, started_ago_s: float, **job_fields) -> Execution:
+    """A scheduled execution that a worker marked RUNNING and then lost (no heartbeat)."""
+    from datetime import timedelta
+
+    from webapp.models.base import utcnow
+
+    olt = make_olt(lab, "huawei-a")
+    run_jobs_now([make_job([olt], max_retries=1, **job_fields).id], trigger="schedule")
+    (ex,) = _rows()
+    ex.status, ex.started_at = "RUNNING", utcnow() - timedelta(seconds=started_ago_s)
+    ex.worker_name = "gone-host.123"
+    db.session.commit()
+    return ex
+
+
+@pytest.mark.parametrize("kind", ["worker lost", "timed out"])
+def test_what_the_reaper_ends_is_retried_like_any_failure(app, lab, redis_url, kind):
+    from datetime import timedelta
+
+    from jobs.reaper import reap
+    from webapp.models.base import utcnow
+
+    cfg = app.config
+    started_ago_s = cfg["ALIVE_TTL"] + 5 if kind == "worker lost" else cfg["JOB_TIMEOUT"] + 100
+    status, error = {
+        "worker lost": ("INTERRUPTED", "worker lost (no heartbeat)"),
+        "timed out": ("FAILED", f"timed out after {cfg['JOB_TIMEOUT']} s (its worker stopped)"),
+    }[kind]
+    ex = _running_execution(app, lab, started_ago_s)
+    grace = timedelta(seconds=2 * app.config["HEARTBEAT_SECONDS"])
+    assert reap(utcnow())["lost"] == 0  # a heartbeat missing once is only suspect
+    assert reap(utcnow() + grace)["lost"] == 1
+    first, retry = _rows()
+    assert (first.id, first.status, first.error) == (ex.id, status, error)
+    assert (retry.status, retry.attempt, retry.retry_of_id, retry.trigger) == (
+        "PENDING",
+        1,
+        first.id,
+        "retry",
+    )
+    assert first.job_host.consecutive_failures == 1
+    # the retry runs and succeeds
+    _run_due_retries(redis_url)
+    work(app)
+    assert [r.status for r in _rows()] == [status, "SUCCESS"]
+
+
+def test_pending_too_long_is_retried_and_a_disabled_job_is_not(app, lab):
+    from datetime import timedelta
+
+    from jobs.reaper import reap
+    from webapp.models.base import utcnow
+
+    olt = make_olt(lab, "huawei-a")
+    kept = make_job([olt], name="kept", max_retries=1)
+    off = make_job([olt], name="off", max_retries=1)
+    run_jobs_now([kept.id, off.id], trigger="schedule")
+    off.enabled = False
+    db.session.commit()
+    assert reap(utcnow() + timedelta(hours=2))["failed_pending"] == 2
+    rows = _rows()
+    assert [(r.job_name, r.status, r.attempt) for r in rows] == [
+        ("kept", "FAILED", 0),
+        ("off", "FAILED", 0),
+        ("kept", "PENDING", 1),  # the disabled job's run is not retried
+    ]
+    assert rows[0].error.startswith("still pending after 3600 s")
+
+
+def test_a_job_timeout_outside_the_poll_is_retried(app, lab):
+    """A failure recorded on the way out of the worker (here the job timeout) retries too."""
+    from jobs.runner import _fail_quietly
+
+    olt = make_olt(lab, "huawei-a")
+    run_jobs_now([make_job([olt], max_retries=1).id], trigger="schedule")
+    (ex,) = _rows()
+    _fail_quietly(ex.id, "timed out after 300 s")
+    first, retry = _rows()
+    assert (first.status, first.error) == ("FAILED", "timed out after 300 s")
+    assert (retry.attempt, retry.retry_of_id) == (1, first.id)
+    _fail_quietly(first.id, "again")  # already ended: nothing changes, no second retry
+    assert len(_rows()) == 2 and _rows()[0].error == "timed out after 300 s"

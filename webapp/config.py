@@ -105,6 +105,8 @@ def from_environment() -> dict:
         "ALIVE_TTL",
         "RETENTION_DAYS",
         "ABSENT_AFTER_MISSES",
+        "PENDING_GRACE",
+        "PENDING_MAX_AGE",
     ):
         if env.get(key):
             cfg[key] = int(env[key])

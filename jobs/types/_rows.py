@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
 from jobs.columns import Resolved
-from snmp.client import EXCEPTION_TYPES, Target, VarBind, index_of, walk_columns_sync
+from snmp.client import (
+    EXCEPTION_TYPES,
+    Target,
+    VarBind,
+    index_of,
+    walk_columns,
+    walk_columns_sync,
+)
 from snmp.errors import SnmpError, SnmpTimeout, SnmpUnreachable
 from snmp.indexes import IFDESCR_OID, IFNAME_OID, DecodedIndex, NotAnOnu, decode_index
 from snmp.values import ValueRuleError, apply_rule
@@ -78,23 +88,59 @@ def subtrees(columns: list[Resolved], ports: list[int]) -> dict[str, str]:
     return out
 
 
+CHECK_EVERY = 0.2  # seconds between two ``between`` checks while a walk is under way
+
+
+def _walk_sync(
+    target: Target, trees: list[str], between: Callable[[], None] | None
+) -> dict[str, list[VarBind]]:
+    """walk_columns_sync that also runs ``between`` while it waits, and stops the walk (the
+    asyncio task is cancelled: its sockets close) as soon as ``between`` raises."""
+    if between is None:
+        return walk_columns_sync(target, trees)
+
+    async def watched():
+        task = asyncio.ensure_future(walk_columns(target, trees))
+        while True:
+            done, _pending = await asyncio.wait({task}, timeout=CHECK_EVERY)
+            if done:
+                return task.result()
+            try:
+                between()
+            except BaseException:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                raise
+
+    return asyncio.run(watched())
+
+
 def walk(
-    target: Target, columns: list[Resolved], ports: list[int], required: str | None = None
+    target: Target,
+    columns: list[Resolved],
+    ports: list[int],
+    required: str | None = None,
+    between: Callable[[], None] | None = None,
 ) -> tuple[dict, dict]:
     """Walk the columns (several per request; per PON where that pays); (rows, failures).
 
     A request refused as a whole (genErr on one column, a malformed answer) is retried column
     by column, so one bad column costs only itself (failures: column OID -> the SnmpError);
     a timeout or an unreachable OLT fails all, and so does a failure of ``required``.
+    ``between`` (the run's lock check) runs before and during each walk; when it raises,
+    the walk stops and the exception propagates.
     """
+    check = between or (lambda: None)
     trees = subtrees(columns, ports)
     rows: dict[str, list[VarBind]] = {c.oid: [] for c in columns}
     failures: dict[str, SnmpError] = {}
     names = list(trees)
     for start in range(0, len(names), SUBTREES_PER_REQUEST):
         chunk = names[start : start + SUBTREES_PER_REQUEST]
+        check()
         try:
-            walked = walk_columns_sync(target, chunk)
+            walked = _walk_sync(target, chunk, between)
         except (SnmpTimeout, SnmpUnreachable):
             raise
         except SnmpError as exc:
@@ -106,8 +152,9 @@ def walk(
             log.info("walk of %d subtrees on %s failed (%s): one by one", len(chunk), target, exc)
             walked = {}
             for tree in chunk:
+                check()
                 try:
-                    walked.update(walk_columns_sync(target, [tree]))
+                    walked.update(_walk_sync(target, [tree], between))
                 except (SnmpTimeout, SnmpUnreachable):
                     raise
                 except SnmpError as one:

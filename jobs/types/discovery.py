@@ -55,7 +55,9 @@ class DiscoveryType(JobType):
         needs_names = plan.walk_per_pon or column.formula.mode == "ifname"
         names = _rows.if_names(ctx.target) if needs_names else {}
         ports = _rows.pon_ports(names) if plan.walk_per_pon else []
-        rows, _failures = _rows.walk(ctx.target, [column], ports, required=column.oid)
+        rows, _failures = _rows.walk(
+            ctx.target, [column], ports, required=column.oid, between=ctx.check
+        )
         if not rows[column.oid]:
             # GETNEXT/GETBULK simply move past a column the agent does not have.
             raise SnmpNoSuchOid(

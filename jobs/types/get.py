@@ -75,7 +75,9 @@ class GetType(JobType):
                     f"OID {column.oid} ({plan.oid_name}): every GET answered {rows[0].type}"
                 )
             return rows, names
-        walked, _failures = _rows.walk(ctx.target, [column], [], required=column.oid)
+        walked, _failures = _rows.walk(
+            ctx.target, [column], [], required=column.oid, between=ctx.check
+        )
         if not walked[column.oid]:
             raise SnmpNoSuchOid(
                 f"OID {column.oid} ({plan.oid_name}): its walk returned no rows "

@@ -83,7 +83,9 @@ class PollType(JobType):
         chosen = _choose(usable)
         walked = _unique([presence, *(c for cols in chosen.values() for c in cols)])
         ports = _rows.pon_ports(names) if plan.walk_per_pon else []
-        rows, failures = _rows.walk(ctx.target, walked, ports, required=presence.oid)
+        rows, failures = _rows.walk(
+            ctx.target, walked, ports, required=presence.oid, between=ctx.check
+        )
         walk = f"per PON ({len(ports)} ports)" if ports else "whole columns"
         return Walked(presence, chosen, rows, names, probe, failures, walk)
 
