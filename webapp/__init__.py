@@ -10,7 +10,16 @@ from flask_login import current_user
 from sqlalchemy import event
 
 from webapp.config import INSTANCE, ROOT, build_config
-from webapp.extensions import babel, csrf, db, login_manager, migrate
+from webapp.extensions import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    SQLITE_READER_WAIT_MS,
+    babel,
+    csrf,
+    db,
+    login_manager,
+    migrate,
+    reads_only,
+)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -78,7 +87,9 @@ def _tune_sqlite(engine) -> None:
 
     A deferred SQLite transaction that reads and then writes fails at once with
     "database is locked" when another writer committed meanwhile (the busy timeout does not
-    apply to that upgrade), so every transaction takes the write lock when it begins.
+    apply to that upgrade), so a transaction that may write takes the write lock when it
+    begins. Those that only read (GET requests, read_only() blocks) begin deferred: in WAL
+    mode they never wait for a writer.
     """
     if engine.dialect.name != "sqlite":
         return
@@ -89,12 +100,16 @@ def _tune_sqlite(engine) -> None:
             return
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA busy_timeout = 30000")
+        # journal_mode reads the file: a reader (a GET, /health) does not wait 30 s for it
+        # when another connection holds the file exclusively
+        wait = SQLITE_READER_WAIT_MS if reads_only() else SQLITE_BUSY_TIMEOUT_MS
+        cur.execute(f"PRAGMA busy_timeout = {wait}")
         cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if reads_only() else "BEGIN IMMEDIATE")

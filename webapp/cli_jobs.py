@@ -16,7 +16,7 @@ from jobs.definitions import JobDefinitionError, check_job, first_run
 from jobs.schedule import describe
 from jobs.types import NAMES as JOB_TYPES
 from webapp.cli_olts import _fail, _olt
-from webapp.cli_ops import _reasons, _table
+from webapp.cli_ops import _reading, _reasons, _table
 from webapp.extensions import db
 from webapp.models import Brand, JobHost, Oid, SnmpJob
 
@@ -46,6 +46,7 @@ def job_info(job: SnmpJob) -> dict:
 @jobs.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 @_reasons
+@_reading
 def jobs_list(as_json: bool) -> None:
     """Every job: type, OID, schedule, OLTs."""
     rows = [job_info(j) for j in db.session.scalars(select(SnmpJob).order_by(SnmpJob.name))]

@@ -19,8 +19,8 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from jobs import olts as onboarding
-from webapp.cli_ops import _reasons, _table
-from webapp.extensions import db
+from webapp.cli_ops import _reading, _reasons, _table
+from webapp.extensions import db, read_only
 from webapp.models import Execution, Olt
 from webapp.models.executions import TERMINAL
 
@@ -201,6 +201,7 @@ def _print_detection(olt: Olt, d: dict) -> None:
 @olts.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @_reasons
+@_reading
 def olts_list(as_json: bool) -> None:
     """Every OLT with its brand, model, profile, detection and ONU counts."""
     rows = [onboarding.olt_info(o) for o in db.session.scalars(select(Olt).order_by(Olt.name))]
@@ -273,12 +274,13 @@ def olts_poll(name: str, wait: bool, timeout: float | None, as_json: bool) -> No
 def _wait_for(execution_id: int, limit: float) -> Execution:
     """Poll the execution's status until it is terminal or the limit passes (bounded)."""
     deadline = time.monotonic() + limit
-    while True:
-        status = db.session.scalar(select(Execution.status).where(Execution.id == execution_id))
-        db.session.commit()  # SQLite: no transaction (it holds the write lock) while we sleep
-        if status in TERMINAL or time.monotonic() >= deadline:
-            break
-        time.sleep(0.5)
+    with read_only():  # reads only: no SQLite write lock taken from the workers
+        while True:
+            status = db.session.scalar(select(Execution.status).where(Execution.id == execution_id))
+            db.session.commit()  # no snapshot held while we sleep
+            if status in TERMINAL or time.monotonic() >= deadline:
+                break
+            time.sleep(0.5)
     db.session.expire_all()
     return db.session.get(Execution, execution_id)
 
@@ -305,6 +307,7 @@ def _emit(data: dict, as_json: bool, text: str | None = None) -> None:
 @click.option("--absent", "presence", flag_value="absent", help="Only absent ONUs.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 @_reasons
+@_reading
 def onus_list(olt_name: str | None, presence: str | None, as_json: bool) -> None:
     """Each ONU: position, presence, state, serial, name, description, optics, distance."""
     olt = _olt(olt_name) if olt_name else None

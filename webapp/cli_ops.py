@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from jobs import ops
 from webapp.admin.base import local_time
-from webapp.extensions import db
+from webapp.extensions import db, read_only
 from webapp.models import Execution, Olt
 
 
@@ -33,6 +33,17 @@ def _reasons(fn):
     return wrapper
 
 
+def _reading(fn):
+    """A command that only reads: its transactions take no SQLite write lock."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with read_only():
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
 def _table(rows: list[dict], columns: list[str]) -> None:
     widths = {c: max([len(c)] + [len(str(r.get(c, ""))) for r in rows]) for c in columns}
     click.echo("  ".join(c.upper().ljust(widths[c]) for c in columns))
@@ -47,6 +58,7 @@ def _table(rows: list[dict], columns: list[str]) -> None:
 @click.command("status")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object.")
 @_reasons
+@_reading
 def status_command(as_json: bool) -> None:
     """Redis, queues, workers, scheduler, locks, jobs and the last 24 h of executions."""
     s = ops.status()
@@ -88,6 +100,7 @@ def status_command(as_json: bool) -> None:
 @click.option("--job", "job_id", type=int, help="Job id.")
 @click.option("--json", "as_json", is_flag=True)
 @_reasons
+@_reading
 def recent_command(limit, status_, olt, job_id, as_json) -> None:
     """The latest executions: job, OLT, status, who ran it, start, duration, error."""
     query = select(Execution).order_by(Execution.id.desc()).limit(limit)
@@ -125,6 +138,7 @@ def recent_command(limit, status_, olt, job_id, as_json) -> None:
 @click.command("tasks")
 @click.option("--json", "as_json", is_flag=True)
 @_reasons
+@_reading
 def tasks_command(as_json: bool) -> None:
     """Queued, running, scheduled and failed RQ jobs, with their execution ids."""
     from flask import current_app
@@ -156,6 +170,7 @@ def tasks_command(as_json: bool) -> None:
 @click.command("workers")
 @click.option("--json", "as_json", is_flag=True)
 @_reasons
+@_reading
 def workers_command(as_json: bool) -> None:
     """Each RQ worker: host, pid, state, current execution, successes, failures."""
     rows = ops.workers_status()

@@ -29,7 +29,7 @@ from jobs import ops
 from jobs.locks import lock_holders
 from jobs.queues import get_redis
 from jobs.types import ENUMERATING
-from webapp.extensions import db
+from webapp.extensions import SQLITE_BUSY_TIMEOUT_MS, SQLITE_READER_WAIT_MS, db, read_only
 from webapp.models import Execution, Olt, Onu
 from webapp.models.base import utcnow
 
@@ -43,10 +43,28 @@ def _check(fn):
         return False, str(exc).splitlines()[0]
 
 
+HEALTH_DB_TIMEOUT_MS = SQLITE_READER_WAIT_MS  # /health answers within 2 s, even if locked
+
+
+def _database_answers() -> int:
+    """One read with a short wait (a locked database says so instead of hanging /health)."""
+    with read_only():
+        conn = db.session.connection()
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {HEALTH_DB_TIMEOUT_MS}")
+            try:
+                return conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
+            finally:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SET LOCAL statement_timeout = {HEALTH_DB_TIMEOUT_MS}")
+        return conn.execute(text("SELECT 1")).scalar()
+
+
 @bp.route("/health")
 def health():
     """Whether the database, Redis, workers and scheduler are alive: 200, else 503."""
-    db_ok, db_info = _check(lambda: db.session.execute(text("SELECT 1")).scalar())
+    db_ok, db_info = _check(_database_answers)
     db.session.rollback()
     redis_ok, redis_info = _check(ops.redis_status)
     workers = ops.workers_status() if redis_ok else []
