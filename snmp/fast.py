@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from snmp import codec
 from snmp._pysnmp import status_error
 from snmp.codec import END_TAGS, VarBind, decode_value, render_octets
-from snmp.errors import SnmpMalformed, SnmpTimeout, SnmpUnreachable
+from snmp.errors import SnmpError, SnmpMalformed, SnmpTimeout, SnmpUnreachable
 
 if TYPE_CHECKING:
     from snmp.client import Target
@@ -30,6 +30,12 @@ MAX_ROWS = 1_000_000  # per column: a walk past this is an agent returning ever-
 _SMALL = tuple(str(n) for n in range(128))  # text of one-octet sub-identifiers
 from_bytes = int.from_bytes
 _INTEGER, _OCTETS = 0x02, 0x04  # universal tags, X.690 §8.3 / §8.7
+
+
+def _what(names: Sequence[str]) -> str:
+    """The columns of a walk, for messages (the first one and how many more)."""
+    more = len(names) - 1
+    return names[0] + (f" and {more} more column{'s' * (more > 1)}" if more > 0 else "")
 
 
 def timeout_error(target: Target) -> SnmpTimeout:
@@ -55,6 +61,7 @@ class Channel(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
         self.waiting: dict[int, list[Any]] = {}
         self.garbage: SnmpMalformed | None = None
+        self.lost: SnmpError | None = None  # the socket is gone: every request fails with this
         self._next_id = random.randrange(1, 2**30)
         self._timer: asyncio.TimerHandle | None = None
 
@@ -62,10 +69,35 @@ class Channel(asyncio.DatagramProtocol):
         self.transport = transport  # type: ignore[assignment]
 
     def connection_lost(self, exc: Exception | None) -> None:
+        # closed by us after the last answer, or by asyncio on a fatal error (a MemoryError
+        # in recvfrom): whatever still waits fails now, it would never be answered or timed
         if self._timer is not None:
             self._timer.cancel()
+            self._timer = None
+        why = type(exc).__name__ if exc is not None else "closed"
+        self.lost = SnmpUnreachable(f"lost the UDP socket to {self.target.address} ({why})")
+        self._fail_all(self.lost)
+
+    def _fail_all(self, error: SnmpError) -> None:
+        """Fail every request still waiting with ``error``."""
+        for entry in self.waiting.values():
+            if not entry[0].done():
+                entry[0].set_exception(error)
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
+        try:
+            self._answer(data, addr)
+        except Exception as exc:  # MemoryError while decoding, or a bug: fail, never hang
+            # the type only: an exception's text may quote the datagram (and its community)
+            what = "ran out of memory" if isinstance(exc, MemoryError) else "could not read"
+            self._fail_all(
+                SnmpError(
+                    f"{what} decoding an answer from {self.target.address} ({type(exc).__name__})"
+                )
+            )
+
+    def _answer(self, data: bytes, addr: Any) -> None:
+        """Hand a datagram to the request it answers (or report it as garbage)."""
         entry = None
         try:
             response, pos = codec.parse_head(data)
@@ -93,10 +125,7 @@ class Channel(asyncio.DatagramProtocol):
 
     def error_received(self, exc: Exception) -> None:
         # ICMP port unreachable surfaces here as ConnectionRefusedError on a connected socket
-        error = SnmpUnreachable(f"cannot reach {self.target.address}: {exc}")
-        for entry in self.waiting.values():
-            if not entry[0].done():
-                entry[0].set_exception(error)
+        self._fail_all(SnmpUnreachable(f"cannot reach {self.target.address}: {exc}"))
 
     def send(self, pdu: int, oids: Sequence[bytes], max_repetitions: int = 0) -> int:
         """Send one request now (resent with the same octets each timeout); its request-id.
@@ -128,6 +157,8 @@ class Channel(asyncio.DatagramProtocol):
         return request_id
 
     def _submit(self, request_id: int, message: bytes, raw: bool) -> int:
+        if self.lost is not None:  # a closed transport drops what it is given without a word
+            raise self.lost
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.target.timeout
         self.waiting[request_id] = [loop.create_future(), message, deadline, 1, raw]
@@ -340,8 +371,14 @@ class _Column:
 async def walk_columns(target: Target, columns: Sequence[str]) -> dict[str, list[VarBind]]:
     """Walk several columns together (GETBULK, GETNEXT for v1); each ends on its own."""
     state = {name: _Column(name) for name in columns}
-    async with channel(target) as ch:
-        await _walk(ch, list(state.values()))
+    try:
+        async with channel(target) as ch:
+            await _walk(ch, list(state.values()))
+    except MemoryError:
+        state.clear()  # the rows go first: raising needs a little memory too
+        raise SnmpError(
+            f"ran out of memory walking {_what(list(columns))} on {target.address}"
+        ) from None
     for column in state.values():
         log.debug("walked %s on %s: %d rows", column.name, target.address, len(column.rows))
     return {name: column.rows for name, column in state.items()}
@@ -359,13 +396,13 @@ async def _walk(ch: Channel, active: list[_Column]) -> None:
     try:
         while active:
             oids = [c.next_oid for c in active]
-            if ahead is not None and ahead[0] == oids:
-                answer = await ch.wait(ahead[1])
+            sent, ahead = ahead, None  # wait() forgets the request even when it fails
+            if sent is not None and sent[0] == oids:
+                answer = await ch.wait(sent[1])
             else:
-                if ahead is not None:
-                    ch.drop(ahead[1])
+                if sent is not None:
+                    ch.drop(sent[1])
                 answer = await ch.request(pdu, oids, repetitions)
-            ahead = None
             status, index = answer.error_status, answer.error_index
             if status == _NO_SUCH_NAME and v1:  # RFC 1157 §4.1.3: column past the MIB view
                 valid = 0 < index <= len(active)
