@@ -10,6 +10,7 @@ from snmp.errors import (
     SnmpMalformed,
     SnmpNoSuchOid,
     SnmpTimeout,
+    SnmpTooMuchData,
     SnmpUnreachable,
 )
 
@@ -47,7 +48,14 @@ def disabled_reason(ex: Execution) -> str | None:
 
 ERROR_KINDS = {
     cls.kind: cls
-    for cls in (SnmpTimeout, SnmpAuthError, SnmpUnreachable, SnmpNoSuchOid, SnmpMalformed)
+    for cls in (
+        SnmpTimeout,
+        SnmpAuthError,
+        SnmpUnreachable,
+        SnmpNoSuchOid,
+        SnmpMalformed,
+        SnmpTooMuchData,
+    )
 }
 
 
@@ -68,6 +76,9 @@ def describe_snmp_error(ctx: RunContext, exc: SnmpError) -> str:
             f"it is down or unreachable, or the {creds} is wrong "
             "(agents ignore requests with a wrong community)"
         )
+    if isinstance(exc, SnmpTooMuchData):
+        detail = getattr(exc, "detail", "") or str(exc)
+        return f"{who} {detail} (limit: SNMP_MAX_WALK_BYTES)"
     if isinstance(exc, SnmpAuthError):
         return f"{who} refused the SNMPv3 credentials: {exc}"
     if isinstance(exc, SnmpUnreachable):
