@@ -12,6 +12,7 @@ from snmp.errors import (
     SnmpTimeout,
     SnmpTooMuchData,
     SnmpUnreachable,
+    SnmpV3SettingsError,
 )
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ ERROR_KINDS = {
         SnmpNoSuchOid,
         SnmpMalformed,
         SnmpTooMuchData,
+        SnmpV3SettingsError,
     )
 }
 
@@ -76,6 +78,8 @@ def describe_snmp_error(ctx: RunContext, exc: SnmpError) -> str:
             f"it is down or unreachable, or the {creds} is wrong "
             "(agents ignore requests with a wrong community)"
         )
+    if isinstance(exc, SnmpV3SettingsError):
+        return f"{who}: its SNMPv3 settings cannot be used: {exc}"
     if isinstance(exc, SnmpTooMuchData):
         detail = getattr(exc, "detail", "") or str(exc)
         return f"{who} {detail} (limit: SNMP_MAX_WALK_BYTES)"

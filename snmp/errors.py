@@ -49,3 +49,10 @@ class SnmpTooMuchData(SnmpMalformed):
     def __init__(self, detail: str, address: str = "") -> None:
         super().__init__(f"{address} {detail}" if address else detail)
         self.detail = detail
+
+
+class SnmpV3SettingsError(SnmpError):
+    """SNMPv3 settings that cannot be used (a key shorter than RFC 3414 allows, an unknown
+    protocol): the OLT's settings must change. Names the field, never its value."""
+
+    kind = "v3_settings"
