@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from flask import current_app
 from sqlalchemy import select
 
 from snmp.client import Target
@@ -39,6 +40,7 @@ def target_of(olt: Olt, **overrides) -> Target:
         timeout=olt.timeout,
         retries=olt.retries,
         max_repetitions=olt.max_repetitions or 25,
+        max_walk_bytes=current_app.config["SNMP_MAX_WALK_BYTES"],
     )
     fields.update(overrides)
     return Target(**fields)

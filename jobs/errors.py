@@ -10,7 +10,9 @@ from snmp.errors import (
     SnmpMalformed,
     SnmpNoSuchOid,
     SnmpTimeout,
+    SnmpTooMuchData,
     SnmpUnreachable,
+    SnmpV3SettingsError,
 )
 
 if TYPE_CHECKING:
@@ -47,7 +49,15 @@ def disabled_reason(ex: Execution) -> str | None:
 
 ERROR_KINDS = {
     cls.kind: cls
-    for cls in (SnmpTimeout, SnmpAuthError, SnmpUnreachable, SnmpNoSuchOid, SnmpMalformed)
+    for cls in (
+        SnmpTimeout,
+        SnmpAuthError,
+        SnmpUnreachable,
+        SnmpNoSuchOid,
+        SnmpMalformed,
+        SnmpTooMuchData,
+        SnmpV3SettingsError,
+    )
 }
 
 
@@ -68,6 +78,11 @@ def describe_snmp_error(ctx: RunContext, exc: SnmpError) -> str:
             f"it is down or unreachable, or the {creds} is wrong "
             "(agents ignore requests with a wrong community)"
         )
+    if isinstance(exc, SnmpV3SettingsError):
+        return f"{who}: its SNMPv3 settings cannot be used: {exc}"
+    if isinstance(exc, SnmpTooMuchData):
+        detail = getattr(exc, "detail", "") or str(exc)
+        return f"{who} {detail} (limit: SNMP_MAX_WALK_BYTES)"
     if isinstance(exc, SnmpAuthError):
         return f"{who} refused the SNMPv3 credentials: {exc}"
     if isinstance(exc, SnmpUnreachable):

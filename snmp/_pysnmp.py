@@ -6,6 +6,7 @@ import ipaddress
 import warnings
 from typing import TYPE_CHECKING, Any
 
+from pyasn1.error import PyAsn1Error
 from pyasn1.type import univ
 from pysnmp.error import PySnmpError
 from pysnmp.proto import errind, rfc1902, rfc1905
@@ -17,6 +18,7 @@ from snmp.errors import (
     SnmpNoSuchOid,
     SnmpTimeout,
     SnmpUnreachable,
+    SnmpV3SettingsError,
 )
 
 with warnings.catch_warnings():
@@ -147,14 +149,43 @@ def resolved_objects(engine: Any, names: list[str]) -> list[Any]:
         ]
 
 
+V3_MIN_KEY = 8  # RFC 3414 §11.2: keys come from passwords of at least 8 octets (pysnmp's minimum)
+
+
+def check_v3(target: Target) -> None:
+    """SnmpV3SettingsError naming the first unusable SNMPv3 setting (never a key's value).
+
+    Checked before pysnmp sees the keys: pyasn1 refuses a short one with an exception whose
+    text quotes it, and the traceback of that (logged by a worker) would carry it.
+    """
+    user = f"SNMPv3 user {target.v3_user!r}"
+    if target.v3_auth_proto.upper() not in AUTH_PROTOCOLS:
+        raise SnmpV3SettingsError(
+            f"unknown auth protocol {target.v3_auth_proto!r} for {user} "
+            f"(one of {', '.join(AUTH_PROTOCOLS)})"
+        )
+    if target.v3_priv_proto.upper() not in PRIV_PROTOCOLS:
+        raise SnmpV3SettingsError(
+            f"unknown privacy protocol {target.v3_priv_proto!r} for {user} "
+            f"(one of {', '.join(PRIV_PROTOCOLS)})"
+        )
+    for field, key in (("auth key", target.v3_auth_key), ("privacy key", target.v3_priv_key)):
+        if key and len(key) < V3_MIN_KEY:
+            raise SnmpV3SettingsError(
+                f"the {field} of {user} is shorter than {V3_MIN_KEY} characters (RFC 3414): "
+                "enter a longer one in the OLT's settings"
+            )
+    if target.v3_priv_key and not target.v3_auth_key:
+        raise SnmpV3SettingsError(f"{user} has a privacy key but no auth key: privacy needs both")
+
+
 def auth_data(target: Target) -> Any:
-    """CommunityData for v1/v2c, UsmUserData for v3."""
+    """CommunityData for v1/v2c, UsmUserData for v3 (SnmpV3SettingsError if unusable)."""
     if target.version in ("1", "2c"):
         return hl.CommunityData(target.community, mpModel=0 if target.version == "1" else 1)
-    auth_proto = AUTH_PROTOCOLS.get(target.v3_auth_proto.upper())
-    priv_proto = PRIV_PROTOCOLS.get(target.v3_priv_proto.upper())
-    if auth_proto is None or priv_proto is None:
-        raise ValueError(f"unsupported v3 protocols {target.v3_auth_proto}/{target.v3_priv_proto}")
+    check_v3(target)
+    auth_proto = AUTH_PROTOCOLS[target.v3_auth_proto.upper()]
+    priv_proto = PRIV_PROTOCOLS[target.v3_priv_proto.upper()]
     if not target.v3_auth_key:
         return hl.UsmUserData(target.v3_user)
     try:
@@ -167,8 +198,22 @@ def auth_data(target: Target) -> Any:
             authProtocol=auth_proto,
             privProtocol=priv_proto,
         )
-    except PySnmpError as exc:  # e.g. keys shorter than 8 characters
-        raise SnmpAuthError(f"invalid SNMPv3 settings for user {target.v3_user!r}") from exc
+    except (PySnmpError, PyAsn1Error) as exc:
+        refused = type(exc).__name__
+    raise settings_error(target, refused)  # outside the except: no context that quotes a key
+
+
+def settings_error(target: Target, refused: str) -> SnmpError:
+    """The error of a pysnmp/pyasn1 failure ``refused`` (a class name) while building a request.
+
+    Its text is never used: pyasn1 quotes the values it refuses, keys included.
+    """
+    if target.version == "3":
+        return SnmpV3SettingsError(
+            f"pysnmp refused the settings of SNMPv3 user {target.v3_user!r} ({refused}): "
+            "check the keys and protocols in the OLT's settings"
+        )
+    return SnmpError(f"pysnmp could not build a request to {target.address} ({refused})")
 
 
 def indication_error(target: Target, indication: object) -> SnmpError:
@@ -232,11 +277,16 @@ class Session:
         return int(status or 0), int(index or 0), pairs
 
     async def _call(self, coro: Any) -> tuple[int, int, list]:
-        """Await a pysnmp request, mapping OS-level failures."""
+        """Await a pysnmp request, mapping OS-level failures and refused settings."""
         try:
             return self._check(await coro)
         except OSError as exc:
             raise SnmpUnreachable(f"cannot reach {self.target.address}: {exc}") from exc
+        except (PySnmpError, PyAsn1Error) as exc:
+            # pysnmp adds the v3 user (localizing its keys) when the request is built: a key
+            # it refuses surfaces here (WrongValueError), its text quoting the key
+            refused = type(exc).__name__
+        raise settings_error(self.target, refused)
 
     async def get(self, names: list[str]) -> tuple[int, int, list]:
         """One GET request."""

@@ -60,6 +60,7 @@ class Target:
     max_repetitions: int = 25
     v3_context: str = ""
     backend: str = "auto"  # "fast" (v1/v2c only) or "pysnmp" force one implementation
+    max_walk_bytes: int = fast.MAX_WALK_BYTES  # answers one walk or get_many may receive
 
     def __post_init__(self) -> None:
         if self.version not in VERSIONS:
@@ -70,6 +71,8 @@ class Target:
             )
         if self.max_repetitions < 1:
             raise ValueError("max_repetitions must be >= 1")
+        if self.max_walk_bytes < 1:
+            raise ValueError("max_walk_bytes must be >= 1")
         if self.timeout <= 0 or self.retries < 0:
             raise ValueError("timeout must be > 0 and retries >= 0")
         if not 0 < self.port < 65536:
@@ -187,11 +190,35 @@ def _check_increasing(column: str, last: tuple[int, ...], current: tuple[int, ..
         raise SnmpMalformed(f"non-increasing OID {cur} after {prev} while walking {column}")
 
 
+class _Budget:
+    """Octets of values and OIDs a pysnmp walk has kept, against target.max_walk_bytes.
+
+    pysnmp does not show the datagrams, so the rows are counted as they are kept (pysnmp's own
+    work per row dwarfs an addition); shared by the columns of one walk_columns.
+    """
+
+    def __init__(self, target: Target, what: str) -> None:
+        self.target, self.what, self.spent = target, what, 0
+
+    def spend(self, rows: list[VarBind]) -> None:
+        """Count ``rows``; SnmpTooMuchData once the walk holds more than the budget."""
+        self.spent += sum(len(vb.oid) + (len(vb.raw) if vb.raw is not None else 8) for vb in rows)
+        if self.spent > self.target.max_walk_bytes:
+            raise fast.too_much_data(self.target, self.what)
+
+
 async def bulk_walk(target: Target, oid: str, *, engine: object | None = None) -> list[VarBind]:
     """Walk one column (GETBULK; GETNEXT for v1), stopping at its end; [] if empty."""
     column = normalize_oid(oid)
     if uses_fast(target, engine):
         return (await fast.walk_columns(target, [column]))[column]
+    return await _bulk_walk(target, column, engine, _Budget(target, f"while walking {column}"))
+
+
+async def _bulk_walk(
+    target: Target, column: str, engine: object | None, budget: _Budget
+) -> list[VarBind]:
+    """bulk_walk on pysnmp, its rows counted in ``budget``."""
     prefix = tuple(int(x) for x in column.split("."))
     rows: list[VarBind] = []
     last = prefix
@@ -210,7 +237,7 @@ async def bulk_walk(target: Target, oid: str, *, engine: object | None = None) -
                         f"{target.address} sent an empty answer while walking {column}: "
                         "the walk is incomplete"
                     )
-            done = False
+            done, taken = False, len(rows)
             for name, value in varbinds:
                 current = tuple(name)
                 if current[: len(prefix)] != prefix or ps.is_end(value):
@@ -219,6 +246,7 @@ async def bulk_walk(target: Target, oid: str, *, engine: object | None = None) -
                 _check_increasing(column, last, current)
                 rows.append(to_varbind(name, value))
                 last = current
+            budget.spend(rows[taken:])
             if done:
                 break
     log.debug("walked %s on %s: %d rows", column, target.address, len(rows))
@@ -233,9 +261,15 @@ async def walk_columns(
     if uses_fast(target, engine):
         rows = await fast.walk_columns(target, list(dict.fromkeys(names.values())))
     else:
+        unique = list(dict.fromkeys(names.values()))
+        budget = _Budget(target, f"while walking {fast._what(unique)}")
         async with engine_scope(engine) as eng:
-            unique = list(dict.fromkeys(names.values()))
-            walked = await asyncio.gather(*(bulk_walk(target, c, engine=eng) for c in unique))
+            tasks = [asyncio.ensure_future(_bulk_walk(target, c, eng, budget)) for c in unique]
+            try:
+                walked = await asyncio.gather(*tasks)
+            finally:  # one column failed (say, over the budget): the others stop too
+                for task in tasks:
+                    task.cancel()
             rows = dict(zip(unique, walked, strict=True))
     return {c: rows[name] for c, name in names.items()}
 
@@ -248,9 +282,12 @@ async def get_many(
     if uses_fast(target, engine):
         return await fast.get_many(target, names, batch=batch)
     out: list[VarBind] = []
+    budget = _Budget(target, f"answering GETs of {len(names)} OIDs")
     async with engine_scope(engine) as eng:
         for start in range(0, len(names), batch):
-            out += await get(target, names[start : start + batch], engine=eng)
+            got = await get(target, names[start : start + batch], engine=eng)
+            budget.spend(got)
+            out += got
     return out
 
 

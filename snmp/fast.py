@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from snmp import codec
 from snmp._pysnmp import status_error
 from snmp.codec import END_TAGS, VarBind, decode_value, render_octets
-from snmp.errors import SnmpMalformed, SnmpTimeout, SnmpUnreachable
+from snmp.errors import SnmpError, SnmpMalformed, SnmpTimeout, SnmpTooMuchData, SnmpUnreachable
 
 if TYPE_CHECKING:
     from snmp.client import Target
@@ -27,9 +27,41 @@ _VERSIONS = {"1": 0, "2c": 1}  # msgVersion, RFC 1157 §4 / RFC 1901 §3
 
 
 MAX_ROWS = 1_000_000  # per column: a walk past this is an agent returning ever-growing OIDs
+# Octets of answers one walk (or one get_many) may receive: the rows it keeps are what the
+# agent sent, so this bounds its memory where MAX_ROWS does not (an agent looping with 2.5 KB
+# strings took a worker past 1.1 GB in 10 s, issue 9; rows keep their octets and their text,
+# hex for binary ones: up to 3x the budget). Chosen from measurement: the largest walk of the
+# poll, discovery and get jobs of bench/worker_big.py's 16,384-ONU OLT receives 0.6 MB (10.4 MB
+# for all 468 walks); ALL the rows of the largest 16,384-ONU lab shape (zte_c600, every column
+# plus IF-MIB names) make 7.5 MB of variable-bindings (tests/snmp/test_hostile.py checks it).
+# 32 MiB is 50x the first and 4x the second, and keeps a worker held by a looping agent under
+# 300 MB (tests/test_hostile_agent.py: 197 MB peak RSS; 64 MiB took it to 298 MB).
+# Target.max_walk_bytes (config SNMP_MAX_WALK_BYTES) overrides it.
+MAX_WALK_BYTES = 32 * 2**20
 _SMALL = tuple(str(n) for n in range(128))  # text of one-octet sub-identifiers
 from_bytes = int.from_bytes
 _INTEGER, _OCTETS = 0x02, 0x04  # universal tags, X.690 §8.3 / §8.7
+
+
+def _size(n: int) -> str:
+    """A byte count as a NOC engineer reads it (64 MB, 512 KB, 900 bytes)."""
+    if n >= 2**20:
+        return f"{n / 2**20:.3g} MB"
+    return f"{n / 2**10:.3g} KB" if n >= 2**10 else f"{n} bytes"
+
+
+def too_much_data(target: Target, doing: str) -> SnmpTooMuchData:
+    """The error of an agent that sent more than the budget while ``doing`` something."""
+    return SnmpTooMuchData(
+        f"sent more than {_size(target.max_walk_bytes)} {doing}: a looping or broken agent?",
+        address=target.address,
+    )
+
+
+def _what(names: Sequence[str]) -> str:
+    """The columns of a walk, for messages (the first one and how many more)."""
+    more = len(names) - 1
+    return names[0] + (f" and {more} more column{'s' * (more > 1)}" if more > 0 else "")
 
 
 def timeout_error(target: Target) -> SnmpTimeout:
@@ -46,6 +78,8 @@ class Channel(asyncio.DatagramProtocol):
 
     ``waiting`` maps request-id -> [future, message, deadline, sends, raw]. One timer per channel
     (not per request) fires at the earliest deadline to resend or fail what is overdue.
+    ``received`` counts the octets of the answers taken (callers hold it to a budget), once
+    per datagram: it bounds the values and OIDs kept from them at no cost per row.
     """
 
     def __init__(self, target: Target) -> None:
@@ -55,6 +89,8 @@ class Channel(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
         self.waiting: dict[int, list[Any]] = {}
         self.garbage: SnmpMalformed | None = None
+        self.lost: SnmpError | None = None  # the socket is gone: every request fails with this
+        self.received = 0
         self._next_id = random.randrange(1, 2**30)
         self._timer: asyncio.TimerHandle | None = None
 
@@ -62,10 +98,35 @@ class Channel(asyncio.DatagramProtocol):
         self.transport = transport  # type: ignore[assignment]
 
     def connection_lost(self, exc: Exception | None) -> None:
+        # closed by us after the last answer, or by asyncio on a fatal error (a MemoryError
+        # in recvfrom): whatever still waits fails now, it would never be answered or timed
         if self._timer is not None:
             self._timer.cancel()
+            self._timer = None
+        why = type(exc).__name__ if exc is not None else "closed"
+        self.lost = SnmpUnreachable(f"lost the UDP socket to {self.target.address} ({why})")
+        self._fail_all(self.lost)
+
+    def _fail_all(self, error: SnmpError) -> None:
+        """Fail every request still waiting with ``error``."""
+        for entry in self.waiting.values():
+            if not entry[0].done():
+                entry[0].set_exception(error)
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
+        try:
+            self._answer(data, addr)
+        except Exception as exc:  # MemoryError while decoding, or a bug: fail, never hang
+            # the type only: an exception's text may quote the datagram (and its community)
+            what = "ran out of memory" if isinstance(exc, MemoryError) else "could not read"
+            self._fail_all(
+                SnmpError(
+                    f"{what} decoding an answer from {self.target.address} ({type(exc).__name__})"
+                )
+            )
+
+    def _answer(self, data: bytes, addr: Any) -> None:
+        """Hand a datagram to the request it answers (or report it as garbage)."""
         entry = None
         try:
             response, pos = codec.parse_head(data)
@@ -89,14 +150,12 @@ class Channel(asyncio.DatagramProtocol):
         elif response.version != self.version or response.community != self.community:
             log.debug("dropped answer with another version/community from %s", addr)
         else:
+            self.received += len(data)
             entry[0].set_result(result)
 
     def error_received(self, exc: Exception) -> None:
         # ICMP port unreachable surfaces here as ConnectionRefusedError on a connected socket
-        error = SnmpUnreachable(f"cannot reach {self.target.address}: {exc}")
-        for entry in self.waiting.values():
-            if not entry[0].done():
-                entry[0].set_exception(error)
+        self._fail_all(SnmpUnreachable(f"cannot reach {self.target.address}: {exc}"))
 
     def send(self, pdu: int, oids: Sequence[bytes], max_repetitions: int = 0) -> int:
         """Send one request now (resent with the same octets each timeout); its request-id.
@@ -128,6 +187,8 @@ class Channel(asyncio.DatagramProtocol):
         return request_id
 
     def _submit(self, request_id: int, message: bytes, raw: bool) -> int:
+        if self.lost is not None:  # a closed transport drops what it is given without a word
+            raise self.lost
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.target.timeout
         self.waiting[request_id] = [loop.create_future(), message, deadline, 1, raw]
@@ -217,6 +278,8 @@ async def get_many(
         while todo:
             first, last = todo.popleft()
             answer, data, pos = await ch.wait(ch.send_get(tlvs[first:last]))
+            if ch.received > target.max_walk_bytes:  # values as long as a datagram allows
+                raise too_much_data(target, f"answering GETs of {count} OIDs")
             status = answer.error_status
             if status == _TOO_BIG and last - first > 1:  # RFC 3416 §4.2.1: ask for less
                 middle = (first + last) // 2
@@ -343,10 +406,17 @@ class _Column:
 async def walk_columns(target: Target, columns: Sequence[str]) -> dict[str, list[VarBind]]:
     """Walk several columns together (GETBULK, GETNEXT for v1); each ends on its own."""
     state = {name: _Column(name) for name in columns}
-    async with channel(target) as ch:
-        await _walk(ch, list(state.values()))
+    try:
+        async with channel(target) as ch:
+            await _walk(ch, list(state.values()))
+    except MemoryError:
+        state.clear()  # the rows go first: raising needs a little memory too
+        raise SnmpError(
+            f"ran out of memory walking {_what(list(columns))} on {target.address}"
+        ) from None
     for column in state.values():
         log.debug("walked %s on %s: %d rows", column.name, target.address, len(column.rows))
+    log.debug("walk on %s: %d octets of answers", target.address, ch.received)
     return {name: column.rows for name, column in state.items()}
 
 
@@ -358,17 +428,20 @@ async def _walk(ch: Channel, active: list[_Column]) -> None:
     """
     v1 = ch.target.version == "1"
     pdu, repetitions = (codec.GETNEXT, 0) if v1 else (codec.GETBULK, ch.target.max_repetitions)
+    budget = ch.target.max_walk_bytes
     ahead: tuple[list[bytes], int] | None = None  # a request sent before decoding
     try:
         while active:
             oids = [c.next_oid for c in active]
-            if ahead is not None and ahead[0] == oids:
-                answer = await ch.wait(ahead[1])
+            sent, ahead = ahead, None  # wait() forgets the request even when it fails
+            if sent is not None and sent[0] == oids:
+                answer = await ch.wait(sent[1])
             else:
-                if ahead is not None:
-                    ch.drop(ahead[1])
+                if sent is not None:
+                    ch.drop(sent[1])
                 answer = await ch.request(pdu, oids, repetitions)
-            ahead = None
+            if ch.received > budget:  # before its rows are kept
+                raise too_much_data(ch.target, f"while walking {_what([c.name for c in active])}")
             status, index = answer.error_status, answer.error_index
             if status == _NO_SUCH_NAME and v1:  # RFC 1157 §4.1.3: column past the MIB view
                 valid = 0 < index <= len(active)

@@ -70,3 +70,26 @@ def test_v3_failures_name_the_credentials():
     assert "SNMPv3 user is wrong" in describe_snmp_error(ctx("3"), SnmpTimeout("x"))
     text = describe_snmp_error(ctx("3"), SnmpAuthError("wrong digest"))
     assert text == "OLT SMP-10 (olt1.example.net:161) refused the SNMPv3 credentials: wrong digest"
+
+
+def test_a_looping_agent_reads_as_one_sentence():
+    from snmp.errors import SnmpTooMuchData
+
+    exc = SnmpTooMuchData(
+        "sent more than 32 MB while walking 1.3.6.1.2.1.31.1.1.1.1: a looping or broken agent?",
+        address="olt1.example.net:161",
+    )
+    assert describe_snmp_error(ctx(), exc) == (
+        "OLT SMP-10 (olt1.example.net:161) sent more than 32 MB while walking "
+        "1.3.6.1.2.1.31.1.1.1.1: a looping or broken agent? (limit: SNMP_MAX_WALK_BYTES)"
+    )
+
+
+def test_unusable_v3_settings_read_as_one_sentence():
+    from snmp.errors import SnmpV3SettingsError
+
+    exc = SnmpV3SettingsError("the auth key of SNMPv3 user 'noc' is shorter than 8 characters")
+    assert describe_snmp_error(ctx("3"), exc) == (
+        "OLT SMP-10 (olt1.example.net:161): its SNMPv3 settings cannot be used: "
+        "the auth key of SNMPv3 user 'noc' is shorter than 8 characters"
+    )

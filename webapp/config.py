@@ -81,6 +81,8 @@ DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,
+    # answers one SNMP walk may receive before it fails (a looping agent); = snmp.fast's default
+    "SNMP_MAX_WALK_BYTES": 32 * 2**20,
 }
 
 
@@ -107,6 +109,7 @@ def from_environment() -> dict:
         "ABSENT_AFTER_MISSES",
         "PENDING_GRACE",
         "PENDING_MAX_AGE",
+        "SNMP_MAX_WALK_BYTES",
     ):
         if env.get(key):
             cfg[key] = int(env[key])

@@ -8,7 +8,7 @@ import pytest
 from pyasn1.codec.ber import decoder, encoder
 from pysnmp.proto.api import v2c
 
-from snmp import fast
+from snmp import codec, fast
 from snmp.client import (
     Target,
     get_many,
@@ -19,7 +19,7 @@ from snmp.client import (
     walk_columns_sync,
 )
 from snmp.codec import VarBind
-from snmp.errors import SnmpError, SnmpMalformed, SnmpNoSuchOid, SnmpTimeout
+from snmp.errors import SnmpError, SnmpMalformed, SnmpNoSuchOid, SnmpTimeout, SnmpUnreachable
 from snmp.lab import agent as lab
 from snmp.lab.generate import get_shape, lab_onus, served_columns
 from snmp.profiles import get_profile
@@ -215,6 +215,20 @@ def test_repeating_answers_across_rounds_are_malformed():
         return [reply(request_id, [(column + (5,), v2c.Integer(1))])]
 
     with pytest.raises(SnmpMalformed):
+        run_with_stub(answer, lambda t: walk_columns(t, ["1.3.6.1.4.1.9.1"]))
+
+
+def test_an_agent_silent_in_the_middle_of_a_walk_is_a_timeout():
+    column = (1, 3, 6, 1, 4, 1, 9, 1)
+    answered = []
+
+    def answer(request_id, names, pdu):  # one answer, then nothing (the next was sent ahead)
+        if answered:
+            return []
+        answered.append(request_id)
+        return [reply(request_id, [(column + (i,), v2c.Integer(i)) for i in range(1, 4)])]
+
+    with pytest.raises(SnmpTimeout):  # not the KeyError of dropping it twice
         run_with_stub(answer, lambda t: walk_columns(t, ["1.3.6.1.4.1.9.1"]))
 
 
@@ -471,3 +485,77 @@ def test_an_empty_bulk_answer_without_a_usable_getnext_fails_the_walk(getnext):
 
     with pytest.raises(SnmpMalformed, match="empty answer to a GETBULK"):
         run_with_stub(answer, lambda t: walk_columns(t, ["1.3.6.1.4.1.9.1"]))
+
+
+# ---------------------------------------------------------------- lost sockets, MemoryError
+
+
+def _pending_request_after(lose):
+    """Send a GETNEXT to a silent agent (30 s timeout), ``lose(channel)``; (error, seconds)."""
+
+    async def main():
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+            silent.bind(("127.0.0.1", 0))
+            t = Target("127.0.0.1", silent.getsockname()[1], timeout=30, retries=0)
+            async with fast.channel(t) as ch:
+                request = ch.send(codec.GETNEXT, [codec.encode_oid("1.3.6.1.2.1.1")])
+                started = time.monotonic()
+                asyncio.get_running_loop().call_later(0.05, lose, ch)
+                with pytest.raises(SnmpError) as info:
+                    await asyncio.wait_for(ch.wait(request), 5)  # not the 30 s timeout
+                waited = time.monotonic() - started
+                with pytest.raises(SnmpUnreachable):  # and nothing more is sent into the void
+                    ch.send(codec.GETNEXT, [codec.encode_oid("1.3.6.1.2.1.1")])
+                return info.value, waited
+
+    return asyncio.run(main())
+
+
+def test_a_closed_socket_fails_the_waiting_requests_at_once():
+    error, waited = _pending_request_after(lambda ch: ch.transport.abort())
+    assert isinstance(error, SnmpUnreachable) and waited < 1
+    assert str(error).startswith("lost the UDP socket to 127.0.0.1:")
+
+
+def test_a_fatal_read_error_fails_the_waiting_requests_at_once():
+    # what asyncio's datagram transport does when recvfrom raises MemoryError (issue 9's hang:
+    # the transport closed, connection_lost cancelled the timer and nothing failed the wait)
+    def fatal(ch):
+        ch.transport._fatal_error(MemoryError(), "Fatal read error on datagram transport")
+
+    error, waited = _pending_request_after(fatal)
+    assert isinstance(error, SnmpUnreachable) and "(MemoryError)" in str(error) and waited < 1
+
+
+def endless(request_id, names, pdu):
+    """A column that never ends: ten more rows of ever-larger indexes after each name."""
+    name = tuple(names[0])
+    base = name[-1] + 1 if len(name) > 8 else 1
+    rows = [((1, 3, 6, 1, 4, 1, 9, 1, base + k), v2c.OctetString(b"x" * 100)) for k in range(10)]
+    return [reply(request_id, rows)]
+
+
+def test_a_memory_error_decoding_an_answer_fails_the_walk_at_once(monkeypatch):
+    calls = []
+
+    def exhausted(data, pos):
+        calls.append(1)
+        if len(calls) > 3:
+            raise MemoryError
+        return real(data, pos)
+
+    real = codec.parse_varbinds
+    monkeypatch.setattr(codec, "parse_varbinds", exhausted)
+    started = time.monotonic()
+    with pytest.raises(SnmpError, match="ran out of memory decoding an answer from 127.0.0.1"):
+        run_with_stub(endless, lambda t: walk_columns(t, ["1.3.6.1.4.1.9.1"]), timeout=30)
+    assert time.monotonic() - started < 2
+
+
+def test_a_memory_error_keeping_rows_fails_the_walk_with_a_typed_error(monkeypatch):
+    def exhausted(raw):
+        raise MemoryError
+
+    monkeypatch.setattr(fast, "render_octets", exhausted)
+    with pytest.raises(SnmpError, match="ran out of memory walking 1.3.6.1.4.1.9.1 on 127.0.0.1"):
+        run_with_stub(endless, lambda t: walk_columns(t, ["1.3.6.1.4.1.9.1"]), timeout=30)

@@ -13,11 +13,11 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import inspect, select
 from wtforms import PasswordField, SelectField
-from wtforms.validators import NumberRange, ValidationError
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from jobs.control import interrupt_pending, set_olts_enabled
 from jobs.detection import detect_olts
-from jobs.olts import ensure_poll_job, poll_job_of
+from jobs.olts import V3_MIN_KEY, ensure_poll_job, poll_job_of
 from webapp.admin.base import Select, StaffModelView, badge, choices, local_time
 from webapp.extensions import db
 from webapp.models import Brand, Olt, OltModel
@@ -25,6 +25,9 @@ from webapp.models.inventory import SNMP_VERSIONS
 from webapp.validators import validate_host
 
 DETECT = "detect"
+# RFC 3414: keys of fewer than 8 characters are refused (pysnmp would fail every poll); empty
+# keeps the current key. wtforms' own message, never the value (a PasswordField never echoes it)
+_V3_KEY = [Optional(strip_whitespace=False), Length(min=V3_MIN_KEY)]
 SECRETS = {
     "new_community": "community",
     "new_v3_auth_key": "v3_auth_key",
@@ -216,8 +219,12 @@ class OltView(StaffModelView):
             _l("SNMP community"),
             description=_l("Write-only. Leave empty to keep the current one."),
         ),
-        "new_v3_auth_key": PasswordField(_l("SNMPv3 auth key"), description=_l("Write-only.")),
-        "new_v3_priv_key": PasswordField(_l("SNMPv3 privacy key"), description=_l("Write-only.")),
+        "new_v3_auth_key": PasswordField(
+            _l("SNMPv3 auth key"), description=_l("Write-only."), validators=_V3_KEY
+        ),
+        "new_v3_priv_key": PasswordField(
+            _l("SNMPv3 privacy key"), description=_l("Write-only."), validators=_V3_KEY
+        ),
     }
     form_overrides = {
         "snmp_version": SelectField,
