@@ -125,3 +125,21 @@ def test_the_budget_comes_from_the_configuration(app, redis_url):
     assert len(runs) == 2 and elapsed < 10
     for ex in runs:
         assert ex.status == "FAILED" and "sent more than 293 KB while walking" in ex.error, ex.error
+
+
+def test_a_walk_over_its_budget_is_not_retried_column_by_column(app, redis_url):
+    """A chunk of columns that failed on its budget fails the run; walking each of its columns
+    alone would only ask the looping agent for the budget again, once per column."""
+    budget = 300_000
+    app.config["SNMP_MAX_WALK_BYTES"] = budget
+    with HostileAgent() as agent:
+        olt = make_olt(
+            None, "hostile-fh", "FiberHome", snmp_port=agent.port, timeout=1.0, retries=0
+        )
+        job = ensure_poll_job(olt)
+        db.session.commit()
+        run_jobs_now([job.id], trigger="cli", label="hostile")
+        work(app)
+    (ex,) = db.session.scalars(select(Execution)).all()
+    assert ex.status == "FAILED" and "sent more than 293 KB while walking" in ex.error, ex.error
+    assert agent.sent < 2 * budget, agent.sent  # one walk's worth, not one per column

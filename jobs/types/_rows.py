@@ -19,7 +19,7 @@ from snmp.client import (
     walk_columns,
     walk_columns_sync,
 )
-from snmp.errors import SnmpError, SnmpTimeout, SnmpUnreachable
+from snmp.errors import SnmpError, SnmpTimeout, SnmpTooMuchData, SnmpUnreachable
 from snmp.indexes import IFDESCR_OID, IFNAME_OID, DecodedIndex, NotAnOnu, decode_index
 from snmp.values import ValueRuleError, apply_rule
 
@@ -141,7 +141,7 @@ def walk(
         check()
         try:
             walked = _walk_sync(target, chunk, between)
-        except (SnmpTimeout, SnmpUnreachable):
+        except (SnmpTimeout, SnmpUnreachable, SnmpTooMuchData):  # one column at a time won't help
             raise
         except SnmpError as exc:
             if len(chunk) == 1:
@@ -155,7 +155,7 @@ def walk(
                 check()
                 try:
                     walked.update(_walk_sync(target, [tree], between))
-                except (SnmpTimeout, SnmpUnreachable):
+                except (SnmpTimeout, SnmpUnreachable, SnmpTooMuchData):
                     raise
                 except SnmpError as one:
                     failures[trees[tree]] = one
