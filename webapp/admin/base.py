@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
+from decimal import Decimal
+from enum import Enum
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, redirect, request, url_for
@@ -47,6 +50,56 @@ def _dict_formatter(view, value, name=None):
 
 TYPE_FORMATTERS = dict(typefmt.BASE_FORMATTERS)
 TYPE_FORMATTERS.update({datetime: _datetime_formatter, dict: _dict_formatter})
+
+# CSV injection (OWASP "CSV Injection"): a spreadsheet runs a cell that begins with one of
+# these as a formula. Text that is only a number ("-24.81", "-3") is not a formula and stays
+# as it is, so that the spreadsheet still reads it as a number.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)*")
+
+
+def csv_text(value) -> str:
+    """Text for a CSV cell that a spreadsheet shows and never runs: a leading ' if needed."""
+    text = value.striptags() if isinstance(value, Markup) else str(value)
+    if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def _export_number(view, value, name=None):
+    return value  # numbers stay numbers (rx power -24.81 is not a formula)
+
+
+def _export_text(view, value, name=None):
+    return csv_text(value)
+
+
+def _export_list(view, value, name=None):
+    return csv_text(", ".join(str(v) for v in value))
+
+
+def _export_dict(view, value, name=None):
+    return csv_text(json.dumps(value, ensure_ascii=False, sort_keys=True))
+
+
+# Flask-Admin's export hook: the first type that matches a value formats it, after any
+# column formatter ran (so the badges and <pre> of column_formatters lose their markup here).
+# Every other object (an OLT in the ONU list…) is exported as its text, neutralised too.
+EXPORT_TYPE_FORMATTERS = {
+    type(None): typefmt.empty_formatter,
+    bool: _export_number,
+    int: _export_number,
+    float: _export_number,
+    Decimal: _export_number,
+    datetime: _datetime_formatter,
+    Markup: _export_text,
+    str: _export_text,
+    Enum: lambda view, value, name=None: csv_text(value.name),
+    list: _export_list,
+    tuple: _export_list,
+    dict: _export_dict,
+    object: _export_text,
+}
 
 
 def _localize(value):
@@ -116,6 +169,7 @@ class StaffModelView(StaffAccess, ModelView):
     model_form_converter = ModelConverter
     column_type_formatters = TYPE_FORMATTERS
     column_type_formatters_detail = TYPE_FORMATTERS
+    column_type_formatters_export = EXPORT_TYPE_FORMATTERS
     page_size = 50
     can_set_page_size = True
     can_view_details = True

@@ -1,0 +1,87 @@
+"""Issue 9 (web): CSV exports, security headers, error pages and bad input, for real."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from sqlalchemy import select
+
+from jobs.dispatch import run_jobs_now
+from tests.conftest import login
+from tests.factories import make_job, make_olt, make_user
+from webapp.extensions import db
+from webapp.models import Execution, Onu
+
+
+@pytest.fixture
+def boss(app, client):
+    make_user("boss", superuser=True)
+    login(client, "boss")
+
+
+def _csv(client, url: str) -> list[dict]:
+    r = client.get(url)
+    assert r.status_code == 200 and r.mimetype == "text/csv", r.status_code
+    return list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
+
+
+# --- 7. CSV export ------------------------------------------------------------------------
+
+
+def test_onu_export_neutralises_formulas_keeps_numbers_and_drops_markup(app, client, boss):
+    olt = make_olt(None, "=olt|calc", community="s3cr3t-community")
+    evil = {
+        "description": '=HYPERLINK("http://evil.example","x")',
+        "name": "+SUM(1,2)",
+        "serial": "@SUM(A1)",
+        "onu_model": "\tcmd",
+        "subscriber": "\r=1+1",
+        "plan": "-2+3",
+    }
+    db.session.add(
+        Onu(olt_id=olt.id, raw_index="1.1", position="0/1/1:1", rx_power_dbm=-24.81, **evil)
+    )
+    db.session.add(
+        Onu(
+            olt_id=olt.id,
+            raw_index="1.2",
+            position="0/1/1:2",
+            name="-12",
+            description="<b>José</b>",
+            distance_m=1200,
+            present=False,
+        )
+    )
+    db.session.commit()
+    rows = _csv(client, "/admin/onu/export/csv/")
+    assert len(rows) == 2
+    first, second = rows
+    assert first["Description"] == "'" + evil["description"]
+    assert first["Name"] == "'+SUM(1,2)" and first["Serial"] == "'@SUM(A1)"
+    assert first["Olt"] == "'=olt|calc"
+    assert first["Rx (dBm)"] == "-24.81"  # a number stays a number
+    assert second["Name"] == "-12"  # text that is only a number is not a formula either
+    assert second["Distance (m)"] == "1200"
+    # the list's badges are HTML; the export has their text only, and data stays as it is
+    assert first["Present"] == "present" and second["Present"] == "absent"
+    assert second["Description"] == "<b>José</b>"
+    body = client.get("/admin/onu/export/csv/").get_data(as_text=True)
+    assert "<span" not in body and "badge" not in body and "s3cr3t-community" not in body
+    assert "badge badge-success" in client.get("/admin/onu/").text  # the list keeps them
+
+
+def test_execution_export_has_no_markup_and_no_formulas(app, client, boss, lab):
+    olt = make_olt(lab, "huawei-a")
+    job = make_job([olt], name="=1+1")
+    run_jobs_now([job.id], trigger="cli", label="t")
+    ex = db.session.scalar(select(Execution))
+    ex.error, ex.requested_by_name, ex.summary = "@evil", "-bob", {"onus": 3}
+    ex.duration_ms = 1500
+    db.session.commit()
+    (row,) = _csv(client, "/admin/execution/export/csv/")
+    assert row["Status"] == "PENDING" and row["Job"] == "'=1+1"
+    assert row["Error"] == "'@evil" and row["Requested by"] == "'-bob"
+    assert row["Duration"] == "1.5 s" and row["Id"] == str(ex.id)
+    assert "<" not in "".join(row.values())
