@@ -30,7 +30,14 @@ class LoginForm(FlaskForm):
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+    """The user of a session id "<id>:<token>", if the token is still theirs."""
+    ident, _sep, token = (user_id or "").partition(":")
+    if not (ident.isascii() and ident.isdigit() and len(ident) <= 9 and token):
+        return None  # an older session (before tokens) or not ours
+    user = db.session.get(User, int(ident))
+    if user is None or not user.has_session_token(token):
+        return None
+    return user
 
 
 def safe_next(target: str | None) -> str:
@@ -97,7 +104,13 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Log out (POST only, so that a link on another site cannot do it)."""
+    """Log out (POST only, so that a link on another site cannot do it).
+
+    The user's session token rotates, so a copy of this session's cookie no longer works.
+    """
+    if current_user.is_authenticated:
+        current_user.revoke_sessions()
+        db.session.commit()
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))
