@@ -85,3 +85,70 @@ def test_execution_export_has_no_markup_and_no_formulas(app, client, boss, lab):
     assert row["Error"] == "'@evil" and row["Requested by"] == "'-bob"
     assert row["Duration"] == "1.5 s" and row["Id"] == str(ex.id)
     assert "<" not in "".join(row.values())
+
+
+# --- 11. Headers and cookies --------------------------------------------------------------
+
+
+def _assert_guarded(r):
+    assert r.headers["X-Frame-Options"] == "DENY", r.request.path
+    assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+    assert "script-src" not in r.headers["Content-Security-Policy"]  # admin pages use scripts
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_every_kind_of_page_has_the_security_headers(app, client):
+    for url in ("/login", "/health", "/metrics", "/nope", "/admin/"):
+        _assert_guarded(client.get(url))
+    make_user("noc")
+    login(client, "noc")
+    for url in (
+        "/admin/",
+        "/admin/onu/",
+        "/admin/rq/",
+        "/admin/static/bootstrap/bootstrap4/css/bootstrap.min.css",
+    ):
+        r = client.get(url)
+        r.close()  # the static file's response streams the file
+        assert r.status_code == 200, url
+        _assert_guarded(r)
+
+
+def _session_cookie(app) -> str:
+    r = app.test_client().get("/login")
+    (cookie,) = [h for h in r.headers.getlist("Set-Cookie") if h.startswith("session=")]
+    return cookie
+
+
+def test_the_session_cookie_is_secure_outside_make_run(app, monkeypatch, database_url, redis_url):
+    from tests.conftest import test_config as config_for
+    from webapp import create_app
+    from webapp.config import ConfigError, build_config
+
+    cookie = _session_cookie(app)  # the default: not embedded
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("OLTWATCH_EMBEDDED", "1")  # what `make run` sets: plain http
+    assert build_config()["SESSION_COOKIE_SECURE"] is False
+    embedded = create_app(config_for(database_url, redis_url))
+    try:
+        assert "Secure" not in _session_cookie(embedded)
+    finally:
+        with embedded.app_context():
+            db.engine.dispose()
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "yes")  # make run behind an HTTPS proxy
+    assert build_config()["SESSION_COOKIE_SECURE"] is True
+    monkeypatch.delenv("OLTWATCH_EMBEDDED")
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "0")
+    assert build_config()["SESSION_COOKIE_SECURE"] is False
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "maybe")
+    with pytest.raises(ConfigError, match="SESSION_COOKIE_SECURE must be"):
+        build_config()
+    monkeypatch.delenv("SESSION_COOKIE_SECURE")
+    assert build_config()["SESSION_COOKIE_SECURE"] is True
+    for bad in ("-1", "two"):
+        monkeypatch.setenv("PROXY_FIX", bad)
+        with pytest.raises(ConfigError, match="PROXY_FIX is the number of proxies"):
+            build_config()
+    monkeypatch.setenv("PROXY_FIX", "2")
+    assert build_config()["PROXY_FIX"] == 2

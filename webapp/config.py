@@ -20,6 +20,18 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _flag(name: str, value: str, default: bool) -> bool:
+    """A yes/no setting; anything else is an error (a typo must not turn Secure off)."""
+    text = value.strip().lower()
+    if not text:
+        return default
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be 1/true/yes/on or 0/false/no/off, not {value!r}")
+
+
 def _proxy_count(value) -> int:
     try:
         count = int(value)
@@ -93,6 +105,7 @@ DEFAULTS = {
     "LOGIN_LOCKOUT_SECONDS": 900,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": True,  # sent over HTTPS only; off in the embedded setup
     "PROXY_FIX": 0,  # proxies in front of the app whose X-Forwarded-For/-Proto are trusted
     "WTF_CSRF_TIME_LIMIT": None,
 }
@@ -127,6 +140,10 @@ def from_environment() -> dict:
             cfg[key] = env[key]
     if env.get("METRICS_TOKEN"):
         cfg["METRICS_TOKEN"] = env["METRICS_TOKEN"]
+    # `make run` serves plain http on 127.0.0.1, where a Secure cookie would never come back
+    cfg["SESSION_COOKIE_SECURE"] = _flag(
+        "SESSION_COOKIE_SECURE", env.get("SESSION_COOKIE_SECURE", ""), not embedded
+    )
     if env.get("PROXY_FIX"):
         cfg["PROXY_FIX"] = env["PROXY_FIX"]
     secret = _secret_key(embedded)
@@ -148,5 +165,6 @@ def build_config(test_config: dict | None = None) -> dict:
             f"{INSTANCE / 'secret_key'} for the embedded setup"
         )
     cfg["PROXY_FIX"] = _proxy_count(cfg["PROXY_FIX"])
+    cfg["REMEMBER_COOKIE_SECURE"] = cfg["SESSION_COOKIE_SECURE"]  # (no remember-me cookie yet)
     cfg["RQ_DASHBOARD_REDIS_URL"] = cfg["REDIS_URL"]
     return cfg

@@ -181,7 +181,6 @@ def init_ops(app: Flask) -> None:
     def rq_dashboard_csrf_cookie(response):
         # rq-dashboard's own scripts send this cookie back as X-CSRFToken on their POSTs.
         if request.blueprint == "rq_dashboard" and current_user.is_authenticated:
-            response.set_cookie(
-                "_csrf_token", generate_csrf(), samesite="Strict", secure=request.is_secure
-            )
+            secure = current_app.config["SESSION_COOKIE_SECURE"] or request.is_secure
+            response.set_cookie("_csrf_token", generate_csrf(), samesite="Strict", secure=secure)
         return response
