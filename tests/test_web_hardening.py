@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from jobs.dispatch import run_jobs_now
-from tests.conftest import login
+from tests.conftest import csrf_token, login
 from tests.factories import make_job, make_olt, make_user
 from webapp.extensions import db
 from webapp.models import Execution, Onu
@@ -152,3 +152,65 @@ def test_the_session_cookie_is_secure_outside_make_run(app, monkeypatch, databas
             build_config()
     monkeypatch.setenv("PROXY_FIX", "2")
     assert build_config()["PROXY_FIX"] == 2
+
+
+# --- 14. Error pages ------------------------------------------------------------------------
+
+BOOTSTRAP = "bootstrap/bootstrap4/css/bootstrap.min.css"
+
+
+def _logout_form(html: str) -> str:
+    """The logout form's CSRF token (the form must post to /logout)."""
+    form = html[html.index('action="/logout"') - 40 :]
+    assert 'method="post"' in form[:60]
+    return csrf_token(form)
+
+
+def test_a_user_without_staff_rights_gets_a_styled_403_and_can_log_out(app, client):
+    make_user("customer", staff=False)
+    login(client, "customer")
+    r = client.get("/admin/onu/")
+    assert r.status_code == 403 and r.mimetype == "text/html"
+    assert BOOTSTRAP in r.text and "Access denied" in r.text and "customer" in r.text
+    assert "only staff may use oltwatch" in r.text
+    token = _logout_form(r.text)
+    assert client.get("/logout").status_code == 405  # logout stays POST only
+    r = client.post("/logout", data={"csrf_token": token})
+    assert r.status_code == 302 and r.location == "/login"
+    assert client.get("/admin/").location.startswith("/login")
+    login(client, "customer")
+    r = client.get("/admin/?lang=es")
+    assert r.status_code == 403 and "Acceso denegado" in r.text and "Cerrar sesión" in r.text
+
+
+def test_error_pages_are_styled_everywhere_and_metrics_stays_text(app, client):
+    def boom():
+        raise RuntimeError("a bug with a secret s3cr3t")
+
+    app.add_url_rule("/boom", "boom", boom)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    r = client.get("/nope")
+    assert r.status_code == 404 and BOOTSTRAP in r.text and 'href="/login"' in r.text
+    r = client.post("/logout")  # no CSRF token
+    assert r.status_code == 400 and "The form has expired" in r.text
+    r = client.get("/metrics")
+    assert r.status_code == 401 and r.mimetype == "text/plain"
+    assert r.headers["WWW-Authenticate"] == "Bearer" and "<" not in r.text
+    make_user("customer", staff=False)
+    login(client, "customer")
+    r = client.get("/metrics")
+    assert r.status_code == 403 and r.mimetype == "text/plain"
+    r = client.get("/admin/rq/")
+    assert r.status_code == 403 and BOOTSTRAP in r.text and 'action="/logout"' in r.text
+    r = client.get("/boom")
+    assert r.status_code == 500 and BOOTSTRAP in r.text and "Something went wrong" in r.text
+    assert "s3cr3t" not in r.text and "Traceback" not in r.text
+    make_user("noc")
+    client.post("/logout", data={"csrf_token": _logout_form(client.get("/admin/").text)})
+    login(client, "noc")
+    r = client.get("/admin/profiles/nope/")
+    assert r.status_code == 404 and 'href="/admin/"' in r.text and 'action="/logout"' in r.text
+    r = client.get("/logout")
+    assert r.status_code == 405 and "POST" in r.headers["Allow"] and BOOTSTRAP in r.text
+    r = client.post("/admin/rq/queue/discovery_main/compact")  # rq-dashboard's own scripts
+    assert r.status_code == 400 and r.get_json()["status"] == "ERROR"
