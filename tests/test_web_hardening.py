@@ -214,3 +214,215 @@ def test_error_pages_are_styled_everywhere_and_metrics_stays_text(app, client):
     assert r.status_code == 405 and "POST" in r.headers["Allow"] and BOOTSTRAP in r.text
     r = client.post("/admin/rq/queue/discovery_main/compact")  # rq-dashboard's own scripts
     assert r.status_code == 400 and r.get_json()["status"] == "ERROR"
+
+
+# --- 13. Bad input: a clear error, never a 500 ----------------------------------------------
+
+VIEWS = [
+    "snmpjob",
+    "execution",
+    "oid",
+    "indexformula",
+    "statelabel",
+    "olt",
+    "onu",
+    "brand",
+    "oltmodel",
+    "user",
+]
+ACTIONS = ["delete", "cancel", "rerun", "enable", "disable", "run_now", "detect"]
+BAD_IDS = [["abc"], ["1", "x"], [""], ["99999999999999999999"], ["-1"], ["1\x00"]]
+BAD_QUERIES = [
+    "page=abc",
+    "page=-1",
+    "page=99999999999999999999",
+    "page_size=-5",
+    "sort=99",
+    "sort=abc",
+    "desc=abc",
+    "search=%00",
+    "search=%25_%5C%27%22%3C",
+    "flt0_0=abc",
+    "flt0_0=%00",
+    "flt1_0=99999999999999999999",
+    "flt2_1=2024-13-45",
+    "flt99_0=x",
+]
+
+
+@pytest.fixture
+def data(app, lab):
+    """A bit of everything, so that each list has rows to act on."""
+    olt = make_olt(lab, "huawei-a")
+    job = make_job([olt])
+    run_jobs_now([job.id], trigger="cli", label="t")
+    db.session.add(Onu(olt_id=olt.id, raw_index="1.1", position="0/1/1:1", serial="X"))
+    db.session.commit()
+    return {"olt": olt, "job": job}
+
+
+def _no_500(client, method, url, **kwargs):
+    r = getattr(client, method)(url, **kwargs)
+    r.get_data()
+    db.session.rollback()  # a real request ends its transaction; the test's session is shared
+    assert r.status_code < 500, (method, url, kwargs.get("data"))
+    return r
+
+
+def test_list_views_take_odd_query_strings(app, client, boss, data):
+    for view in VIEWS:
+        for query in BAD_QUERIES:
+            _no_500(client, "get", f"/admin/{view}/?{query}")
+        _no_500(client, "get", f"/admin/{view}/?search=%00&page=-3")
+    for view in ("onu", "execution"):
+        _no_500(client, "get", f"/admin/{view}/export/csv/?search=%00&flt0_0=%00")
+
+
+def test_bulk_actions_refuse_ids_that_are_not_ids(app, client, boss, data):
+    before = {(e.id, e.status) for e in db.session.scalars(select(Execution))}
+    for view in VIEWS:
+        token = csrf_token(client.get(f"/admin/{view}/").text)
+        for action in ACTIONS:
+            for ids in BAD_IDS:
+                form = {"action": action, "rowid": ids, "csrf_token": token}
+                r = _no_500(client, "post", f"/admin/{view}/action/", data=form)
+                assert r.status_code == 302, (view, action, ids)
+        page = client.get(f"/admin/{view}/").text
+        assert "That selection is not valid" in page, view
+    assert {(e.id, e.status) for e in db.session.scalars(select(Execution))} == before
+    assert data["olt"].enabled and data["job"].enabled
+    # the good ids still work
+    token = csrf_token(client.get("/admin/olt/").text)
+    form = {"action": "disable", "rowid": [str(data["olt"].id)], "csrf_token": token}
+    client.post("/admin/olt/action/", data=form)
+    db.session.expire_all()
+    assert not db.session.get(type(data["olt"]), data["olt"].id).enabled
+
+
+def test_row_pages_and_row_actions_refuse_ids_that_are_not_ids(app, client, boss, data):
+    token = csrf_token(client.get("/admin/olt/").text)
+    for bad in ("abc", "", "99999999999999999999", "-1", "1\x00"):
+        for view in VIEWS:
+            for page in ("details", "edit"):
+                r = _no_500(client, "get", f"/admin/{view}/{page}/", query_string={"id": bad})
+                assert r.status_code == 302, (view, page, bad)
+            r = _no_500(
+                client, "post", f"/admin/{view}/delete/", data={"id": bad, "csrf_token": token}
+            )
+        _no_500(client, "post", "/admin/olt/detect/", data={"id": bad, "csrf_token": token})
+        _no_500(client, "get", "/admin/indexformula/preview/", query_string={"id": bad})
+        form = {"rowid": [bad], "csrf_token": token}
+        r = _no_500(client, "post", "/admin/snmpjob/run-now/", data=form, follow_redirects=True)
+        assert "That selection is not valid" in r.text
+    assert (
+        "Record does not exist"
+        in client.get("/admin/olt/details/?id=abc", follow_redirects=True).text
+    )
+    assert db.session.scalar(select(db.func.count()).select_from(Execution)) == 1
+
+
+def _job_form(client, url: str, **changes):
+    from tests.factories import brand, discovery_oid
+
+    page = client.get(url)
+    form = {
+        "name": "walk",
+        "brand": str(brand("Huawei").id),
+        "job_type": "discovery",
+        "oid": str(discovery_oid().id),
+        "interval": "5m",
+        "enabled": "y",
+        "max_retries": "2",
+        "retry_delay": "30",
+        "csrf_token": csrf_token(page.text),
+        **changes,
+    }
+    return client.post(url, data=form)
+
+
+def test_job_options_that_are_not_json_are_a_field_error(app, client, boss, data):
+    from webapp.models import SnmpJob
+
+    r = _job_form(client, "/admin/snmpjob/new/", options='{"method": get')
+    assert r.status_code == 200 and "Not valid JSON (line 1, column" in r.text
+    assert "is-invalid" in r.text and "{&#34;method&#34;: get" in r.text  # kept for fixing
+    assert db.session.scalar(select(SnmpJob).filter_by(name="walk")) is None
+    job = data["job"]
+    url = f"/admin/snmpjob/edit/?id={job.id}"
+    r = _job_form(client, url, name=job.name, options="not json")
+    assert r.status_code == 200 and "Not valid JSON (line 1, column" in r.text
+    r = _job_form(client, url + "&lang=es", name=job.name, options="[")
+    assert "JSON no válido (línea 1, columna 2)" in r.text
+    db.session.expire_all()
+    assert db.session.get(SnmpJob, job.id).options == {}
+    r = _job_form(client, url, name=job.name, **{"hosts-0-olt": "99999"})  # an OLT gone since
+    assert r.status_code == 200 and "is-invalid" in r.text
+
+
+def test_run_now_confirmation_only_links_back_to_this_site(app, client, boss, data):
+    token = csrf_token(client.get("/admin/snmpjob/").text)
+    for url, back in (
+        ("javascript:alert(document.cookie)", "/admin/snmpjob/"),
+        (" javascript:alert(1)", "/admin/snmpjob/"),
+        ("//evil.example/x", "/admin/snmpjob/"),
+        ("https://evil.example/", "/admin/snmpjob/"),
+        ("/\t/evil.example", "/admin/snmpjob/"),
+        ("/admin/snmpjob/?page=1&amp;x", "/admin/snmpjob/?page=1&amp;amp;x"),
+    ):
+        form = {"action": "run_now", "rowid": [str(data["job"].id)], "csrf_token": token}
+        r = client.post("/admin/snmpjob/action/", data={**form, "url": url})
+        assert r.status_code == 200
+        assert f'href="{back}" class="btn btn-secondary"' in r.text, url
+
+
+def test_form_values_that_do_not_fit_are_field_errors(app, client, boss, data):
+    from tests.factories import brand
+    from webapp.models import Olt, OltModel, StateLabel
+
+    b, olt_id = brand("Huawei"), data["olt"].id
+    page = client.get("/admin/statelabel/new/")
+    form = {"brand": str(b.id), "value": "99999999999999999999", "label": "x"}
+    r = client.post("/admin/statelabel/new/", data={**form, "csrf_token": csrf_token(page.text)})
+    assert r.status_code == 200 and "Number must be between" in r.text
+    r = client.post(
+        "/admin/brand/new/", data={"name": "a\x00b", "csrf_token": csrf_token(page.text)}
+    )
+    assert r.status_code == 200 and "contains a NUL character" in r.text
+    model = db.session.scalar(select(OltModel).filter_by(brand_id=b.id))
+    label = {"brand": str(b.id), "model": str(model.id), "value": "7", "label": "x"}
+    for _ in range(2):  # the second one breaks the (brand, model, value) unique constraint
+        page = client.get("/admin/statelabel/new/")
+        db.session.remove()  # as in a real request: the session starts with this request
+        r = client.post(
+            "/admin/statelabel/new/", data={**label, "csrf_token": csrf_token(page.text)}
+        )
+    assert r.status_code == 200
+    assert "another record already has these values" in r.text and "INSERT" not in r.text
+    assert db.session.scalar(select(db.func.count()).select_from(StateLabel)) == 1
+    secret = "s3cret-" * 50
+    page = client.get(f"/admin/olt/edit/?id={olt_id}")
+    r = client.post(
+        f"/admin/olt/edit/?id={olt_id}",
+        data={
+            "name": "huawei-a",
+            "model_choice": f"brand:{b.id}",
+            "host": "127.0.0.1",
+            "snmp_port": "161",
+            "snmp_version": "2c",
+            "new_community": secret,
+            "timeout": "1",
+            "retries": "1",
+            "max_repetitions": "25",
+            "v3_auth_proto": "SHA",
+            "v3_priv_proto": "AES",
+            "enabled": "y",
+            "csrf_token": csrf_token(page.text),
+        },
+    )
+    assert r.status_code == 200 and "Field cannot be longer than 255 characters" in r.text
+    assert "s3cret-" not in r.text
+    db.session.expire_all()
+    assert db.session.get(Olt, olt_id).community == "huawei-a"
+    page = client.get("/admin/olt/new/")
+    r = client.post("/admin/olt/new/", data={"timeout": "nan", "csrf_token": csrf_token(page.text)})
+    assert r.status_code == 200 and "Give a number." in r.text

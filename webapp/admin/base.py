@@ -3,23 +3,40 @@
 from __future__ import annotations
 
 import json
+import logging
+import math
 import re
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import AdminIndexView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.contrib.sqla.form import AdminModelConverter
+from flask_admin.form import fields as admin_fields
 from flask_admin.model import typefmt
 from flask_admin.model.form import converts
+from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from wtforms import fields, widgets
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import NumberRange, ValidationError
+
+from webapp.admin.guards import (
+    clean_list_args,
+    nul_fields,
+    parse_id,
+    parse_ids,
+    typed_widgets,
+)
+from webapp.extensions import db
+
+log = logging.getLogger(__name__)
 
 
 class Select(widgets.Select):
@@ -129,16 +146,55 @@ class FilterConverter(sqla_filters.FilterConverter):
         return super().convert(type_name, column, name, **kwargs)
 
 
+def _finite(form, field):
+    if field.data is not None and not math.isfinite(field.data):
+        raise ValidationError(_("Give a number."))
+
+
+class JSONField(admin_fields.JSONField):
+    """Flask-Admin's JSON field with a translated error that says where the JSON breaks
+    (Flask-Admin's own "Invalid JSON" is not in the catalog its form errors use)."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            cause = exc.__cause__
+            raise ValueError(
+                _(
+                    'Not valid JSON (line %(line)s, column %(column)s), e.g. {"method": "get"}',
+                    line=getattr(cause, "lineno", 1),
+                    column=getattr(cause, "colno", 1),
+                )
+            ) from exc
+
+
 class ModelConverter(AdminModelConverter):
-    """Flask-Admin's form converter, plus floats.
+    """Flask-Admin's form converter, plus floats, and numbers that fit their columns.
 
     SQLAlchemy 2.1's Float/Double no longer derive from Numeric, which is all Flask-Admin
-    2.2.1 converts, so float columns silently vanished from the forms.
+    2.2.1 converts, so float columns silently vanished from the forms. A float field takes
+    "nan" and "inf"; an integer past its column's range is a database error (a 500).
     """
 
     @converts("Float", "Double")
     def conv_float(self, field_args, **extra):
+        field_args["validators"].append(_finite)
         return fields.FloatField(**field_args)
+
+    @converts("Integer")  # the name Flask-Admin registers it under, so that this one wins
+    def handle_integer_types(self, column, field_args, **extra):
+        field_args["validators"].append(NumberRange(-(2**31), 2**31 - 1))
+        return super().handle_integer_types(column, field_args, **extra)
+
+    @converts("JSON")
+    def convert_JSON(self, field_args, **extra):  # Flask-Admin's name, so that this one wins
+        return JSONField(**field_args)
+
+    @converts("BigInteger")
+    def conv_big_integer(self, column, field_args, **extra):
+        field_args["validators"].append(NumberRange(-(2**63), 2**63 - 1))
+        return super().handle_integer_types(column, field_args, **extra)
 
 
 class StaffAccess:
@@ -173,6 +229,54 @@ class StaffModelView(StaffAccess, ModelView):
     page_size = 50
     can_set_page_size = True
     can_view_details = True
+
+    def get_one(self, id):
+        """The row with this id; None for an id that cannot be one (as for a missing row)."""
+        pk = parse_id(id)
+        return None if pk is None else super().get_one(str(pk))
+
+    def handle_action(self, return_view=None):
+        """Run a bulk action only on ids that can be ids; else say so and go back."""
+        if request.method == "POST" and parse_ids(request.form.getlist("rowid")) is None:
+            flash(_("That selection is not valid: tick rows in the list and try again."), "error")
+            return redirect(url_for(".index_view"))
+        return super().handle_action(return_view)
+
+    def handle_view_exception(self, exc):
+        """A database error is a sentence for people, never its SQL and parameters (secrets).
+
+        Flask-Admin flashes ``str(exc)``, which holds the statement and every value.
+        """
+        if not isinstance(exc, SQLAlchemyError):
+            return super().handle_view_exception(exc)
+        db.session.rollback()  # first: the page (its language) reads the logged-in user
+        reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
+        log.warning("%s: not saved: %s", self.endpoint, reason)
+        if isinstance(exc, IntegrityError):
+            text = _("Not saved: another record already has these values, or one it needs is gone.")
+        elif isinstance(exc, DataError):
+            text = _("Not saved: a value does not fit (too long, or out of range).")
+        else:
+            text = _("Not saved: the database refused the change.")
+        flash(text, "error")
+        return True
+
+    def _get_list_extra_args(self):
+        return clean_list_args(super()._get_list_extra_args())
+
+    def validate_form(self, form):
+        """Refuse NUL characters at their fields (PostgreSQL text cannot hold one, and the
+        unique-name check would send it there before the form is valid)."""
+        bad = nul_fields(form)
+        for field in bad:
+            field.errors = [_("This text contains a NUL character; type it again.")]
+        return not bad and super().validate_form(form)
+
+    def create_form(self, obj=None):
+        return typed_widgets(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return typed_widgets(super().edit_form(obj))
 
 
 class ReadOnlyModelView(StaffModelView):

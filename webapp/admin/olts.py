@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import inspect, select
 from wtforms import PasswordField, SelectField
-from wtforms.validators import NumberRange, ValidationError
+from wtforms.validators import Length, NumberRange, ValidationError
 
 from jobs.control import interrupt_pending, set_olts_enabled
 from jobs.detection import detect_olts
@@ -214,10 +214,15 @@ class OltView(StaffModelView):
         ),
         "new_community": PasswordField(
             _l("SNMP community"),
+            validators=[Length(max=255)],  # the column's size: a longer one is a DataError
             description=_l("Write-only. Leave empty to keep the current one."),
         ),
-        "new_v3_auth_key": PasswordField(_l("SNMPv3 auth key"), description=_l("Write-only.")),
-        "new_v3_priv_key": PasswordField(_l("SNMPv3 privacy key"), description=_l("Write-only.")),
+        "new_v3_auth_key": PasswordField(
+            _l("SNMPv3 auth key"), validators=[Length(max=255)], description=_l("Write-only.")
+        ),
+        "new_v3_priv_key": PasswordField(
+            _l("SNMPv3 privacy key"), validators=[Length(max=255)], description=_l("Write-only.")
+        ),
     }
     form_overrides = {
         "snmp_version": SelectField,
