@@ -426,3 +426,18 @@ def test_form_values_that_do_not_fit_are_field_errors(app, client, boss, data):
     page = client.get("/admin/olt/new/")
     r = client.post("/admin/olt/new/", data={"timeout": "nan", "csrf_token": csrf_token(page.text)})
     assert r.status_code == 200 and "Give a number." in r.text
+
+
+def test_an_unexpected_error_while_saving_is_a_sentence_without_its_text(
+    app, client, boss, monkeypatch
+):
+    from webapp.admin.inventory import BrandView
+
+    def broken(self, form, model, is_created):
+        raise RuntimeError("a bug that prints the community s3cr3t")
+
+    monkeypatch.setattr(BrandView, "on_model_change", broken)  # a bug we do not know yet
+    page = client.get("/admin/brand/new/")
+    r = client.post("/admin/brand/new/", data={"name": "X", "csrf_token": csrf_token(page.text)})
+    assert r.status_code == 200 and "something unexpected went wrong" in r.text
+    assert "s3cr3t" not in r.text

@@ -243,12 +243,18 @@ class StaffModelView(StaffAccess, ModelView):
         return super().handle_action(return_view)
 
     def handle_view_exception(self, exc):
-        """A database error is a sentence for people, never its SQL and parameters (secrets).
+        """An error while saving is a sentence for people, never its text (secrets).
 
-        Flask-Admin flashes ``str(exc)``, which holds the statement and every value.
+        Flask-Admin flashes ``str(exc)``: for a database error that holds the statement and
+        every value, a community included.
         """
         if not isinstance(exc, SQLAlchemyError):
-            return super().handle_view_exception(exc)
+            if super().handle_view_exception(exc):  # a ValidationError: its own sentence
+                return True
+            db.session.rollback()
+            log.exception("%s: not saved", self.endpoint)
+            flash(_("Not saved: something unexpected went wrong (it was logged)."), "error")
+            return True
         db.session.rollback()  # first: the page (its language) reads the logged-in user
         reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
         log.warning("%s: not saved: %s", self.endpoint, reason)
