@@ -441,3 +441,14 @@ def test_an_unexpected_error_while_saving_is_a_sentence_without_its_text(
     r = client.post("/admin/brand/new/", data={"name": "X", "csrf_token": csrf_token(page.text)})
     assert r.status_code == 200 and "something unexpected went wrong" in r.text
     assert "s3cr3t" not in r.text
+
+
+def test_login_limits_come_from_the_environment(monkeypatch):
+    from webapp.config import build_config
+
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("LOGIN_MAX_FAILURES_PER_ADDRESS", "50")
+    monkeypatch.setenv("LOGIN_LOCKOUT_SECONDS", "60")
+    cfg = build_config()
+    assert (cfg["LOGIN_MAX_FAILURES"], cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]) == (10, 50)
+    assert cfg["LOGIN_LOCKOUT_SECONDS"] == 60

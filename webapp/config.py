@@ -146,6 +146,9 @@ def from_environment() -> dict:
     )
     if env.get("PROXY_FIX"):
         cfg["PROXY_FIX"] = env["PROXY_FIX"]
+    for key in ("LOGIN_MAX_FAILURES", "LOGIN_MAX_FAILURES_PER_ADDRESS", "LOGIN_LOCKOUT_SECONDS"):
+        if env.get(key):
+            cfg[key] = int(env[key])
     secret = _secret_key(embedded)
     if secret:
         cfg["SECRET_KEY"] = secret
