@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
 from datetime import datetime
 from decimal import Decimal
@@ -16,7 +15,6 @@ from flask_admin import AdminIndexView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.contrib.sqla.form import AdminModelConverter
-from flask_admin.form import fields as admin_fields
 from flask_admin.model import typefmt
 from flask_admin.model.form import converts
 from flask_babel import gettext as _
@@ -25,10 +23,12 @@ from markupsafe import Markup, escape
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from wtforms import fields, widgets
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import NumberRange, ValidationError
+from wtforms.validators import NumberRange
 
 from webapp.admin.guards import (
+    JSONField,
     clean_list_args,
+    finite,
     nul_fields,
     parse_id,
     parse_ids,
@@ -146,29 +146,6 @@ class FilterConverter(sqla_filters.FilterConverter):
         return super().convert(type_name, column, name, **kwargs)
 
 
-def _finite(form, field):
-    if field.data is not None and not math.isfinite(field.data):
-        raise ValidationError(_("Give a number."))
-
-
-class JSONField(admin_fields.JSONField):
-    """Flask-Admin's JSON field with a translated error that says where the JSON breaks
-    (Flask-Admin's own "Invalid JSON" is not in the catalog its form errors use)."""
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            cause = exc.__cause__
-            raise ValueError(
-                _(
-                    'Not valid JSON (line %(line)s, column %(column)s), e.g. {"method": "get"}',
-                    line=getattr(cause, "lineno", 1),
-                    column=getattr(cause, "colno", 1),
-                )
-            ) from exc
-
-
 class ModelConverter(AdminModelConverter):
     """Flask-Admin's form converter, plus floats, and numbers that fit their columns.
 
@@ -179,7 +156,7 @@ class ModelConverter(AdminModelConverter):
 
     @converts("Float", "Double")
     def conv_float(self, field_args, **extra):
-        field_args["validators"].append(_finite)
+        field_args["validators"].append(finite)
         return fields.FloatField(**field_args)
 
     @converts("Integer")  # the name Flask-Admin registers it under, so that this one wins

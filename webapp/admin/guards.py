@@ -1,4 +1,4 @@
-"""Bad input from the browser (ids, list arguments, form errors) meets a message, never a 500.
+"""Bad input from the browser (ids, list arguments, form values) meets a message, never a 500.
 
 Flask-Admin trusts what it is sent: a row id goes to the database as it is ("abc", or a
 number past the column's range, is an error on PostgreSQL and an OverflowError on SQLite),
@@ -7,6 +7,12 @@ hold one). Flask-Admin has no hook for this, so the checks are ours.
 """
 
 from __future__ import annotations
+
+import math
+
+from flask_admin.form import fields as admin_fields
+from flask_babel import gettext as _
+from wtforms.validators import ValidationError
 
 MAX_ID = 2**31 - 1  # our primary keys are INTEGER columns
 MAX_PAGE = 1_000_000
@@ -83,3 +89,27 @@ def typed_widgets(form):
             if hasattr(entry, "form"):
                 typed_widgets(entry.form)
     return form
+
+
+def finite(form, field):
+    """A float field's check: "nan" and "inf" are not numbers here."""
+    if field.data is not None and not math.isfinite(field.data):
+        raise ValidationError(_("Give a number."))
+
+
+class JSONField(admin_fields.JSONField):
+    """Flask-Admin's JSON field with a translated error that says where the JSON breaks
+    (Flask-Admin's own "Invalid JSON" is not in the catalog its form errors use)."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            cause = exc.__cause__
+            raise ValueError(
+                _(
+                    'Not valid JSON (line %(line)s, column %(column)s), e.g. {"method": "get"}',
+                    line=getattr(cause, "lineno", 1),
+                    column=getattr(cause, "colno", 1),
+                )
+            ) from exc
