@@ -132,3 +132,40 @@ def test_add_detect_poll_and_see_the_onus(app, live, browser, recordings):
     assert "UBNT20731888" in page and "UBNTf9a532b8" in page and "-24.81" in page
     browser.get(f"{live}/admin/olt/")
     assert "Ubiquiti UFiber OLT" in browser.page_source
+
+
+def test_rq_dashboard_job_page_shows_html_in_names_as_text(app, live, browser, lab):
+    """An OLT named like markup is text on rq-dashboard's job page, never markup that runs."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from jobs.dispatch import run_jobs_now
+    from tests.conftest import PASSWORD
+    from tests.factories import make_job, make_olt
+    from webapp.extensions import db
+    from webapp.models import Execution
+
+    name = "<img src=x onerror=\"document.title='pwned'\">"
+    olt = make_olt(lab, name, community="huawei-a")
+    report = run_jobs_now([make_job([olt], name="<b>bold</b>").id], trigger="cli", label="t")
+    rq_id = db.session.get(Execution, report.execution_ids[0]).rq_job_id
+    make_user("noc")
+    db.session.commit()
+    browser.get(f"{live}/login")
+    browser.find_element(By.NAME, "username").send_keys("noc")
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "form [type=submit]").click()
+    WebDriverWait(browser, 10).until(lambda d: "/login" not in d.current_url)
+
+    browser.get(f"{live}/admin/rq/0/view/job/{rq_id}")
+    # the page re-renders the job every few seconds: read it in one go
+    text, markup = WebDriverWait(browser, 10).until(
+        lambda d: d.execute_script(
+            "var c = document.querySelector('#job-data .description-scroll');"
+            "return c && [c.textContent, c.querySelectorAll('b, img').length];"
+        )
+    )
+    assert text.strip().startswith(f"<b>bold</b> @ {name}") and markup == 0
+    assert browser.title != "pwned"
+    browser.find_element(By.LINK_TEXT, "← Back to the admin").click()
+    WebDriverWait(browser, 10).until(lambda d: d.current_url.endswith("/admin/"))

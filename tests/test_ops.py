@@ -151,3 +151,77 @@ def test_execution_page_tells_the_whole_story_and_list_refreshes(app, client, la
     assert "ONUs it changed (40)" in page and "Attempts" in page and "0/1/0:" in page
     home = client.get("/admin/").text
     assert "success rate" in home and "ONUs per OLT" in home and "huawei-a" in home
+
+
+def _failed_job(app) -> str:
+    """A real RQ job that failed in a real worker: it sits in the failed registry."""
+    from rq import Queue, SimpleWorker
+
+    redis = get_redis(app.config["REDIS_URL"])
+    queue = Queue("discovery_main", connection=redis)
+    job = queue.enqueue("builtins.int", "not a number", description="<b>x</b> failing")
+    SimpleWorker([queue], connection=redis).work(burst=True)
+    assert queue.failed_job_registry.get_job_ids() == [job.id]
+    return job.id
+
+
+def test_rq_dashboard_job_page_works_and_escapes_descriptions(app, client, lab):
+    olt = make_olt(lab, "<script>alert(1)</script>", community="huawei-a")
+    ex_id = run_jobs_now([make_job([olt], name="<b>x</b>").id], trigger="cli", label="t")
+    rq_id = db.session.get(Execution, ex_id.execution_ids[0]).rq_job_id
+    make_user("noc")
+    login(client, "noc")
+    r = client.get(f"/admin/rq/0/view/job/{rq_id}")
+    assert r.status_code == 200
+    assert "<%- d.description %>" in r.text and "<%= d.description" not in r.text
+    assert "<%=" not in r.text.split('name="job-info"')[1].split("</script>")[0].replace(
+        "<%= url_for_single_job_view(jobId) %>", ""
+    )  # every value of the job template is escaped; a URL of a job id is encoded
+    assert 'href="/admin/"' in r.text and "Back to the admin" in r.text
+    data = client.get(f"/admin/rq/0/data/job/{rq_id}.json").get_json()
+    assert data["description"].startswith("<b>x</b> @ <script>alert(1)</script>")
+    r = client.get("/admin/rq/0/view/job/no-such-job")
+    assert r.status_code == 404 and "Page not found" in r.text
+    r = client.get("/admin/rq/0/data/job/no-such-job.json")
+    assert r.status_code == 404 and r.get_json()["status"] == "ERROR"
+    assert "Volver a la administración" in client.get("/admin/rq/?lang=es").text
+
+
+def test_rq_dashboard_state_changes_need_post_and_a_token(app, client):
+    from rq import Queue
+
+    job_id = _failed_job(app)
+    failed = Queue("discovery_main", connection=get_redis(app.config["REDIS_URL"]))
+    make_user("noc")
+    login(client, "noc")
+    r = client.get("/admin/rq/requeue/discovery_main")
+    assert r.status_code == 405 and "POST" in r.headers["Allow"]
+    assert client.post("/admin/rq/requeue/discovery_main").status_code == 400  # no token
+    assert client.post(f"/admin/rq/job/{job_id}/requeue").status_code == 400
+    assert failed.failed_job_registry.get_job_ids() == [job_id]
+    for url in (f"/admin/rq/job/{job_id}/delete", "/admin/rq/queue/discovery_main/failed/empty"):
+        assert client.get(url).status_code == 405
+    token = csrf_token(client.get("/admin/").text)
+    r = client.post("/admin/rq/requeue/discovery_main", headers={"X-CSRFToken": token})
+    assert r.status_code == 200 and r.get_json() == {"status": "OK", "count": 1}
+    assert failed.failed_job_registry.get_job_ids() == [] and failed.job_ids == [job_id]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/rq/5/view/queues",
+        "/admin/rq/1/data/queues.json",
+        "/admin/rq/0/view/jobs/discovery_main/bogus/8/asc/1",
+        "/admin/rq/0/data/jobs/discovery_main/bogus/8/asc/1.json",
+        "/admin/rq/0/data/jobs/discovery_main/queued/0/asc/1.json",
+        "/admin/rq/0/data/jobs/discovery_main/queued/abc/asc/1.json",
+        "/admin/rq/0/data/jobs/discovery_main/queued/8/asc/abc.json",
+        "/admin/rq/0/data/jobs/discovery_main/queued/8/asc/-1.json",
+    ],
+)
+def test_rq_dashboard_bad_addresses_are_404_not_500(app, client, url):
+    make_user("noc")
+    login(client, "noc")
+    assert client.get(url).status_code == 404
+    assert client.get("/admin/rq/0/data/jobs/discovery_main/queued/8/asc/1.json").status_code == 200

@@ -20,6 +20,30 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _flag(name: str, value: str, default: bool) -> bool:
+    """A yes/no setting; anything else is an error (a typo must not turn Secure off)."""
+    text = value.strip().lower()
+    if not text:
+        return default
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be 1/true/yes/on or 0/false/no/off, not {value!r}")
+
+
+def _proxy_count(value) -> int:
+    try:
+        count = int(value)
+    except (TypeError, ValueError):
+        count = -1
+    if count < 0:
+        raise ConfigError(
+            f"PROXY_FIX is the number of proxies in front of the app (0 = none), not {value!r}"
+        )
+    return count
+
+
 def _database_url(url: str) -> str:
     """Use psycopg 3 for plain PostgreSQL URLs (psycopg2 is not installed)."""
     for prefix in ("postgres://", "postgresql://"):
@@ -76,10 +100,13 @@ DEFAULTS = {
     "LOCK_RETRY_LIMIT": 120,  # tries before it is FAILED ("OLT busy")
     "RESULT_TTL": 3600,
     "FAILURE_TTL": 7 * 86400,
-    "LOGIN_MAX_FAILURES": 10,
+    "LOGIN_MAX_FAILURES": 10,  # failed logins of one user from one address before a lockout
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": 30,  # failed logins from one address, any usernames
     "LOGIN_LOCKOUT_SECONDS": 900,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": True,  # sent over HTTPS only; off in the embedded setup
+    "PROXY_FIX": 0,  # proxies in front of the app whose X-Forwarded-For/-Proto are trusted
     "WTF_CSRF_TIME_LIMIT": None,
     # answers one SNMP walk may receive before it fails (a looping agent); = snmp.fast's default
     "SNMP_MAX_WALK_BYTES": 32 * 2**20,
@@ -118,6 +145,15 @@ def from_environment() -> dict:
             cfg[key] = env[key]
     if env.get("METRICS_TOKEN"):
         cfg["METRICS_TOKEN"] = env["METRICS_TOKEN"]
+    # `make run` serves plain http on 127.0.0.1, where a Secure cookie would never come back
+    cfg["SESSION_COOKIE_SECURE"] = _flag(
+        "SESSION_COOKIE_SECURE", env.get("SESSION_COOKIE_SECURE", ""), not embedded
+    )
+    if env.get("PROXY_FIX"):
+        cfg["PROXY_FIX"] = env["PROXY_FIX"]
+    for key in ("LOGIN_MAX_FAILURES", "LOGIN_MAX_FAILURES_PER_ADDRESS", "LOGIN_LOCKOUT_SECONDS"):
+        if env.get(key):
+            cfg[key] = int(env[key])
     secret = _secret_key(embedded)
     if secret:
         cfg["SECRET_KEY"] = secret
@@ -136,5 +172,7 @@ def build_config(test_config: dict | None = None) -> dict:
             "SECRET_KEY is not set: export SECRET_KEY, or run `make run` once to create "
             f"{INSTANCE / 'secret_key'} for the embedded setup"
         )
+    cfg["PROXY_FIX"] = _proxy_count(cfg["PROXY_FIX"])
+    cfg["REMEMBER_COOKIE_SECURE"] = cfg["SESSION_COOKIE_SECURE"]  # (no remember-me cookie yet)
     cfg["RQ_DASHBOARD_REDIS_URL"] = cfg["REDIS_URL"]
     return cfg

@@ -22,13 +22,16 @@ from flask_wtf.csrf import generate_csrf
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from redis.exceptions import RedisError
+from rq.exceptions import NoSuchJobError
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import NotFound
 
 from jobs import ops
 from jobs.locks import lock_holders
 from jobs.queues import get_redis
 from jobs.types import ENUMERATING
+from webapp.admin.errors import error_response
 from webapp.extensions import SQLITE_BUSY_TIMEOUT_MS, SQLITE_READER_WAIT_MS, db, read_only
 from webapp.models import Execution, Olt, Onu
 from webapp.models.base import utcnow
@@ -179,11 +182,42 @@ def _queue_metrics(reg: CollectorRegistry) -> None:
     )
 
 
+# rq-dashboard 0.9.0's views that change RQ's state; requeue_all also answers GET there.
+RQ_STATE_CHANGES = {
+    "rq_dashboard.delete_job_view",
+    "rq_dashboard.requeue_job_view",
+    "rq_dashboard.requeue_all",
+    "rq_dashboard.empty_queue",
+    "rq_dashboard.compact_queue",
+}
+RQ_REGISTRIES = {"queued", "scheduled", "deferred", "started", "finished", "failed", "canceled"}
+
+
+def _positive(value) -> bool:
+    text = str(value)
+    return text.isascii() and text.isdigit() and 0 < int(text) <= 100_000
+
+
+def _check_rq_request() -> None:
+    """Refuse what rq-dashboard would answer with a 500: a missing instance or registry, a
+    page or page size that is not a positive number (its views trust their URL)."""
+    args = request.view_args or {}
+    instances = current_app.config["RQ_DASHBOARD_REDIS_URL"]
+    if args.get("instance_number", 0) >= len(instances):
+        abort(404)
+    if "registry_name" in args and args["registry_name"] not in RQ_REGISTRIES:
+        abort(404)
+    for key in ("per_page", "page"):
+        if key in args and not _positive(args[key]):
+            abort(404)
+
+
 def init_ops(app: Flask) -> None:
     """Register /health, /metrics and rq-dashboard under /admin/rq/ (staff only, CSRF)."""
     app.register_blueprint(bp)
     rq_dashboard.web.setup_rq_connection(app)
     app.register_blueprint(rq_dashboard.blueprint, url_prefix="/admin/rq")
+    app.register_error_handler(NoSuchJobError, lambda _e: error_response(NotFound()))
 
     @app.before_request
     def guard_rq_dashboard():
@@ -193,13 +227,15 @@ def init_ops(app: Flask) -> None:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         if not (current_user.is_active and current_user.is_staff):
             abort(403)
+        if request.endpoint in RQ_STATE_CHANGES and request.method != "POST":
+            abort(405, valid_methods=["POST"])  # a GET carries no CSRF token
+        _check_rq_request()
         return None
 
     @app.after_request
     def rq_dashboard_csrf_cookie(response):
         # rq-dashboard's own scripts send this cookie back as X-CSRFToken on their POSTs.
         if request.blueprint == "rq_dashboard" and current_user.is_authenticated:
-            response.set_cookie(
-                "_csrf_token", generate_csrf(), samesite="Strict", secure=request.is_secure
-            )
+            secure = current_app.config["SESSION_COOKIE_SECURE"] or request.is_secure
+            response.set_cookie("_csrf_token", generate_csrf(), samesite="Strict", secure=secure)
         return response

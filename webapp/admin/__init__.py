@@ -9,6 +9,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
 from webapp.admin.base import StaffIndexView
+from webapp.admin.errors import init_error_pages
 from webapp.admin.executions import ExecutionView
 from webapp.admin.home import HomeView
 from webapp.admin.inventory import (
@@ -82,6 +83,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(ProfilesView(name=_l("Profiles"), category=jobs, endpoint="profiles"))
     admin.add_view(UserView(User, db, name=_l("Users"), endpoint="user"))
     admin.add_link(StaffMenuLink(name=_l("RQ dashboard"), url="/admin/rq/", category=jobs))
+    init_error_pages(app)
     return admin
 
 

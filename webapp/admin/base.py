@@ -3,20 +3,40 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 from datetime import datetime
+from decimal import Decimal
+from enum import Enum
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import AdminIndexView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model import typefmt
 from flask_admin.model.form import converts
+from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from wtforms import fields, widgets
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import NumberRange
+
+from webapp.admin.guards import (
+    JSONField,
+    clean_list_args,
+    finite,
+    nul_fields,
+    parse_id,
+    parse_ids,
+    typed_widgets,
+)
+from webapp.extensions import db
+
+log = logging.getLogger(__name__)
 
 
 class Select(widgets.Select):
@@ -48,6 +68,56 @@ def _dict_formatter(view, value, name=None):
 TYPE_FORMATTERS = dict(typefmt.BASE_FORMATTERS)
 TYPE_FORMATTERS.update({datetime: _datetime_formatter, dict: _dict_formatter})
 
+# CSV injection (OWASP "CSV Injection"): a spreadsheet runs a cell that begins with one of
+# these as a formula. Text that is only a number ("-24.81", "-3") is not a formula and stays
+# as it is, so that the spreadsheet still reads it as a number.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)*")
+
+
+def csv_text(value) -> str:
+    """Text for a CSV cell that a spreadsheet shows and never runs: a leading ' if needed."""
+    text = value.striptags() if isinstance(value, Markup) else str(value)
+    if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def _export_number(view, value, name=None):
+    return value  # numbers stay numbers (rx power -24.81 is not a formula)
+
+
+def _export_text(view, value, name=None):
+    return csv_text(value)
+
+
+def _export_list(view, value, name=None):
+    return csv_text(", ".join(str(v) for v in value))
+
+
+def _export_dict(view, value, name=None):
+    return csv_text(json.dumps(value, ensure_ascii=False, sort_keys=True))
+
+
+# Flask-Admin's export hook: the first type that matches a value formats it, after any
+# column formatter ran (so the badges and <pre> of column_formatters lose their markup here).
+# Every other object (an OLT in the ONU list…) is exported as its text, neutralised too.
+EXPORT_TYPE_FORMATTERS = {
+    type(None): typefmt.empty_formatter,
+    bool: _export_number,
+    int: _export_number,
+    float: _export_number,
+    Decimal: _export_number,
+    datetime: _datetime_formatter,
+    Markup: _export_text,
+    str: _export_text,
+    Enum: lambda view, value, name=None: csv_text(value.name),
+    list: _export_list,
+    tuple: _export_list,
+    dict: _export_dict,
+    object: _export_text,
+}
+
 
 def _localize(value):
     """Read a date typed in a filter as local time (the zone the lists are shown in)."""
@@ -77,15 +147,31 @@ class FilterConverter(sqla_filters.FilterConverter):
 
 
 class ModelConverter(AdminModelConverter):
-    """Flask-Admin's form converter, plus floats.
+    """Flask-Admin's form converter, plus floats, and numbers that fit their columns.
 
     SQLAlchemy 2.1's Float/Double no longer derive from Numeric, which is all Flask-Admin
-    2.2.1 converts, so float columns silently vanished from the forms.
+    2.2.1 converts, so float columns silently vanished from the forms. A float field takes
+    "nan" and "inf"; an integer past its column's range is a database error (a 500).
     """
 
     @converts("Float", "Double")
     def conv_float(self, field_args, **extra):
+        field_args["validators"].append(finite)
         return fields.FloatField(**field_args)
+
+    @converts("Integer")  # the name Flask-Admin registers it under, so that this one wins
+    def handle_integer_types(self, column, field_args, **extra):
+        field_args["validators"].append(NumberRange(-(2**31), 2**31 - 1))
+        return super().handle_integer_types(column, field_args, **extra)
+
+    @converts("JSON")
+    def convert_JSON(self, field_args, **extra):  # Flask-Admin's name, so that this one wins
+        return JSONField(**field_args)
+
+    @converts("BigInteger")
+    def conv_big_integer(self, column, field_args, **extra):
+        field_args["validators"].append(NumberRange(-(2**63), 2**63 - 1))
+        return super().handle_integer_types(column, field_args, **extra)
 
 
 class StaffAccess:
@@ -116,9 +202,64 @@ class StaffModelView(StaffAccess, ModelView):
     model_form_converter = ModelConverter
     column_type_formatters = TYPE_FORMATTERS
     column_type_formatters_detail = TYPE_FORMATTERS
+    column_type_formatters_export = EXPORT_TYPE_FORMATTERS
     page_size = 50
     can_set_page_size = True
     can_view_details = True
+
+    def get_one(self, id):
+        """The row with this id; None for an id that cannot be one (as for a missing row)."""
+        pk = parse_id(id)
+        return None if pk is None else super().get_one(str(pk))
+
+    def handle_action(self, return_view=None):
+        """Run a bulk action only on ids that can be ids; else say so and go back."""
+        if request.method == "POST" and parse_ids(request.form.getlist("rowid")) is None:
+            flash(_("That selection is not valid: tick rows in the list and try again."), "error")
+            return redirect(url_for(".index_view"))
+        return super().handle_action(return_view)
+
+    def handle_view_exception(self, exc):
+        """An error while saving is a sentence for people, never its text (secrets).
+
+        Flask-Admin flashes ``str(exc)``: for a database error that holds the statement and
+        every value, a community included.
+        """
+        if not isinstance(exc, SQLAlchemyError):
+            if super().handle_view_exception(exc):  # a ValidationError: its own sentence
+                return True
+            db.session.rollback()
+            log.exception("%s: not saved", self.endpoint)
+            flash(_("Not saved: something unexpected went wrong (it was logged)."), "error")
+            return True
+        db.session.rollback()  # first: the page (its language) reads the logged-in user
+        reason = str(getattr(exc, "orig", None) or type(exc).__name__).splitlines()[0]
+        log.warning("%s: not saved: %s", self.endpoint, reason)
+        if isinstance(exc, IntegrityError):
+            text = _("Not saved: another record already has these values, or one it needs is gone.")
+        elif isinstance(exc, DataError):
+            text = _("Not saved: a value does not fit (too long, or out of range).")
+        else:
+            text = _("Not saved: the database refused the change.")
+        flash(text, "error")
+        return True
+
+    def _get_list_extra_args(self):
+        return clean_list_args(super()._get_list_extra_args())
+
+    def validate_form(self, form):
+        """Refuse NUL characters at their fields (PostgreSQL text cannot hold one, and the
+        unique-name check would send it there before the form is valid)."""
+        bad = nul_fields(form)
+        for field in bad:
+            field.errors = [_("This text contains a NUL character; type it again.")]
+        return not bad and super().validate_form(form)
+
+    def create_form(self, obj=None):
+        return typed_widgets(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return typed_widgets(super().edit_form(obj))
 
 
 class ReadOnlyModelView(StaffModelView):

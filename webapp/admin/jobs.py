@@ -17,20 +17,12 @@ from jobs.definitions import JobDefinitionError, check_job, first_run
 from jobs.dispatch import plan_run, run_jobs_now
 from jobs.schedule import describe, until
 from webapp.admin.base import StaffModelView, choices, local_time
+from webapp.admin.guards import parse_ids
 from webapp.admin.messages import flash_report, skip_text
+from webapp.auth import safe_next
 from webapp.models import JobHost
 from webapp.models.base import utcnow
 from webapp.models.jobs import JOB_TYPES
-
-
-def _ids(values) -> list[int]:
-    ids = []
-    for v in values:
-        try:
-            ids.append(int(v))
-        except (TypeError, ValueError):
-            continue
-    return ids
 
 
 class SnmpJobView(StaffModelView):
@@ -98,12 +90,12 @@ class SnmpJobView(StaffModelView):
 
     @action("enable", _l("Enable selected jobs"))
     def action_enable(self, ids):
-        changed, _interrupted = set_jobs_enabled(_ids(ids), True)
+        changed, _interrupted = set_jobs_enabled(parse_ids(ids), True)
         flash(_("%(n)d jobs enabled; they run on their schedule from now", n=changed), "success")
 
     @action("disable", _l("Disable selected jobs"))
     def action_disable(self, ids):
-        changed, interrupted = set_jobs_enabled(_ids(ids), False)
+        changed, interrupted = set_jobs_enabled(parse_ids(ids), False)
         flash(
             _(
                 "%(n)d jobs disabled; %(p)d pending executions interrupted",
@@ -116,13 +108,13 @@ class SnmpJobView(StaffModelView):
     @action("run_now", _l("Run selected jobs now"))
     def action_run_now(self, ids):
         """Show what would run and what would be skipped, and ask for confirmation."""
-        plans = plan_run(_ids(ids))
+        plans = plan_run(parse_ids(ids))
         return self.render(
             "admin/run_confirm.html",
             plans=plans,
             skip_text=skip_text,
             total=sum(p.count for p in plans),
-            return_url=request.form.get("url") or url_for(".index_view"),
+            return_url=safe_next(request.form.get("url"), url_for(".index_view")),
         )
 
     @expose("/run-now/", methods=["POST"])
@@ -130,7 +122,11 @@ class SnmpJobView(StaffModelView):
         """Create and enqueue the executions (after confirmation), then say what happened."""
         if not self.is_accessible():
             return self.inaccessible_callback("run_now")
-        report = run_jobs_now(_ids(request.form.getlist("rowid")), user=current_user)
+        ids = parse_ids(request.form.getlist("rowid"))
+        if ids is None:
+            flash(_("That selection is not valid: tick rows in the list and try again."), "error")
+            return redirect(url_for(".index_view"))
+        report = run_jobs_now(ids, user=current_user)
         flash_report(report)
         return redirect(
             url_for("execution.index_view") if report.created else url_for(".index_view")

@@ -27,7 +27,7 @@ from webapp.validators import validate_host
 DETECT = "detect"
 # RFC 3414: keys of fewer than 8 characters are refused (pysnmp would fail every poll); empty
 # keeps the current key. wtforms' own message, never the value (a PasswordField never echoes it)
-_V3_KEY = [Optional(strip_whitespace=False), Length(min=V3_MIN_KEY)]
+_V3_KEY = [Optional(strip_whitespace=False), Length(min=V3_MIN_KEY, max=255)]
 SECRETS = {
     "new_community": "community",
     "new_v3_auth_key": "v3_auth_key",
@@ -217,6 +217,7 @@ class OltView(StaffModelView):
         ),
         "new_community": PasswordField(
             _l("SNMP community"),
+            validators=[Length(max=255)],  # the column's size: a longer one is a DataError
             description=_l("Write-only. Leave empty to keep the current one."),
         ),
         "new_v3_auth_key": PasswordField(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user
 from wtforms import PasswordField, SelectField
 from wtforms.validators import ValidationError
 
@@ -41,3 +42,9 @@ class UserView(SuperuserAccess, StaffModelView):
                 raise ValidationError(str(exc)) from exc
         elif is_created:
             raise ValidationError(_("A new user needs a password."))
+
+    def after_model_change(self, form, model, is_created):
+        # A new password (or disabling) ended the user's sessions; a superuser who changed
+        # their own password keeps this one, under the new token.
+        if not is_created and model.id == current_user.id and model.active:
+            login_user(model)
