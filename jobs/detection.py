@@ -14,18 +14,48 @@ import logging
 from flask import current_app
 from sqlalchemy import select
 
+from jobs.errors import JobError
 from snmp.client import Target
-from snmp.detect import Detection, detect, detect_sync
+from snmp.detect import Detection, detect
 from snmp.profiles import profile_for
+from webapp.crypto import SecretUnreadable
 from webapp.extensions import db
 from webapp.models import Brand, Olt, OltModel
 from webapp.models.base import utcnow
 
 log = logging.getLogger(__name__)
+SECRET_KIND = "secret_unreadable"  # a detection that could not start: a secret is unreadable
+
+
+SECRET_LABELS = {
+    "community": "SNMP community",
+    "v3_auth_key": "SNMPv3 auth key",
+    "v3_priv_key": "SNMPv3 privacy key",
+}
+
+
+def unreadable_secret(olt: Olt) -> str | None:
+    """The sentence for a stored secret that the configured keys cannot decrypt, or None."""
+    used = ("community",) if olt.snmp_version in ("1", "2c") else ("v3_auth_key", "v3_priv_key")
+    for field in used:
+        if isinstance(getattr(olt, field), SecretUnreadable):
+            return (
+                f"the stored {SECRET_LABELS[field]} of OLT {olt.name} cannot be decrypted with "
+                "the configured keys (SECRET_KEY or OLTWATCH_ENCRYPTION_KEY changed without a "
+                'rotation: see the README, "Secrets at rest"); enter it again, or add the old '
+                "key to OLTWATCH_ENCRYPTION_KEY"
+            )
+    return None
 
 
 def target_of(olt: Olt, **overrides) -> Target:
-    """The SNMP target of an OLT (its secrets stay inside the Target, out of repr)."""
+    """The SNMP target of an OLT (its secrets stay inside the Target, out of repr).
+
+    JobError when a stored secret cannot be decrypted (the key changed without rotation).
+    """
+    problem = unreadable_secret(olt)
+    if problem:
+        raise JobError(problem)
     fields = dict(
         host=olt.host,
         port=olt.snmp_port,
@@ -91,7 +121,7 @@ def record(olt: Olt, d: Detection, apply: bool) -> dict:
     """Store a detection on the OLT (the caller commits); apply it if asked and known."""
     data = d.as_dict()
     if not d.answered:
-        data["message"] = _no_answer(olt, d)
+        data["message"] = d.error if d.error_kind == SECRET_KIND else _no_answer(olt, d)
     data["at"] = utcnow().isoformat()
     data["configured"] = {
         "brand": olt.brand.name if olt.brand else None,
@@ -116,9 +146,16 @@ def record(olt: Olt, d: Detection, apply: bool) -> dict:
     return data
 
 
+async def _detect(olt: Olt) -> Detection:
+    problem = unreadable_secret(olt)
+    if problem:
+        return Detection(answered=False, error=problem, error_kind=SECRET_KIND)
+    return await detect(target_of(olt))
+
+
 def detect_olt(olt: Olt, apply: bool | None = None) -> dict:
     """Detect one OLT now (blocking, a few seconds at most) and record it."""
-    d = detect_sync(target_of(olt))
+    d = asyncio.run(_detect(olt))
     return record(olt, d, olt.auto_detect if apply is None else apply)
 
 
@@ -126,7 +163,7 @@ def detect_olts(olts: list[Olt], apply: bool | None = None) -> list[dict]:
     """Detect several OLTs at once and record each."""
 
     async def run() -> list[Detection]:
-        return list(await asyncio.gather(*(detect(target_of(o)) for o in olts)))
+        return list(await asyncio.gather(*(_detect(o) for o in olts)))
 
     found = asyncio.run(run())
     return [

@@ -13,6 +13,7 @@ from flask import current_app
 from redis.exceptions import RedisError
 from rq import Queue
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from jobs.queues import RUN_EXECUTION, get_redis, redis_describe, rq_job_id
@@ -148,6 +149,9 @@ def _new_execution(host: JobHost, user: User | None, trigger: str, label: str) -
     )
 
 
+PLAN_ATTEMPTS = 3  # plans made again when a concurrent run-now took some (job, OLT) first
+
+
 def run_jobs_now(
     job_ids: list[int],
     user: User | None = None,
@@ -158,8 +162,24 @@ def run_jobs_now(
 ) -> RunReport:
     """Create one PENDING execution per runnable (job, OLT), commit, then enqueue them all.
 
-    olt_ids limits the run to those OLTs of the jobs (a re-run of one execution).
+    olt_ids limits the run to those OLTs of the jobs (a re-run of one execution). Two
+    run-nows of one job at once (a double click, two users, the scheduler) create one
+    execution per (job, OLT): the database holds at most one active execution per pair
+    (a partial unique index), and the run that loses plans again and skips that pair as
+    already pending.
     """
+    for attempt in range(1, PLAN_ATTEMPTS + 1):
+        try:
+            return _run_jobs_now(job_ids, user, trigger, label, olt_ids, scheduled_for)
+        except IntegrityError:
+            db.session.rollback()
+            if attempt == PLAN_ATTEMPTS:
+                raise
+            log.info("run now of jobs %s: another run took an OLT first; planning again", job_ids)
+    raise AssertionError("unreachable")
+
+
+def _run_jobs_now(job_ids, user, trigger, label, olt_ids, scheduled_for) -> RunReport:
     plans = plan_run(job_ids)
     if olt_ids is not None:
         names = set(db.session.scalars(select(Olt.name).where(Olt.id.in_(olt_ids))))

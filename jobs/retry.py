@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from redis.exceptions import RedisError
+from sqlalchemy.exc import IntegrityError
 
 from jobs.dispatch import enqueue_later
 from jobs.errors import disabled_reason
@@ -47,7 +48,12 @@ def schedule_retry(failed: Execution) -> Execution | None:
         retry_of_id=failed.retry_of_id or failed.id,
     )
     db.session.add(retry)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # another run of this job on this OLT is already pending
+        db.session.rollback()
+        log.info("execution %s failed; not retried: its job already runs on its OLT", failed.id)
+        return None
     try:
         rq_id = enqueue_later(retry, job.retry_delay or 30, note=f", retry {retry.attempt}")
     except RedisError as exc:

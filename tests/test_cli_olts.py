@@ -224,6 +224,7 @@ def test_every_help_works_without_an_environment(tmp_path):
         ["onus", "list", "--help"],
         ["jobs", "add", "--help"],
         ["jobs", "list", "--help"],
+        ["secrets", "rotate", "--help"],
         ["status", "--help"],
         ["run", "--help"],
     ):

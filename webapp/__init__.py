@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from pathlib import Path
 
 from flask import Flask, g, has_request_context, redirect, request, session, url_for
 from flask_babel import get_locale
@@ -10,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webapp.config import INSTANCE, ROOT, build_config
+from webapp.config import INSTANCE, ROOT, build_config, make_private_dir
 from webapp.extensions import (
     SQLITE_BUSY_TIMEOUT_MS,
     SQLITE_READER_WAIT_MS,
@@ -104,6 +106,16 @@ def _select_locale() -> str:
     return request.accept_languages.best_match(languages) or languages[0]
 
 
+def _create_private(path: str | None) -> None:
+    """Create a new SQLite file (and its folder) readable by its owner only; SQLite gives
+    its -wal and -shm files the same permissions. An existing file is left as it is."""
+    if not path or path == ":memory:" or path.startswith("file:") or os.path.exists(path):
+        return
+    folder = Path(path).parent
+    make_private_dir(folder)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
 def _tune_sqlite(engine) -> None:
     """WAL, a busy timeout and BEGIN IMMEDIATE so 20 worker processes can write safely.
 
@@ -115,6 +127,7 @@ def _tune_sqlite(engine) -> None:
     """
     if engine.dialect.name != "sqlite":
         return
+    _create_private(engine.url.database)
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_conn, _record):

@@ -211,6 +211,7 @@ def commands() -> list[click.Command]:
     from webapp.cli_lab import demo_command, lab
     from webapp.cli_olts import olts, onus
     from webapp.cli_ops import COMMANDS
+    from webapp.cli_secrets import secrets_group
 
     return [
         users,
@@ -219,6 +220,7 @@ def commands() -> list[click.Command]:
         olts,
         onus,
         jobs,
+        secrets_group,
         *COMMANDS,
         run_command,
         seed_command,

@@ -60,6 +60,13 @@ def instance_redis_url() -> str | None:
     return None
 
 
+def make_private_dir(path: Path) -> None:
+    """Create ``path`` (and its parents) readable by its owner only, if it does not exist."""
+    if not path.exists():
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(0o700)
+
+
 def _secret_key(embedded: bool) -> str | None:
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
@@ -67,7 +74,7 @@ def _secret_key(embedded: bool) -> str | None:
     if path.exists():
         return path.read_text().strip()
     if embedded:
-        INSTANCE.mkdir(parents=True, exist_ok=True)
+        make_private_dir(INSTANCE)
         key = secrets.token_hex(32)
         path.write_text(key)
         path.chmod(0o600)
@@ -154,6 +161,8 @@ def from_environment() -> dict:
     for key in ("LOGIN_MAX_FAILURES", "LOGIN_MAX_FAILURES_PER_ADDRESS", "LOGIN_LOCKOUT_SECONDS"):
         if env.get(key):
             cfg[key] = int(env[key])
+    if env.get("OLTWATCH_ENCRYPTION_KEY"):  # keys of the secrets at rest (webapp/crypto.py)
+        cfg["ENCRYPTION_KEY"] = env["OLTWATCH_ENCRYPTION_KEY"]
     secret = _secret_key(embedded)
     if secret:
         cfg["SECRET_KEY"] = secret

@@ -21,7 +21,7 @@ from pathlib import Path
 from redis import Redis
 from redis.exceptions import RedisError
 
-from webapp.config import INSTANCE, ROOT
+from webapp.config import INSTANCE, ROOT, make_private_dir
 
 log = logging.getLogger("oltwatch.devstack")
 
@@ -214,7 +214,7 @@ def main() -> int:
     """Run the embedded system until Ctrl-C (or SIGTERM); leave no process behind."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     os.environ["OLTWATCH_EMBEDDED"] = "1"
-    INSTANCE.mkdir(parents=True, exist_ok=True)
+    make_private_dir(INSTANCE)
     redis_proc, lab, children = None, None, {}
     stop = {"now": False}
 

@@ -27,7 +27,7 @@ from webapp.validators import validate_host
 DETECT = "detect"
 # RFC 3414: keys of fewer than 8 characters are refused (pysnmp would fail every poll); empty
 # keeps the current key. wtforms' own message, never the value (a PasswordField never echoes it)
-_V3_KEY = [Optional(strip_whitespace=False), Length(min=V3_MIN_KEY, max=255)]
+_V3_KEY = [Optional(strip_whitespace=False), Length(min=V3_MIN_KEY), Length(max=255)]
 SECRETS = {
     "new_community": "community",
     "new_v3_auth_key": "v3_auth_key",

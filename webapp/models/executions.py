@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
@@ -23,6 +23,7 @@ ACTIVE = (PENDING, RUNNING)
 TERMINAL = (SUCCESS, FAILED, INTERRUPTED)
 
 TRIGGERS = ("manual", "cli", "schedule", "retry")
+ACTIVE_SQL = "status IN ('PENDING', 'RUNNING')"
 
 
 class Execution(db.Model):
@@ -32,6 +33,15 @@ class Execution(db.Model):
     __table_args__ = (
         Index("ix_executions_status_created", "status", "created_at"),
         Index("ix_executions_job_olt_status", "job_id", "olt_id", "status"),
+        # At most one PENDING or RUNNING execution per (job, OLT), whoever creates it.
+        Index(
+            "uq_executions_one_active",
+            "job_id",
+            "olt_id",
+            unique=True,
+            sqlite_where=text(ACTIVE_SQL),
+            postgresql_where=text(ACTIVE_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from snmp.indexes import IndexFormula as FormulaSpec
 from snmp.profiles.base import ATTRIBUTES
 from snmp.values import ValueRule
+from webapp.crypto import EncryptedString
 from webapp.extensions import db
 from webapp.models.base import UTCDateTime, utcnow
 
@@ -87,12 +88,13 @@ class Olt(db.Model):
     host: Mapped[str] = mapped_column(String(255))
     snmp_port: Mapped[int] = mapped_column(default=161)
     snmp_version: Mapped[str] = mapped_column(String(3), default="2c")
-    community: Mapped[str] = mapped_column(String(255), default="")
+    # secrets: stored encrypted (webapp/crypto.py), write-only everywhere
+    community: Mapped[str] = mapped_column(EncryptedString(1024), default="")
     v3_user: Mapped[str] = mapped_column(String(100), default="")
     v3_auth_proto: Mapped[str] = mapped_column(String(10), default="SHA")
-    v3_auth_key: Mapped[str] = mapped_column(String(255), default="")
+    v3_auth_key: Mapped[str] = mapped_column(EncryptedString(1024), default="")
     v3_priv_proto: Mapped[str] = mapped_column(String(10), default="AES")
-    v3_priv_key: Mapped[str] = mapped_column(String(255), default="")
+    v3_priv_key: Mapped[str] = mapped_column(EncryptedString(1024), default="")
     v3_context: Mapped[str] = mapped_column(String(100), default="")
     timeout: Mapped[float] = mapped_column(default=2.0)
     retries: Mapped[int] = mapped_column(default=1)
