@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from jobs.dispatch import run_jobs_now
 from jobs.olts import ensure_poll_job
+from snmp.lab.hostile import HostileAgent
 from tests.conftest import ROOT, worker_env
 from tests.factories import make_job, make_olt
-from tests.snmp.hostile import HostileAgent
 from tests.test_runner import work
 from webapp.extensions import db
 from webapp.models import Execution

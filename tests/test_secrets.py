@@ -24,9 +24,9 @@ from jobs.dispatch import run_jobs_now
 from jobs.olts import ensure_poll_job, poll_job_of
 from jobs.queues import get_redis
 from snmp.lab.generate import generate_rows, write_snmprec
+from snmp.lab.hostile import HostileAgent
 from tests.conftest import csrf_token, login
 from tests.factories import brand, make_job, make_user
-from tests.snmp.hostile import HostileAgent
 from tests.test_hostile_agent import run_worker
 from tests.test_runner import work
 from webapp.extensions import db

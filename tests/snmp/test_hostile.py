@@ -10,7 +10,7 @@ from snmp._ber import encode_oid, tlv
 from snmp.client import Target, get_many_sync, walk_columns_sync
 from snmp.errors import SnmpError, SnmpTooMuchData
 from snmp.lab.generate import generate_rows
-from tests.snmp.hostile import DATAGRAM, HostileAgent
+from snmp.lab.hostile import DATAGRAM, HostileAgent
 from webapp.config import DEFAULTS
 
 COLUMNS = ["1.3.6.1.2.1.31.1.1.1.1", "1.3.6.1.2.1.2.2.1.2"]  # ifName, ifDescr
