@@ -40,6 +40,14 @@ class Resolved:
         return self.column.attribute
 
     @property
+    def lists_every_onu(self) -> bool:
+        """Its table lists every ONU of the OLT, offline ones included, so that an ONU missing
+        from a complete walk of it is really gone (an optics table lists online ONUs only).
+        An operator's own discovery or state OID is taken at its word."""
+        column = self.column
+        return column.every_onu or (column.source == "operator" and column.attribute == "state")
+
+    @property
     def yields_state(self) -> bool:
         """Its values are ONU states (presence never takes state from any other column)."""
         return self.column.attribute == "state" and not self.presence_only

@@ -21,6 +21,7 @@ class JobDefinitionError(ValueError):
     """A job that cannot be saved as written."""
 
 
+NAME_MAX = SnmpJob.__table__.c["name"].type.length
 OPTION_CHECKS = {
     "method": lambda v: v in ("walk", "get"),
     "max_repetitions": lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 500,
@@ -31,6 +32,9 @@ def check_job(job: SnmpJob) -> None:
     """Normalise (blank schedule fields become None, cron is tidied) and check ``job``."""
     job.interval = (job.interval or "").strip() or None
     job.cron = (job.cron or "").strip() or None
+    job.name = (job.name or "").strip()
+    if not job.name or len(job.name) > NAME_MAX:
+        raise JobDefinitionError(_("A job's name is 1 to %(n)d characters.", n=NAME_MAX))
     if job.interval and job.cron:
         raise JobDefinitionError(
             _("Give one of interval (30s, 5m, 1h, 1d) or cron, or neither to run it by hand.")

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from jobs.dispatch import RunReport, run_jobs_now
 from webapp.extensions import db
@@ -87,6 +87,7 @@ def poll_now(olt: Olt, user: User | None = None, trigger: str = "cli", label: st
 
 
 V3_MIN_KEY = 8  # RFC 3414 section 11.2: passwords shorter than 8 octets are refused
+SECRET_MAX = 255  # as the admin form allows (stored encrypted in a 1,024-character column)
 AUTH_PROTOCOLS = ("SHA", "MD5", "SHA256", "SHA512")
 PRIV_PROTOCOLS = ("AES", "DES", "AES256")
 
@@ -129,6 +130,8 @@ def _check_new(new: NewOlt) -> None:
         raise ValueError("the timeout must be 0.1 to 60 s and retries 0 to 10")
     if new.version in ("1", "2c") and not new.community:
         raise ValueError("an SNMP community is required for SNMP v1/v2c (give it on stdin)")
+    if len(new.community) > SECRET_MAX:
+        raise ValueError(f"the SNMP community must be at most {SECRET_MAX} characters")
     if new.version == "3":
         check_v3(
             new.v3_user, new.v3_auth_proto, new.v3_auth_key, new.v3_priv_proto, new.v3_priv_key
@@ -139,6 +142,10 @@ def check_v3(user: str, auth_proto: str, auth_key: str, priv_proto: str, priv_ke
     """SNMPv3 settings as RFC 3414 allows them (ValueError without the keys themselves)."""
     if not user:
         raise ValueError("an SNMPv3 user is required for SNMP v3")
+    if len(user) > 100:
+        raise ValueError("the SNMPv3 user must be at most 100 characters")
+    if max(len(auth_key), len(priv_key)) > SECRET_MAX:
+        raise ValueError(f"SNMPv3 keys must be at most {SECRET_MAX} characters")
     if auth_proto not in AUTH_PROTOCOLS or priv_proto not in PRIV_PROTOCOLS:
         raise ValueError(
             f"SNMPv3 auth protocol is one of {', '.join(AUTH_PROTOCOLS)}, "
@@ -158,14 +165,18 @@ def _brand_and_model(new: NewOlt):
 
     if new.model in (None, "", "detect") and not new.brand:
         return None, None, True
-    brand = db.session.scalar(select(Brand).where(Brand.name.ilike(new.brand or "")))
+    brand = db.session.scalar(
+        select(Brand).where(func.lower(Brand.name) == (new.brand or "").lower())
+    )
     if brand is None:
         known = ", ".join(db.session.scalars(select(Brand.name).order_by(Brand.name)))
         raise ValueError(f"unknown brand {new.brand!r}; known: {known or '-'}")
     if new.model in (None, "", "detect"):
         return brand, None, new.model == "detect"
     model = db.session.scalar(
-        select(OltModel).where(OltModel.brand_id == brand.id, OltModel.name.ilike(new.model))
+        select(OltModel).where(
+            OltModel.brand_id == brand.id, func.lower(OltModel.name) == new.model.lower()
+        )
     )
     if model is None:
         names = db.session.scalars(select(OltModel.name).where(OltModel.brand_id == brand.id))

@@ -132,7 +132,7 @@ def match(d: Detection, rules: tuple[DetectionRule, ...] = RULES) -> Match | Non
     if best.sys_descr and "(?P<model>" in best.sys_descr:
         m = re.search(best.sys_descr, d.sys_descr or "", re.IGNORECASE)
         if m and m.group("model"):
-            model = best.model.format(model=m.group("model").strip())
+            model = best.model.format(model=m.group("model").strip().upper())
     return Match(
         brand=best.brand,
         model=model,

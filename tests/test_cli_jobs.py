@@ -90,6 +90,8 @@ def test_add_a_scheduled_get_job_by_oid_name_or_dotted_oid(app, runner, lab):
         (["--olt", "huawei-a", "--option", "method=fast"], "Invalid option method = fast"),
         (["--olt", "huawei-a", "--option", "nokey"], "KEY=VALUE"),
         (["--olt", "huawei-a", "--type", "crawl"], "Invalid value for '--type'"),
+        (["--olt", "huawei-a", "--oid", "hwGponDeviceOntSn"], "takes no OID"),  # a poll
+        (["--olt", "huawei-a", "--brand", "%"], "no brand named '%'"),
     ],
 )
 def test_bad_jobs_are_refused_with_the_reason_and_nothing_is_written(
@@ -109,3 +111,12 @@ def test_a_job_name_is_taken_once(app, runner, lab):
     again = runner.invoke(args=["jobs", "add", "p", "--olt", "huawei-a"])
     assert again.exit_code == 1 and "a job named 'p' exists" in again.output
     assert _jobs() == 1
+
+
+def test_a_job_name_longer_than_its_column_is_refused(app, runner, lab):
+    make_olt(lab, "huawei-a")
+    result = runner.invoke(args=["jobs", "add", "j" * 151, "--olt", "huawei-a"])
+    assert result.exit_code == 1 and "1 to 150 characters" in result.output, result.output
+    assert "Traceback" not in result.output
+    db.session.rollback()
+    assert _jobs() == 0

@@ -83,6 +83,15 @@ def test_olts_add_refuses_bad_input_and_writes_nothing(app, runner, recordings):
     )
     assert v3.exit_code == 1 and "at least 8 characters" in v3.output
     assert "short" not in v3.output  # never echo a key
+    long_community = runner.invoke(
+        args=["olts", "add", "x6", "--host", "10.0.0.1", "--community-stdin"], input="c" * 300
+    )
+    assert long_community.exit_code == 1 and "at most 255 characters" in long_community.output
+    wildcard = runner.invoke(
+        args=["olts", "add", "x7", "--host", "10.0.0.1", "--brand", "%", "--community-stdin"],
+        input="c\n",
+    )
+    assert wildcard.exit_code == 1 and "unknown brand '%'" in wildcard.output
     assert [o.name for o in db.session.scalars(select(Olt))] == ["x1"]
 
 

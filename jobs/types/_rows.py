@@ -22,11 +22,22 @@ from snmp.client import (
 from snmp.errors import SnmpError, SnmpTimeout, SnmpTooMuchData, SnmpUnreachable
 from snmp.indexes import IFDESCR_OID, IFNAME_OID, DecodedIndex, NotAnOnu, decode_index
 from snmp.values import ValueRuleError, apply_rule
+from webapp.models import Onu
+from webapp.models.inventory import ATTRIBUTE_COLUMNS
 
 log = logging.getLogger(__name__)
 NAME_COLUMNS = (IFNAME_OID, IFDESCR_OID)
 SUBTREES_PER_REQUEST = 16  # columns x PONs per GETBULK: each answer must fit in a datagram
 EXAMPLES = 5
+# Text from an OLT is cut to its column's size (an agent may send kilobytes of "description"),
+# and an index whose position or raw form does not fit is not an ONU we can store.
+TEXT_LIMITS = {
+    a: Onu.__table__.c[c].type.length
+    for a, c in ATTRIBUTE_COLUMNS.items()
+    if getattr(Onu.__table__.c[c].type, "length", None)
+}
+POSITION_MAX = Onu.__table__.c["position"].type.length
+RAW_INDEX_MAX = Onu.__table__.c["raw_index"].type.length
 
 Names = dict[int, tuple[str, ...]]
 
@@ -215,8 +226,12 @@ def _decode(column: Resolved, raw: str, names: Names | None) -> tuple:
     except NotAnOnu:
         return None, None
     except ValueError as exc:
-        return None, f"{raw}: {exc}"
-    return (decoded, decoded.name) if decoded.is_onu else (None, None)
+        return None, f"{raw[:80]}: {exc}"
+    if not decoded.is_onu:
+        return None, None
+    if len(decoded.name) > POSITION_MAX or len(raw) > RAW_INDEX_MAX:
+        return None, f"{raw[:80]}…: index longer than an ONU's position may be"
+    return decoded, decoded.name
 
 
 @dataclass
@@ -248,9 +263,11 @@ class Converter:
         if attribute == "last_down_cause" and isinstance(value, int) and column.labels:
             return column.labels.get(value, str(value))
         if attribute == "last_down_cause" and value is not None:
-            return str(value)[:60]
+            value = str(value)
         if attribute in ("distance", "pon_port") and isinstance(value, float):
             return round(value)
+        if isinstance(value, str) and attribute in TEXT_LIMITS:
+            return value[: TEXT_LIMITS[attribute]]
         return value
 
     def _since(self, value: object) -> datetime | None:
@@ -263,3 +280,13 @@ class Converter:
         if isinstance(value, int | float) and 0 < value < 100 * 365 * 86400:
             return self.now - timedelta(seconds=value)
         return None
+
+
+def nothing_placed(column: Resolved, decoded: Decoded) -> str:
+    """The error of a walk none of whose rows is an ONU (a wrong formula, or no ONUs)."""
+    if decoded.undecoded:
+        return (
+            f"none of the {decoded.rows} rows of {column.column.label} decodes with formula "
+            f"{column.formula_name}: {'; '.join(decoded.undecoded[:3])}"
+        )
+    return f"{column.column.label} has {decoded.rows} rows and none is an ONU"

@@ -75,13 +75,15 @@ class DiscoveryType(JobType):
         column, now = plan.column, utcnow()
         decoded = _rows.decode_rows(column, result.rows, result.names)
         if not decoded.by_position:
-            raise JobError(_nothing(column, decoded))
+            raise JobError(_rows.nothing_placed(column, decoded))
         convert = _rows.Converter(now, ctx.olt_tz)
         found = {}
         for pos, (d, raw, vb) in decoded.by_position.items():
             state = convert.value(column, vb, pos) if column.yields_state else None
             found[pos] = inventory.Sighting(d, raw, state if isinstance(state, int) else None)
-        obs = inventory.Observation(found=found, complete=True, state_known=column.yields_state)
+        obs = inventory.Observation(
+            found=found, complete=column.lists_every_onu, state_known=column.yields_state
+        )
         report = inventory.store(
             ctx.olt_id, ctx.execution_id, obs, column.labels or {}, ctx.absent_after, now
         )
@@ -98,16 +100,12 @@ class DiscoveryType(JobType):
         if not column.yields_state:
             summary["note"] = "not a state column: ONUs found, their state left as it was"
             summary.pop("states")
+        if not column.lists_every_onu:
+            summary["presence_note"] = (
+                "this table shows only some ONUs (online ones): ONUs missing from it were "
+                "not marked absent"
+            )
         return summary
-
-
-def _nothing(column: Resolved, decoded: _rows.Decoded) -> str:
-    if decoded.undecoded:
-        return (
-            f"none of the {decoded.rows} rows of {column.column.label} decodes with formula "
-            f"{column.formula_name}: {'; '.join(decoded.undecoded[:3])}"
-        )
-    return f"{column.column.label} has {decoded.rows} rows and none is an ONU"
 
 
 TYPE = DiscoveryType()

@@ -89,6 +89,9 @@ class GetType(JobType):
         rows, names = result
         column, now = plan.column, utcnow()
         decoded = _rows.decode_rows(column, rows, names)
+        if decoded.undecoded and not decoded.by_position:
+            # every row is off the column's formula: a wrong formula, not an OLT without ONUs
+            raise JobError(_rows.nothing_placed(column, decoded))
         convert = _rows.Converter(now, ctx.olt_tz)
         values = {
             pos: convert.value(column, vb, pos) for pos, (_d, _r, vb) in decoded.by_position.items()

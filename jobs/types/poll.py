@@ -55,7 +55,9 @@ class PollType(JobType):
     name = "poll"
 
     def check(self, oid) -> str | None:
-        return None  # a poll needs no OID: its profile says what to walk
+        if oid is not None:  # its profile says what to walk: an OID would be ignored
+            return "a poll job walks its OLT's profile and takes no OID (leave it empty)"
+        return None
 
     def plan(self, ex, ctx: RunContext) -> Plan:
         profile = ctx.scope.profile
@@ -97,19 +99,19 @@ class PollType(JobType):
             result.presence, result.rows[result.presence.oid], result.names, result.cache
         )
         if not presence.by_position:
-            raise JobError(_nothing_placed(result.presence, presence))
+            raise JobError(_rows.nothing_placed(result.presence, presence))
         states = _states(result, convert)
         found = {
             pos: inventory.Sighting(d, raw, states.get(pos))
             for pos, (d, raw, _vb) in presence.by_position.items()
         }
         values, keep = _values(result, convert, set(found))
-        if "state" in result.chosen:
+        if _state_known(result):
             _clear_offline_uptime(values, states, result.chosen["state"][0])
         obs = inventory.Observation(
             found=found,
-            complete=True,
-            state_known="state" in result.chosen,
+            complete=result.presence.lists_every_onu,
+            state_known=_state_known(result),
             values=values,
             keep_previous=frozenset(keep),
         )
@@ -162,19 +164,15 @@ def _unique(columns: list[Resolved]) -> list[Resolved]:
     return list({c.oid: c for c in columns}.values())
 
 
-def _nothing_placed(column: Resolved, decoded: _rows.Decoded) -> str:
-    """The error of a presence walk that gave no ONU."""
-    if decoded.undecoded:
-        return (
-            f"none of the {decoded.rows} rows of {column.column.label} decodes with formula "
-            f"{column.formula_name}: {'; '.join(decoded.undecoded[:3])}"
-        )
-    return f"{column.column.label} has {decoded.rows} rows and none is an ONU"
+def _state_known(result: Walked) -> bool:
+    """Whether the chosen state column was walked in full (a failed one leaves states as they
+    were, rather than writing "unknown" over every ONU)."""
+    return "state" in result.chosen and result.chosen["state"][0].oid not in result.failures
 
 
 def _states(result: Walked, convert: _rows.Converter) -> dict[str, int | None]:
     """State values by position, from the chosen state column."""
-    if "state" not in result.chosen:
+    if not _state_known(result):
         return {}
     column = result.chosen["state"][0]
     decoded = _rows.decode_rows(column, result.rows.get(column.oid, []), result.names, result.cache)
@@ -225,6 +223,12 @@ def _clear_offline_uptime(values: dict, states: dict, state_column: Resolved) ->
             values["uptime"][pos] = None
 
 
+_PARTIAL_TABLE = (
+    "the ONUs were listed from a table that shows only some of them (online ONUs): "
+    "ONUs missing from it were not marked absent"
+)
+
+
 def _summary(plan: Plan, result: Walked, presence, report, convert) -> dict:
     tables = {a: [c.column.label for c in cols] for a, cols in result.chosen.items()}
     known = {c.attribute for c in plan.columns}
@@ -240,6 +244,8 @@ def _summary(plan: Plan, result: Walked, presence, report, convert) -> dict:
         "not_onus": presence.not_onus,
         "stored": dict(report.stored),
     }
+    if not result.presence.lists_every_onu:
+        summary["presence_note"] = _PARTIAL_TABLE
     if report.kept_previous:
         summary["kept_previous"] = dict(report.kept_previous)
     if result.failures:

@@ -128,6 +128,12 @@ RULES: tuple[DetectionRule, ...] = (
     ),
     # ---- FiberHome: sysDescr is the bare model name; .1001.11 is shared by the -01 and -06
     DetectionRule(
+        "fiberhome-olt", "FiberHome", "OLT", "fiberhome",
+        "FiberHome enterprise 5875, OLT products .800.1001 (captures librenms "
+        "tests/snmpsim/fiberhome*.snmprec)", FH, technology="GPON/EPON",
+        note="FiberHome OLT not in the model table: trying the AN5516 columns", fallback=True,
+    ),
+    DetectionRule(
         "fiberhome-an5516", "FiberHome", "{model}", "fiberhome",
         "LibreNMS os fiberhome (sysDescr); tests/snmpsim/fiberhome*.snmprec",
         sys_descr=r"^(?P<model>AN5516-0(?:1|4B|4|6))$", technology="GPON/EPON",

@@ -116,6 +116,11 @@ CASES = [
         None,
     ),
     ("1.3.6.1.4.1.41112.1.5", EDGEOS, {}, "Ubiquiti", "EdgeOS device", None),
+    # a FiberHome OLT product arc the table does not list, with the sysDescr an operator set:
+    # FiberHome's family (enterprise 5875, OLT products .800.1001), AN5516 columns tried
+    ("1.3.6.1.4.1.5875.800.1001.13", "OLT-NORTE", {}, "FiberHome", "OLT", "fiberhome"),
+    # sysDescr as some firmware writes it, lower case: one model, whatever the case
+    ("1.3.6.1.4.1.5875.800.1001.11", "an5516-06", {}, "FiberHome", "AN5516-06", "fiberhome"),
     # edgeosolt_uisp-fiber.snmprec: Broadcom's enterprise, told apart by the sysDescr
     (
         "1.3.6.1.4.1.4413",
@@ -164,7 +169,7 @@ def test_prefixes_match_whole_arcs_only():
         "MA5608T"
     )
     m = match(Detection(answered=True, sys_object_id="", sys_descr="an5516-06"))
-    assert (m.brand, m.model) == ("FiberHome", "an5516-06")
+    assert (m.brand, m.model) == ("FiberHome", "AN5516-06")  # one OltModel row per model
 
 
 def test_specificity_prefers_longer_prefixes_then_text_and_never_a_fallback():
