@@ -28,8 +28,13 @@ At the end the scheduler stops, the reaper drains what is left, and the figures 
 - stuck: executions still PENDING or RUNNING after the drain;
 - duplicates: two executions for one scheduled slot, or a double submit creating two;
 - overlaps: two executions of one OLT running at once;
-- secrets_in_logs: occurrences of any secret in the processes' logs, the executions'
-  rows, every Redis key and value, and the OLT table as stored (encrypted at rest).
+- secrets_in_logs: occurrences of any secret, as text or hex, in the processes' logs, the
+  executions', jobs' and OLTs' rows as stored (secrets are encrypted at rest), and every
+  Redis key, value and RQ job (unpacked), searched before each FLUSHALL or restart and at
+  the end (tests/secret_scan.py, as tests/test_secrets.py searches).
+
+The database: a fresh SQLite file, or, when TEST_DATABASE_URL names a PostgreSQL server, a
+fresh database created next to it and dropped at the end.
 The last line is `faults=N lost=0 stuck=0 duplicates=0 overlaps=0 secrets_in_logs=0` (the
 real counts); the exit code is 0 only when all but `faults` are 0.
 """
@@ -57,6 +62,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from tests.secret_scan import forms, redis_dump  # noqa: E402
 from webapp.devstack import free_tcp_port, start_redis, stop_process  # noqa: E402
 
 FAULTS = (
@@ -209,6 +215,7 @@ class Chaos:
         self.skipped: Counter = Counter()
         self.submits: list[tuple[int, bool]] = []  # (executions created, one was active)
         self.restarts = 0
+        self.redis_found: Counter = Counter()  # secrets seen in Redis before it lost its data
 
     def start(self, workers: int) -> None:
         from jobs.workers import worker_pool_command
@@ -262,9 +269,11 @@ class Chaos:
     def _flushall(self):
         from jobs.queues import get_redis
 
+        self.redis_found += _scan_redis(self.redis_url)  # what the flush is about to erase
         get_redis(self.redis_url).flushall()
 
     def _redis_restart(self):
+        self.redis_found += _scan_redis(self.redis_url)
         stop_process(self.redis_proc, "redis-server", grace=5)
         self.restarts += 1
         self.redis_proc = start_redis(self.tmp / f"redis-{self.restarts}", self.redis_port)
@@ -436,41 +445,34 @@ def _figures(app, chaos: Chaos, started_at, ended_at) -> dict:
     }
 
 
-def _redis_values(redis, key: bytes) -> list[bytes]:
-    """Every value stored under a key, whatever its type."""
-    kind = redis.type(key).decode()
-    if kind == "string":
-        return [redis.get(key)]
-    if kind == "hash":
-        return [*redis.hkeys(key), *redis.hvals(key)]
-    if kind == "list":
-        return redis.lrange(key, 0, -1)
-    if kind == "set":
-        return list(redis.smembers(key))
-    if kind == "zset":
-        return redis.zrange(key, 0, -1)
-    if kind == "stream":
-        return [repr(entry).encode() for entry in redis.xrange(key)]
-    return []
+def _found_in(blob: bytes) -> int:
+    """Occurrences of the secret in a blob, as text or hex (every community and key has it)."""
+    return sum(blob.count(form) for form in forms(SECRET))
+
+
+def _scan_redis(redis_url: str) -> Counter:
+    """Where the secret is in Redis now (run before each FLUSHALL or restart, and at the end)."""
+    from jobs.queues import get_redis
+
+    found: Counter = Counter()
+    for where, blob in redis_dump(get_redis(redis_url)).items():
+        found["redis " + where.split(" ", 1)[0]] += _found_in(blob)
+    return found
 
 
 def _secrets_found(app, chaos: Chaos, redis_url: str) -> Counter:
     """Where a secret (communities, v3 keys) appears: logs, executions, Redis, OLTs at rest."""
-    from jobs.queues import get_redis
     from webapp.extensions import db
 
-    found: Counter = Counter()
+    found: Counter = Counter(chaos.redis_found)
     for log in chaos.tmp.glob("*.log"):
-        found[f"log {log.name}"] += log.read_bytes().count(SECRET.encode())
+        found[f"log {log.name}"] += _found_in(log.read_bytes())
     with app.app_context():
-        for table, where in (("executions", ""), ("olts", "")):
-            for row in db.session.execute(text(f"SELECT * FROM {table}{where}")):
-                found[f"table {table}"] += sum(str(v).count(SECRET) for v in row)
+        for table in ("executions", "olts", "job_hosts", "snmp_jobs"):
+            for row in db.session.execute(text(f"SELECT * FROM {table}")):
+                found[f"table {table}"] += sum(_found_in(str(v).encode()) for v in row)
         db.session.commit()
-    redis = get_redis(redis_url)
-    for key in redis.scan_iter(count=1000):
-        found["redis"] += key.count(SECRET.encode())
-        found["redis"] += sum((v or b"").count(SECRET.encode()) for v in _redis_values(redis, key))
+    found += _scan_redis(redis_url)
     return Counter({k: v for k, v in found.items() if v})
 
 

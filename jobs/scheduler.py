@@ -100,7 +100,14 @@ def tick() -> dict:
             summary = {"reaper": reap(), **dispatch_due_jobs(), "purged": hourly()}
         finally:
             db.session.remove()
-        get_redis(current_app.config["REDIS_URL"]).set(LAST_TICK_KEY, utcnow().isoformat())
+        redis = get_redis(current_app.config["REDIS_URL"])
+        # Alive means "ticking": a tick that was running while Redis lost its data ends in an
+        # empty Redis where it is no longer scheduled; /health waits for the next pass to
+        # schedule it again rather than calling the scheduler alive on this tick's word.
+        if redis.zscore(Scheduler.scheduled_jobs_key, TICK_JOB_ID) is not None:
+            redis.set(LAST_TICK_KEY, utcnow().isoformat())
+        else:
+            log.warning("tick done, but it is no longer scheduled (Redis lost its data?)")
         return summary
 
 
@@ -178,4 +185,7 @@ def run_scheduler(redis_url: str, every: int) -> None:
             return
         except RedisError as exc:
             log.error("scheduler: Redis unavailable (%s); trying again in %s s", exc, every)
+            time.sleep(every)
+        except Exception:  # an rq error on a Redis half back must not end the scheduler
+            log.exception("scheduler: its loop failed; starting it again in %s s", every)
             time.sleep(every)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import socket
 import sys
-import zlib
 from pathlib import Path
 
 import pytest
@@ -27,6 +26,7 @@ from snmp.lab.generate import generate_rows, write_snmprec
 from snmp.lab.hostile import HostileAgent
 from tests.conftest import csrf_token, login
 from tests.factories import brand, make_job, make_user
+from tests.secret_scan import forms, redis_dump
 from tests.test_hostile_agent import run_worker
 from tests.test_runner import work
 from webapp.extensions import db
@@ -125,54 +125,6 @@ def _run_everything(job_ids: list[int]) -> list[int]:
 # ---------------------------------------------------------------- the search
 
 
-def _forms(secret: str) -> tuple[bytes, ...]:
-    raw = secret.encode()
-    return raw, raw.hex().encode(), raw.hex().upper().encode()
-
-
-def _unpacked(value: bytes) -> list[bytes]:
-    """A Redis value, and what it holds when it is zlib-compressed (RQ's job data)."""
-    out = [value]
-    try:
-        out.append(zlib.decompress(value))
-    except zlib.error:
-        pass
-    return out
-
-
-def _redis_dump(redis) -> dict[str, bytes]:
-    out = {}
-    for key in redis.scan_iter("*"):
-        kind = redis.type(key).decode()
-        if kind == "string":
-            values = [redis.get(key)]
-        elif kind == "hash":
-            values = [x for kv in redis.hgetall(key).items() for x in kv]
-        elif kind == "list":
-            values = redis.lrange(key, 0, -1)
-        elif kind == "set":
-            values = list(redis.smembers(key))
-        elif kind == "zset":
-            values = redis.zrange(key, 0, -1)
-        elif kind == "stream":
-            values = [x for _id, entry in redis.xrange(key) for kv in entry.items() for x in kv]
-        else:
-            values = []
-        blob = [key] + [v for value in values if value for v in _unpacked(value)]
-        out[f"redis {key.decode(errors='replace')}"] = b"\n".join(blob)
-    for key in redis.scan_iter("rq:job:*"):
-        job_id = key.decode().split(":", 2)[2]
-        if ":" in job_id:
-            continue
-        job = Job.fetch(job_id, connection=redis)
-        seen = [job.description, job.args, job.kwargs, job.meta, job.func_name]
-        result = job.latest_result()
-        if result is not None:
-            seen += [result.return_value, result.exc_string]
-        out[f"rq job {job_id}"] = repr(seen).encode() + b"\n" + bytes(job.data)
-    return out
-
-
 def _database_dump() -> dict[str, bytes]:
     """Every row of every table as stored (plain SQL: the OLTs' secrets stay encrypted)."""
     out = {}
@@ -194,7 +146,7 @@ def _found(sources: dict[str, bytes]) -> list[tuple[str, str]]:
         (where, secret)
         for where, blob in sources.items()
         for secret in SECRETS
-        if any(form in blob for form in _forms(secret))
+        if any(form in blob for form in forms(secret))
     ]
 
 
@@ -287,7 +239,7 @@ def test_no_secret_leaves_through_any_failure(
         sources |= _log_lines(caplog.records)
         sources |= {f"cli {n}": printed.encode() for n, printed in enumerate(ran["cli"])}
         sources |= {f"page {url}": html.encode() for url, html in ran["pages"].items()}
-        return sources | _database_dump() | _redis_dump(redis)
+        return sources | _database_dump() | redis_dump(redis)
 
     sources = everything()
     assert len([w for w in sources if w.startswith("rq job ")]) >= len(runs)
@@ -355,3 +307,33 @@ def test_the_admin_refuses_short_v3_keys_without_echoing_them(app, client):
     assert r.status_code == 200 and "Field must be at least" not in r.text
     db.session.expire_all()
     assert db.session.get(Olt, olt.id).v3_auth_key == "a-longer-key-1"
+
+
+def test_the_admin_checks_v3_settings_as_the_cli_does(app, client):
+    """Privacy without an auth key is refused at save, not found out at the first poll."""
+    make_user("boss", superuser=True)
+    login(client, "boss")
+    seed_olt = _olt("v3-seed", 161)
+    db.session.commit()
+    page = client.get("/admin/olt/new/")
+    data = {
+        "name": "v3-priv-only",
+        "model_choice": f"brand:{seed_olt.brand_id}",
+        "host": "127.0.0.1",
+        "snmp_port": "161",
+        "snmp_version": "3",
+        "v3_user": V3_USER,
+        "v3_auth_proto": "SHA",
+        "v3_priv_proto": "AES",
+        "new_v3_priv_key": PRIV_KEY,
+        "timeout": "1",
+        "retries": "0",
+        "max_repetitions": "25",
+        "enabled": "y",
+        "csrf_token": csrf_token(page.text),
+    }
+    r = client.post("/admin/olt/new/", data=data, follow_redirects=True)
+    assert r.status_code == 200 and "SNMPv3 privacy needs an auth key too" in r.text
+    assert PRIV_KEY not in r.text
+    db.session.rollback()
+    assert db.session.scalar(select(Olt).filter_by(name="v3-priv-only")) is None

@@ -67,6 +67,13 @@ def make_private_dir(path: Path) -> None:
         path.chmod(0o700)
 
 
+def write_private(path: Path, text: str) -> None:
+    """Write a new file readable by its owner only from its first byte (no chmod afterwards)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+
+
 def _secret_key(embedded: bool) -> str | None:
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
@@ -76,8 +83,7 @@ def _secret_key(embedded: bool) -> str | None:
     if embedded:
         make_private_dir(INSTANCE)
         key = secrets.token_hex(32)
-        path.write_text(key)
-        path.chmod(0o600)
+        write_private(path, key)
         return key
     return None
 

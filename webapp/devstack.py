@@ -21,7 +21,7 @@ from pathlib import Path
 from redis import Redis
 from redis.exceptions import RedisError
 
-from webapp.config import INSTANCE, ROOT, make_private_dir
+from webapp.config import INSTANCE, ROOT, make_private_dir, write_private
 
 log = logging.getLogger("oltwatch.devstack")
 
@@ -138,8 +138,7 @@ def _admin_password() -> str:
         return os.environ["ADMIN_PASSWORD"]
     path = INSTANCE / "admin_password"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(12))
-        path.chmod(0o600)
+        write_private(path, secrets.token_urlsafe(12))
     return path.read_text().strip()
 
 

@@ -17,7 +17,7 @@ from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from jobs.control import interrupt_pending, set_olts_enabled
 from jobs.detection import detect_olts
-from jobs.olts import V3_MIN_KEY, ensure_poll_job, poll_job_of
+from jobs.olts import V3_MIN_KEY, check_v3, ensure_poll_job, poll_job_of
 from webapp.admin.base import Select, StaffModelView, badge, choices, local_time
 from webapp.extensions import db
 from webapp.models import Brand, Olt, OltModel
@@ -271,6 +271,17 @@ class OltView(StaffModelView):
             raise ValidationError(_("An SNMP community is required for SNMP v1/v2c."))
         if model.snmp_version == "3" and not model.v3_user:
             raise ValidationError(_("An SNMPv3 user is required for SNMP v3."))
+        if model.snmp_version == "3":
+            try:  # the same checks as the CLI's (protocols, RFC 3414 key lengths, priv needs auth)
+                check_v3(
+                    model.v3_user,
+                    model.v3_auth_proto,
+                    model.v3_auth_key or "",
+                    model.v3_priv_proto,
+                    model.v3_priv_key or "",
+                )
+            except ValueError as exc:
+                raise ValidationError(str(exc)) from None
         if is_created:
             ensure_poll_job(model)
         elif not model.enabled and inspect(model).attrs.enabled.history.deleted:
