@@ -8,6 +8,7 @@ discovery_main (the original system's dispatcher did: B17).
 from __future__ import annotations
 
 import logging
+import signal
 import time
 from datetime import UTC, datetime
 
@@ -123,6 +124,21 @@ class TickScheduler(Scheduler):
     def __init__(self, *args, every: int, **kwargs):
         super().__init__(*args, interval=every, **kwargs)
         self.every = every
+        self._in_tick = False
+        self._stop_requested = False
+
+    # rq-scheduler's handlers end the process at once, and the SimpleWorker that runs the tick
+    # used to replace them with RQ's own (a stop asked during a tick was then forgotten, and
+    # the scheduler had to be killed). Ours: a stop waits for the tick in hand, then ends.
+    def _install_signal_handlers(self):
+        def stop(signum, frame):
+            log.info("scheduler: %s received, stopping", signal.Signals(signum).name)
+            self._stop_requested = True
+            if not self._in_tick:
+                raise SystemExit(0)
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
 
     # Ending (a signal, or the loop broken by Redis going away) must not fail on Redis: the
     # signal's SystemExit must end the process, not a ConnectionError raised on the way out.
@@ -160,10 +176,23 @@ class TickScheduler(Scheduler):
             self.register_birth()
         jobs = super().enqueue_jobs()
         control = Queue(CONTROL, connection=self.connection)
-        SimpleWorker([control], connection=self.connection).work(
-            burst=True, logging_level="WARNING"
-        )
+        self._in_tick = True
+        try:
+            _ControlWorker([control], connection=self.connection).work(
+                burst=True, logging_level="WARNING"
+            )
+        finally:
+            self._in_tick = False
+        if self._stop_requested:
+            raise SystemExit(0)
         return jobs
+
+
+class _ControlWorker(SimpleWorker):
+    """Works the control queue inside the scheduler, under the scheduler's signal handlers."""
+
+    def _install_signal_handlers(self):
+        pass
 
 
 def run_scheduler(redis_url: str, every: int) -> None:

@@ -114,3 +114,40 @@ def test_two_scheduler_processes_dispatch_each_slot_once(app, lab, database_url,
     finally:
         for p in procs:
             stop_process(p, "scheduler", grace=10)
+
+
+def test_the_scheduler_stops_at_once_on_sigterm_after_ticking(app, database_url, redis_url):
+    """A stop must not be forgotten because the tick's worker replaced the signal handlers."""
+    from jobs.queues import get_redis
+    from jobs.scheduler import LAST_TICK_KEY
+
+    redis = get_redis(redis_url)
+    redis.delete(LAST_TICK_KEY)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage_cli.py"), "scheduler", "--every", "1"],
+        cwd=ROOT,
+        env=worker_env(database_url, redis_url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        ticks = set()
+        while time.monotonic() < deadline and len(ticks) < 3:  # the tick's worker has run
+            ticks.add(redis.get(LAST_TICK_KEY))
+            ticks.discard(None)
+            time.sleep(0.2)
+        assert len(ticks) >= 3, "the scheduler did not tick"
+        for _ in range(5):  # whenever the signal lands: in a tick, or between ticks
+            time.sleep(0.37)
+        proc.terminate()
+        started = time.monotonic()
+        rc = proc.wait(10)
+        took = time.monotonic() - started
+        output = proc.stdout.read().decode()
+        assert rc == 0 and took < 5, (rc, took, output[-2000:])
+        assert "Traceback" not in output, output[-2000:]
+    finally:
+        stop_process(proc, "scheduler", grace=1)
+        proc.stdout.close()
