@@ -114,6 +114,8 @@ def test_ufiber_onus_indexed_by_their_serial(app, recordings):
     assert abs((now - a.online_since) - timedelta(seconds=3_023_252)) < timedelta(seconds=60)
     assert b.online_since is None
     assert ex.summary["not_onus"] == 0 and ex.summary["found"] == 3
+    # ubntOnusTable has no distance, description or down-cause column
+    assert ex.summary["no_table_in_profile"] == ["description", "distance", "last_down_cause"]
 
 
 def test_the_generic_profile_finds_no_onus_among_lo_and_eth0(app, recordings):

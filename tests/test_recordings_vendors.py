@@ -445,6 +445,8 @@ def test_fiberhome_an5516_with_one_integer_per_onu(app, recordings):
         "tx_power": "onuPonTxOpticalPower",
     }
     assert summary["not_supported"] == []
+    # FiberHome publishes no distance, last-up or down-cause column we know of
+    assert summary["no_table_in_profile"] == ["distance", "last_down_cause", "uptime"]
     assert summary["found"] == 7
     assert summary["states"] == {"online": 4, "fiber cut": 1, "offline": 1, "power cut": 1}
     assert summary["not_onus"] == 0 and summary["undecoded"] == 0
