@@ -265,14 +265,11 @@ def test_no_secret_leaves_through_any_failure(
     }
 
 
-def test_the_admin_refuses_short_v3_keys_without_echoing_them(app, client):
-    make_user("boss", superuser=True)
-    login(client, "boss")
-    olt = _olt("v3-olt", 161, v3_auth_key=AUTH_KEY, v3_priv_key=PRIV_KEY)
-    db.session.commit()
-    base = {
-        "name": "v3-olt",
-        "model_choice": f"brand:{olt.brand_id}",
+def _v3_form(name: str, brand_id: int) -> dict:
+    """The admin's OLT form for an SNMPv3 OLT, without its keys."""
+    return {
+        "name": name,
+        "model_choice": f"brand:{brand_id}",
         "host": "127.0.0.1",
         "snmp_port": "161",
         "snmp_version": "3",
@@ -284,6 +281,14 @@ def test_the_admin_refuses_short_v3_keys_without_echoing_them(app, client):
         "max_repetitions": "25",
         "enabled": "y",
     }
+
+
+def test_the_admin_refuses_short_v3_keys_without_echoing_them(app, client):
+    make_user("boss", superuser=True)
+    login(client, "boss")
+    olt = _olt("v3-olt", 161, v3_auth_key=AUTH_KEY, v3_priv_key=PRIV_KEY)
+    db.session.commit()
+    base = _v3_form("v3-olt", olt.brand_id)
     for field in ("new_v3_auth_key", "new_v3_priv_key"):
         for url in (f"/admin/olt/edit/?id={olt.id}", "/admin/olt/new/"):
             page = client.get(url)
@@ -316,20 +321,8 @@ def test_the_admin_checks_v3_settings_as_the_cli_does(app, client):
     seed_olt = _olt("v3-seed", 161)
     db.session.commit()
     page = client.get("/admin/olt/new/")
-    data = {
-        "name": "v3-priv-only",
-        "model_choice": f"brand:{seed_olt.brand_id}",
-        "host": "127.0.0.1",
-        "snmp_port": "161",
-        "snmp_version": "3",
-        "v3_user": V3_USER,
-        "v3_auth_proto": "SHA",
-        "v3_priv_proto": "AES",
+    data = _v3_form("v3-priv-only", seed_olt.brand_id) | {
         "new_v3_priv_key": PRIV_KEY,
-        "timeout": "1",
-        "retries": "0",
-        "max_repetitions": "25",
-        "enabled": "y",
         "csrf_token": csrf_token(page.text),
     }
     r = client.post("/admin/olt/new/", data=data, follow_redirects=True)

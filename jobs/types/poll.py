@@ -23,6 +23,7 @@ from jobs.types.base import JobType
 from snmp.client import first_rows_sync, index_of
 from snmp.errors import SnmpNoSuchOid
 from snmp.indexes import NotAnOnu, decode_index
+from snmp.profiles.base import EXPECTED_ATTRIBUTES
 from webapp.models.base import utcnow
 
 
@@ -223,18 +224,6 @@ def _clear_offline_uptime(values: dict, states: dict, state_column: Resolved) ->
             values["uptime"][pos] = None
 
 
-EXPECTED = (
-    "state",
-    "serial",
-    "name",
-    "description",
-    "onu_model",
-    "distance",
-    "rx_power",
-    "tx_power",
-    "uptime",
-    "last_down_cause",
-)
 _PARTIAL_TABLE = (
     "the ONUs were listed from a table that shows only some of them (online ONUs): "
     "ONUs missing from it were not marked absent"
@@ -251,7 +240,7 @@ def _summary(plan: Plan, result: Walked, presence, report, convert) -> dict:
         "tables": {a: t[0] if len(t) == 1 else t for a, t in tables.items()},
         "not_supported": sorted(known - set(result.chosen)),
         # what a NOC expects of an ONU but this profile has no table for at all
-        "no_table_in_profile": sorted(set(EXPECTED) - known),
+        "no_table_in_profile": sorted(set(EXPECTED_ATTRIBUTES) - known),
         **report.as_dict(),
         "undecoded": len(presence.undecoded),
         "undecoded_examples": presence.undecoded[:5],

@@ -33,6 +33,10 @@ ATTRIBUTES = (
     "plan",
     "subscriber",
 )
+# What a NOC expects to know of every ONU (a poll says which of these its profile has no table for).
+EXPECTED_ATTRIBUTES = tuple(
+    a for a in ATTRIBUTES if a not in ("mac", "olt_rx_power", "pon_port", "plan", "subscriber")
+)
 # Attributes whose values are enum codes named by the column's labels.
 ENUM_ATTRIBUTES = frozenset({"state", "last_down_cause"})
 
