@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
 
+from jobs import onu_history
 from snmp.indexes import DecodedIndex
 from webapp.extensions import db
 from webapp.models import Onu
@@ -47,6 +48,7 @@ class Observation:
     state_known: bool = False
     values: dict[str, dict[str, object]] = field(default_factory=dict)
     keep_previous: frozenset[str] = frozenset()
+    online: frozenset[int] = frozenset()  # the state values meaning online (for events)
 
 
 @dataclass
@@ -65,6 +67,9 @@ class StoreReport:
     targets: int = 0
     unknown_rows: int = 0
     no_row: int = 0
+    samples: int = 0
+    events: Counter = field(default_factory=Counter)
+    alarms: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         """Summary fields."""
@@ -76,12 +81,16 @@ class StoreReport:
             "missing_not_yet_absent": self.missing,
             "absent_total": self.absent_total,
             "states": dict(self.states),
+            "samples": self.samples,
+            "events": dict(self.events),
+            "alarms": self.alarms,
         }
 
 
 def _existing(olt_id: int, attributes: list[str]) -> dict[str, object]:
     """Known ONUs of the OLT by position, with the columns this store may compare."""
     columns = [Onu.id, Onu.position, Onu.present, Onu.consecutive_misses, Onu.state_value]
+    columns += [Onu.frame, Onu.slot, Onu.port]  # the PON of an event
     columns += [getattr(Onu, ATTRIBUTE_COLUMNS[a]) for a in attributes if a != "state"]
     columns.append(Onu.collected)
     rows = db.session.execute(select(*columns).where(Onu.olt_id == olt_id))
@@ -173,8 +182,12 @@ def store(
     else:
         _collect_only(obs, existing, stamp, execution_id, report, updates)
     _write(inserts, updates)
+    gone: list[str] = []
     if obs.found is not None and obs.complete:
-        _sweep(existing, obs.found, execution_id, absent_after, report)
+        gone = _sweep(existing, obs.found, execution_id, absent_after, report)
+    onu_history.after_store(
+        olt_id, execution_id, obs, existing, bool(inserts), gone, labels, now, report
+    )
     seen = obs.found or {}
     still_absent = sum(1 for p, r in existing.items() if not r.present and p not in seen)
     report.absent_total = still_absent + report.absent_now
@@ -222,15 +235,18 @@ def _write(inserts: list[dict], updates: list[dict]) -> None:
             db.session.execute(statement, params[start : start + CHUNK])
 
 
-def _sweep(existing: dict, found: dict, execution_id: int, absent_after: int, report) -> None:
-    """A miss for every known ONU the complete walk did not list; absent after enough misses."""
-    to_absent, counted = [], []
+def _sweep(existing: dict, found: dict, execution_id: int, absent_after: int, report) -> list[str]:
+    """A miss for every known ONU the complete walk did not list; absent after enough misses.
+
+    Returns the positions that became absent."""
+    to_absent, counted, gone = [], [], []
     for position, row in existing.items():
         if position in found:
             continue
         misses = (row.consecutive_misses or 0) + 1
         if row.present and misses >= absent_after:
             to_absent.append(row.id)
+            gone.append(position)
         else:
             counted.append(row.id)
             if row.present:
@@ -247,3 +263,4 @@ def _sweep(existing: dict, found: dict, execution_id: int, absent_after: int, re
                 .execution_options(synchronize_session=False)
             )
     report.absent_now = len(to_absent)
+    return gone

@@ -14,7 +14,7 @@ from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 from sqlalchemy import update
 
-from jobs import errors
+from jobs import errors, notify, onu_history
 from jobs.columns import Scope
 from jobs.context import RunContext
 from jobs.detection import detect_olt, needs_detection, target_of
@@ -308,7 +308,9 @@ def _finish(
             ex.job_host.record_success(ex.finished_at)
         else:
             ex.job_host.record_failure(ex.finished_at)
+        onu_history.olt_polled(ex, status == SUCCESS)
     db.session.commit()
+    notify.enqueue_pending()
     if status != SUCCESS:
         schedule_retry(ex)
     log.info(

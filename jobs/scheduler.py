@@ -18,6 +18,7 @@ from rq import Queue, SimpleWorker
 from rq_scheduler import Scheduler
 from sqlalchemy import select, update
 
+from jobs import housekeeping
 from jobs.dispatch import ALREADY_PENDING, ALREADY_RUNNING, run_jobs_now
 from jobs.housekeeping import hourly
 from jobs.queues import get_redis
@@ -98,7 +99,13 @@ def tick() -> dict:
 
     with _get_app().app_context():
         try:
-            summary = {"reaper": reap(), **dispatch_due_jobs(), "purged": hourly()}
+            summary = {
+                "reaper": reap(),
+                **dispatch_due_jobs(),
+                "purged": hourly(),
+                "history": housekeeping.history(),
+                "alarms": housekeeping.alarms_due(),
+            }
         finally:
             db.session.remove()
         redis = get_redis(current_app.config["REDIS_URL"])

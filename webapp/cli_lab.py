@@ -11,6 +11,8 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from snmp.lab.stories import STORIES
+
 lab = AppGroup("lab", help="Generate and serve simulated OLTs on 127.0.0.1.")
 
 
@@ -56,15 +58,31 @@ def lab_generate(profile: str, onus: int, seed: int, out: Path) -> None:
 )
 @click.option("--port", type=int, default=None, help="UDP port on 127.0.0.1 (default: free).")
 @click.option("--register", is_flag=True, help="Create or update these OLTs and their poll jobs.")
-def lab_serve(olts: tuple[str, ...], port: int | None, register: bool) -> None:
+@click.option(
+    "--scenario",
+    type=click.Choice(STORIES),
+    default=None,
+    help="A story the OLTs play, one step every --step-every seconds (pon-cut, power-outage…).",
+)
+@click.option(
+    "--step-every",
+    type=click.IntRange(1, 86400),
+    default=60,
+    show_default=True,
+    help="Seconds between the steps of --scenario (poll more often than this to see each).",
+)
+def lab_serve(
+    olts: tuple[str, ...], port: int | None, register: bool, scenario: str | None, step_every: int
+) -> None:
     """Serve simulated OLTs with snmpsim until Ctrl-C."""
     from snmp.lab.agent import LabAgent
 
     specs = [_parse_olt(s) for s in olts]
     with tempfile.TemporaryDirectory(prefix="oltwatch-lab-") as tmp:
         agent = LabAgent(Path(tmp), port=port)
-        for name, profile, onus in specs:
-            agent.add_olt(name, profile, onus, seed=len(name))
+        paths = [
+            agent.add_olt(name, profile, onus, seed=len(name)) for name, profile, onus in specs
+        ]
         with agent:
             if register:
                 _register(specs, agent.port)
@@ -72,7 +90,28 @@ def lab_serve(olts: tuple[str, ...], port: int | None, register: bool) -> None:
                 f"serving {len(specs)} OLTs on udp 127.0.0.1:{agent.port} "
                 f"(community = OLT name); Ctrl-C stops"
             )
-            _wait_for_signal()
+            _wait_for_signal(_story(specs, paths, scenario, step_every))
+
+
+def _story(specs, paths, scenario: str | None, every: int):
+    """A callback that moves every OLT one step further in the story each ``every`` seconds."""
+    from snmp.lab.stories import write_step
+
+    if scenario is None:
+        return None
+    state = {"step": 0, "next": time.monotonic() + every}
+
+    def tick() -> None:
+        if time.monotonic() < state["next"]:
+            return
+        state["step"] += 1
+        state["next"] += every
+        for (name, profile, onus), path in zip(specs, paths, strict=True):
+            write_step(path, profile, onus, len(name), scenario, state["step"])
+        click.echo(f"{scenario}: step {state['step']}")
+
+    click.echo(f"playing {scenario}: a step every {every} s")
+    return tick
 
 
 def _register(specs: list[tuple[str, str, int]], port: int) -> None:
@@ -87,7 +126,7 @@ def _register(specs: list[tuple[str, str, int]], port: int) -> None:
     db.session.remove()
 
 
-def _wait_for_signal() -> None:
+def _wait_for_signal(every_while=None) -> None:
     stop = {"now": False}
 
     def handler(signum, frame):
@@ -97,6 +136,8 @@ def _wait_for_signal() -> None:
     signal.signal(signal.SIGTERM, handler)
     while not stop["now"]:
         time.sleep(0.3)
+        if every_while is not None:
+            every_while()
     sys.stdout.flush()
 
 

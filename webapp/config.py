@@ -103,6 +103,25 @@ DEFAULTS = {
     "PENDING_GRACE": 60,  # seconds before the reaper checks a PENDING execution's RQ job
     "PENDING_MAX_AGE": 3600,  # a PENDING execution older than this is FAILED
     "RETENTION_DAYS": 90,  # executions older than this are deleted
+    "HISTORY_RAW_DAYS": 7,  # ONU samples of every poll are kept this long
+    "HISTORY_HOURLY_DAYS": 90,  # hourly min/avg/max this long
+    "HISTORY_DAILY_DAYS": 730,  # daily min/avg/max this long
+    # Alarm rules (defaults; staff change them per profile or OLT in Alarm rules)
+    "ALARM_RX_WARNING": -27.0,  # ONU rx below this (dBm): warning
+    "ALARM_RX_CRITICAL": -30.0,  # below this: critical
+    "ALARM_RX_OVERLOAD": -8.0,  # above this: overload (warning)
+    "ALARM_OFFLINE_MINUTES": 10,  # an ONU offline this long raises an alarm
+    "ALARM_OLT_FAILED_POLLS": 3,  # an OLT that failed this many polls in a row
+    "PON_OUTAGE_MIN": 4,  # ONUs (and half the PON's online ones) down at once: a PON outage
+    "ALARM_EMAILS": (),  # who gets every alarm by e-mail (comma-separated in the environment)
+    "ALARM_WEBHOOK_URL": None,  # where every alarm is POSTed as JSON
+    "ALARM_WEBHOOK_SECRET": None,  # HMAC-SHA256 key of the X-Oltwatch-Signature header
+    "SMTP_HOST": None,  # e-mail is off without it
+    "SMTP_PORT": 25,
+    "SMTP_STARTTLS": False,
+    "SMTP_USER": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_FROM": "oltwatch@localhost",
     "ABSENT_AFTER_MISSES": 2,  # complete walks without an ONU before it is marked absent
     "OLT_TIMEZONE": None,  # zone of OLT clocks for dates sent without one (default: TIMEZONE)
     "DEFAULT_POLL_INTERVAL": "15m",  # the poll job every new OLT gets
@@ -146,6 +165,13 @@ def from_environment() -> dict:
         "HEARTBEAT_SECONDS",
         "ALIVE_TTL",
         "RETENTION_DAYS",
+        "HISTORY_RAW_DAYS",
+        "HISTORY_HOURLY_DAYS",
+        "HISTORY_DAILY_DAYS",
+        "ALARM_OFFLINE_MINUTES",
+        "ALARM_OLT_FAILED_POLLS",
+        "PON_OUTAGE_MIN",
+        "SMTP_PORT",
         "ABSENT_AFTER_MISSES",
         "PENDING_GRACE",
         "PENDING_MAX_AGE",
@@ -156,6 +182,23 @@ def from_environment() -> dict:
     for key in ("OLT_TIMEZONE", "DEFAULT_POLL_INTERVAL"):
         if env.get(key):
             cfg[key] = env[key]
+    for key in ("ALARM_RX_WARNING", "ALARM_RX_CRITICAL", "ALARM_RX_OVERLOAD"):
+        if env.get(key):
+            cfg[key] = float(env[key])
+    for key in (
+        "ALARM_WEBHOOK_URL",
+        "ALARM_WEBHOOK_SECRET",
+        "SMTP_HOST",
+        "SMTP_USER",
+        "SMTP_PASSWORD",
+        "SMTP_FROM",
+    ):
+        if env.get(key):
+            cfg[key] = env[key]
+    if env.get("ALARM_EMAILS"):
+        cfg["ALARM_EMAILS"] = tuple(e.strip() for e in env["ALARM_EMAILS"].split(",") if e.strip())
+    if env.get("SMTP_STARTTLS"):
+        cfg["SMTP_STARTTLS"] = _flag("SMTP_STARTTLS", env["SMTP_STARTTLS"], False)
     if env.get("METRICS_TOKEN"):
         cfg["METRICS_TOKEN"] = env["METRICS_TOKEN"]
     # `make run` serves plain http on 127.0.0.1, where a Secure cookie would never come back

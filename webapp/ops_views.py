@@ -33,7 +33,7 @@ from jobs.queues import get_redis
 from jobs.types import ENUMERATING
 from webapp.admin.errors import error_response
 from webapp.extensions import SQLITE_BUSY_TIMEOUT_MS, SQLITE_READER_WAIT_MS, db, read_only
-from webapp.models import Execution, Olt, Onu
+from webapp.models import Alarm, Execution, Olt, Onu
 from webapp.models.base import utcnow
 
 bp = Blueprint("ops", __name__)
@@ -117,6 +117,7 @@ def _collect() -> CollectorRegistry:
         by.labels(status, job_type).set(n)
     _duration_histogram(reg, since)
     _inventory(reg)
+    _alarms(reg)
     try:
         _queue_metrics(reg)
     except RedisError:
@@ -142,6 +143,26 @@ def _duration_histogram(reg: CollectorRegistry, since) -> None:
     ]
     for b in buckets:
         g.labels("+Inf" if b == float("inf") else str(b)).set(sum(1 for d in durations if d <= b))
+
+
+def _alarms(reg: CollectorRegistry) -> None:
+    active = Gauge(
+        "oltwatch_alarms_active", "Active alarms by severity and kind", ["severity", "kind"],
+        registry=reg,
+    )  # fmt: skip
+    for severity in ("critical", "major", "warning"):
+        active.labels(severity, "any").set(0)
+    rows = db.session.execute(
+        select(Alarm.severity, Alarm.kind, func.count())
+        .where(Alarm.status == "active")
+        .group_by(Alarm.severity, Alarm.kind)
+    ).all()
+    totals: dict[str, int] = {}
+    for severity, kind, n in rows:
+        active.labels(severity, kind).set(n)
+        totals[severity] = totals.get(severity, 0) + n
+    for severity, n in totals.items():
+        active.labels(severity, "any").set(n)
 
 
 def _inventory(reg: CollectorRegistry) -> None:

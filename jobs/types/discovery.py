@@ -82,7 +82,10 @@ class DiscoveryType(JobType):
             state = convert.value(column, vb, pos) if column.yields_state else None
             found[pos] = inventory.Sighting(d, raw, state if isinstance(state, int) else None)
         obs = inventory.Observation(
-            found=found, complete=column.lists_every_onu, state_known=column.yields_state
+            found=found,
+            complete=column.lists_every_onu,
+            state_known=column.yields_state,
+            online=column.column.online if column.yields_state else frozenset(),
         )
         report = inventory.store(
             ctx.olt_id, ctx.execution_id, obs, column.labels or {}, ctx.absent_after, now

@@ -115,6 +115,7 @@ class PollType(JobType):
             state_known=_state_known(result),
             values=values,
             keep_previous=frozenset(keep),
+            online=result.chosen["state"][0].column.online if _state_known(result) else frozenset(),
         )
         labels = result.chosen["state"][0].labels if "state" in result.chosen else {}
         report = inventory.store(

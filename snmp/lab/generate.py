@@ -162,6 +162,7 @@ class LabOnu:
     online_since: datetime | None
     down_cause: int
     by_serial: bool = False  # the OLT indexes its tables by serial (UFiber)
+    offline_reason: str = ""  # "los" or "dying_gasp": what a story made it report (stories.py)
 
     @property
     def position(self) -> str:
@@ -331,6 +332,16 @@ def _mac_cell(shape: Shape, mac: bytes) -> bytes:
     return mac
 
 
+REASON_WORDS = {"los": ("los",), "dying_gasp": ("dying", "gasp", "power")}
+
+
+def _by_reason(column: Column, values: list[int], onu: LabOnu) -> list[int]:
+    """The values whose label says the ONU's offline reason (all of them when none does)."""
+    words = REASON_WORDS.get(onu.offline_reason, ())
+    told = [v for v in values if any(w in column.labels[v].lower() for w in words)]
+    return told or values
+
+
 def _enum(column: Column, onu: LabOnu) -> int:
     """A state value (the column's own online value, or an offline one) or a down cause."""
     if column.attribute == "state":
@@ -338,8 +349,14 @@ def _enum(column: Column, onu: LabOnu) -> int:
             return min(column.online)
         others = sorted(set(column.labels) - column.online)
         off = [v for v in others if any(w in column.labels[v].lower() for w in ("off", "down"))]
+        if onu.offline_reason:
+            off = _by_reason(column, others, onu)
         return (off or others)[onu.down_cause % len(off or others)]
-    values = sorted(column.labels)
+    values = (
+        _by_reason(column, sorted(column.labels), onu)
+        if onu.offline_reason
+        else sorted(column.labels)
+    )
     return values[onu.down_cause % len(values)]
 
 
@@ -394,7 +411,11 @@ def _cell(shape: Shape, profile: Profile, column: Column, onu: LabOnu) -> Row | 
         "description": lambda: onu.description,
         "onu_model": lambda: onu.model.encode() + (b"\x00\x00" if onu.onu_id % 17 == 5 else b""),
         "name": lambda: (onu.if_name or f"ONU-{onu.position}").encode(),
-        "last_down_cause": lambda: b"dying-gasp" if onu.down_cause % 2 else b"los",
+        "last_down_cause": lambda: (
+            onu.offline_reason.replace("_", "-").encode()
+            if onu.offline_reason
+            else (b"dying-gasp" if onu.down_cause % 2 else b"los")
+        ),
     }
     if column.mib_name == "ifDescr":
         return octets_row(oid, onu.if_name.encode())
@@ -434,9 +455,13 @@ def generate_rows(shape_key: str, onus: int, seed: int = 0, absent: int = 0) -> 
     """snmprec rows (oid, tag, value) for one simulated OLT, sorted by numeric OID."""
     if onus < 0:
         raise ValueError("onus must be >= 0")
+    return rows_of(shape_key, lab_onus(shape_key, onus, seed, absent), seed)
+
+
+def rows_of(shape_key: str, present: list[LabOnu], seed: int = 0) -> list[Row]:
+    """snmprec rows of an OLT serving exactly these ONUs (a story changes them between polls)."""
     shape = get_shape(shape_key)
     profile = get_profile(shape.profile)
-    present = lab_onus(shape_key, onus, seed, absent)
     rows = _system_rows(shape, shape_key, seed) + _if_rows(shape, present, _primary_formula(shape))
     for column in served_columns(shape):
         for onu in present:

@@ -8,8 +8,10 @@ from flask_admin.menu import MenuLink
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
+from webapp.admin.alarms import AlarmRuleView, AlarmView, NotificationView
 from webapp.admin.base import StaffIndexView
 from webapp.admin.errors import init_error_pages
+from webapp.admin.events import EventView
 from webapp.admin.executions import ExecutionView
 from webapp.admin.home import HomeView
 from webapp.admin.inventory import (
@@ -26,13 +28,17 @@ from webapp.admin.profiles import ProfilesView
 from webapp.admin.users import UserView
 from webapp.extensions import db
 from webapp.models import (
+    Alarm,
+    AlarmRule,
     Brand,
     Execution,
     IndexFormula,
+    Notification,
     Oid,
     Olt,
     OltModel,
     Onu,
+    OnuEvent,
     SnmpJob,
     StateLabel,
     User,
@@ -76,6 +82,19 @@ def init_admin(app: Flask) -> Admin:
     )
     admin.add_view(OltView(Olt, db, name=_l("OLTs"), category=inventory, endpoint="olt"))
     admin.add_view(OnuView(Onu, db, name=_l("ONUs"), category=inventory, endpoint="onu"))
+    admin.add_view(
+        EventView(OnuEvent, db, name=_l("Events"), category=inventory, endpoint="onuevent")
+    )
+    watch = _l("Alarms")
+    admin.add_view(AlarmView(Alarm, db, name=_l("Alarms"), category=watch, endpoint="alarm"))
+    admin.add_view(
+        AlarmRuleView(AlarmRule, db, name=_l("Alarm rules"), category=watch, endpoint="alarmrule")
+    )
+    admin.add_view(
+        NotificationView(
+            Notification, db, name=_l("Notifications"), category=watch, endpoint="notification"
+        )
+    )
     admin.add_view(BrandView(Brand, db, name=_l("Brands"), category=inventory, endpoint="brand"))
     admin.add_view(
         OltModelView(OltModel, db, name=_l("OLT models"), category=inventory, endpoint="oltmodel")

@@ -11,7 +11,7 @@ from sqlalchemy import case, func, select
 from jobs import ops
 from webapp.admin.base import StaffIndexView
 from webapp.extensions import db
-from webapp.models import Execution, Olt, Onu, SnmpJob
+from webapp.models import Alarm, Execution, Olt, Onu, SnmpJob
 from webapp.models.base import utcnow
 from webapp.models.executions import STATUSES
 
@@ -57,6 +57,24 @@ def _queue() -> dict | None:
         return None
 
 
+def _active_alarms() -> dict:
+    """Active alarms by severity, and the newest ones that are not part of an outage."""
+    counts = dict(
+        db.session.execute(
+            select(Alarm.severity, func.count())
+            .where(Alarm.status == "active")
+            .group_by(Alarm.severity)
+        ).all()
+    )
+    latest = db.session.scalars(
+        select(Alarm)
+        .where(Alarm.status == "active", Alarm.parent_id.is_(None))
+        .order_by(Alarm.raised_at.desc(), Alarm.id.desc())
+        .limit(12)
+    ).all()
+    return {"counts": counts, "latest": latest}
+
+
 class HomeView(StaffIndexView):
     """Counts and success rate, queue and workers, slow and failing OLTs, ONUs per OLT."""
 
@@ -79,4 +97,5 @@ class HomeView(StaffIndexView):
             failing=failing,
             onus=_onus_per_olt(),
             queue=_queue(),
+            alarms=_active_alarms(),
         )

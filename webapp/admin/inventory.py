@@ -18,6 +18,7 @@ from snmp.indexes import MODES, decode_index
 from snmp.profiles import ALIASES, PROFILES
 from snmp.values import PARSERS, ValueRule
 from webapp.admin.base import ReadOnlyModelView, Select, StaffModelView, badge, choices
+from webapp.admin.events import timeline
 from webapp.models.inventory import FORMULA_COLUMNS, OID_KINDS, RULE_COLUMNS, TECHNOLOGIES
 from webapp.validators import normalise_oid
 
@@ -254,6 +255,7 @@ class OnuView(ReadOnlyModelView):
         "last_seen_at",
     )
     column_details_exclude_list = ("collected",)
+    column_formatters_detail = {"present": _presence, "events": timeline}
     column_searchable_list = ("serial", "description", "name", "position", "raw_index", "mac")
     column_filters = ("olt.name", "present", "state_label", "slot", "port", "last_down_cause")
     column_sortable_list = (
@@ -288,3 +290,7 @@ class OnuView(ReadOnlyModelView):
         "last_down_cause": _l("Last down cause"),
     }
     can_export = True
+
+    def get_details_columns(self):
+        """The ONU's columns, then its latest events (its timeline)."""
+        return [*super().get_details_columns(), ("events", _("Events"))]

@@ -1,0 +1,228 @@
+"""What the store step hands to history: a sample per ONU and the events it saw.
+
+Runs inside the store's transaction (inventory.store), so that the inventory, its samples
+and its events commit or roll back together.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask import current_app
+from sqlalchemy import select
+
+from history import alarms
+from history import events as ev
+from history import samples as history_samples
+from webapp.extensions import db
+from webapp.models import Olt, Onu
+from webapp.models.base import utcnow
+
+if TYPE_CHECKING:
+    from jobs.inventory import Observation, StoreReport
+
+SAMPLED = ("rx_power", "tx_power", "distance")  # with the state: what history keeps per poll
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def sample_of(values: dict[str, object], state: int | None) -> history_samples.Sample:
+    """One ONU's sample from the values a walk gave (anything not a number is no value)."""
+    distance = _number(values.get("distance"))
+    return (
+        _number(values.get("rx_power")),
+        _number(values.get("tx_power")),
+        state,
+        None if distance is None else round(distance),
+    )
+
+
+def after_store(
+    olt_id: int,
+    execution_id: int,
+    obs: Observation,
+    existing: dict,
+    inserted: bool,
+    gone: list[str],
+    labels: dict[int, str],
+    now: datetime,
+    report: StoreReport,
+) -> None:
+    """Append the samples and record the events of one store."""
+    ids = {p: r.id for p, r in existing.items()}
+    if inserted:
+        rows = db.session.execute(select(Onu.position, Onu.id).where(Onu.olt_id == olt_id))
+        ids = {position: onu_id for position, onu_id in rows}
+    report.samples = _samples(olt_id, execution_id, obs, existing, ids, now)
+    rules = olt_rules(olt_id)
+    found = _events(obs, existing, ids, gone, labels, rules.thresholds)
+    ev.record(db.session, olt_id, execution_id, now, found)
+    for _onu, _pos, _pon, kind, _detail in found:
+        report.events[kind] += 1
+    outcome = _alarms(olt_id, obs, existing, ids, found, gone, rules, now)
+    report.alarms = outcome.as_dict()
+
+
+def base_rules() -> alarms.Rules:
+    """The alarm rules of the configuration (before profile and OLT rules)."""
+    cfg = current_app.config
+    return alarms.Rules(
+        rx_warning=cfg["ALARM_RX_WARNING"],
+        rx_critical=cfg["ALARM_RX_CRITICAL"],
+        rx_overload=cfg["ALARM_RX_OVERLOAD"],
+        offline_minutes=cfg["ALARM_OFFLINE_MINUTES"],
+        olt_failed_polls=cfg["ALARM_OLT_FAILED_POLLS"],
+        pon_outage_min=cfg["PON_OUTAGE_MIN"],
+        emails=tuple(cfg["ALARM_EMAILS"]),
+        webhook_url=cfg["ALARM_WEBHOOK_URL"] or "",
+    )
+
+
+def olt_rules(olt_id: int) -> alarms.Rules:
+    """The alarm rules in effect on an OLT."""
+    olt = db.session.get(Olt, olt_id)
+    profile = olt.profile_key if olt is not None else None
+    return alarms.rules_for(db.session, olt_id, profile, base_rules())
+
+
+def _alarms(olt_id, obs, existing, ids, found, gone, rules, now) -> alarms.Outcome:
+    """Evaluate the OLT's ONU and PON alarms on what this store saw; queue notifications."""
+    causes = {}
+    went_offline = []
+    for onu_id, _pos, _pon, kind, detail in found:
+        if kind == "offline" and onu_id is not None:
+            went_offline.append(onu_id)
+            causes[onu_id] = detail.get("cause") or str(detail.get("state") or "")
+    readings = {}
+    for position, onu_id in ids.items():
+        row = existing.get(position)
+        sighting = obs.found.get(position) if obs.found is not None else None
+        if sighting is None and (obs.found is not None or row is None or not row.present):
+            continue
+        where = sighting.decoded if sighting is not None else row
+        rx = _rx(obs, position)
+        online = None
+        if sighting is not None and obs.state_known and obs.online:
+            online = sighting.state in obs.online
+        readings[onu_id] = alarms.Reading(
+            position=position,
+            pon=ev.pon_of(where.frame, where.slot, where.port),
+            rx=None if rx is ev.MISSING else rx,
+            rx_read=rx is not ev.MISSING,
+            online=online,
+            cause=causes.get(onu_id),
+        )
+    online_before = Counter(
+        ev.pon_of(r.frame, r.slot, r.port)
+        for r in existing.values()
+        if r.present and obs.online and r.state_value in obs.online
+    )
+    gone_ids = [existing[p].id for p in gone]
+    outcome = alarms.evaluate_poll(
+        db.session, olt_id, now, rules, readings, went_offline, online_before, gone_ids
+    )
+    alarms.queue_notifications(db.session, olt_id, now, rules)
+    return outcome
+
+
+def _samples(olt_id, execution_id, obs: Observation, existing, ids, now) -> int:
+    """One sample per ONU this walk read rx, tx, distance or state of."""
+    metrics = [a for a in SAMPLED if a in obs.values]
+    if not metrics and not obs.state_known:
+        return 0
+    if obs.found is not None:
+        positions = set(obs.found)
+    else:
+        present = {p for p, r in existing.items() if r.present}
+        positions = {p for a in metrics for p in obs.values[a]} & present
+    rows = {}
+    for position in positions:
+        onu_id = ids.get(position)
+        if onu_id is None:
+            continue
+        state = obs.found[position].state if obs.state_known and obs.found else None
+        rows[onu_id] = sample_of({a: obs.values[a].get(position) for a in metrics}, state)
+    return history_samples.append(db.session, olt_id, execution_id, now, rows)
+
+
+def _value(obs: Observation, attribute: str, position: str) -> object:
+    values = obs.values.get(attribute)
+    return ev.MISSING if values is None else values.get(position)
+
+
+def _rx(obs: Observation, position: str) -> object:
+    if "rx_power" not in obs.values:
+        return ev.MISSING
+    return _number(obs.values["rx_power"].get(position))
+
+
+def _events(
+    obs: Observation, existing: dict, ids: dict, gone: list[str], labels, thresholds
+) -> list:
+    """(onu id, position, pon, kind, detail) of every change this store saw.
+
+    No "appeared" events on an OLT's first inventory (a new OLT's 4,096 ONUs are not news).
+    """
+    out = []
+    old_at = {}
+    if "serial" in obs.values:
+        old_at = {r.serial: p for p, r in existing.items() if r.serial}
+    if obs.found is not None:
+        targets = {p: s.decoded for p, s in obs.found.items()}
+    else:  # a get job: what it read of the present ONUs it knows
+        targets = {p: None for p, r in existing.items() if r.present}
+    for position, decoded in targets.items():
+        old = existing.get(position)
+        where = decoded or old
+        pon = ev.pon_of(where.frame, where.slot, where.port) if where is not None else None
+        changes = []
+        if old is None:
+            if existing:
+                changes.append(("appeared", {}))
+        else:
+            sighting = obs.found.get(position) if obs.found is not None else None
+            state = sighting.state if sighting is not None and obs.state_known else ev.MISSING
+            seen = ev.Seen(
+                state=state,
+                state_label=labels.get(state) if state is not ev.MISSING else None,
+                serial=_value(obs, "serial", position),
+                rx=_number(_value(obs, "rx_power", position))
+                if "rx_power" in obs.values
+                else ev.MISSING,
+                cause=_value(obs, "last_down_cause", position),
+            )
+            changes = ev.detect(old._mapping, seen, obs.online, thresholds)
+        serial = _value(obs, "serial", position)
+        came_from = old_at.get(serial) if serial not in (ev.MISSING, None, "") else None
+        if came_from is not None and came_from != position:
+            changes = [c for c in changes if c[0] != "swapped"]
+            changes.append(("moved", {"from": came_from, "serial": serial}))
+        out += [(ids.get(position), position, pon, k, d) for k, d in changes]
+    for position in gone:
+        row = existing[position]
+        out.append((row.id, position, ev.pon_of(row.frame, row.slot, row.port), "absent", {}))
+    return out
+
+
+def olt_polled(ex, ok: bool) -> None:
+    """The OLT alarm after a run of an enumerating job: raised after enough failed polls in
+    which the OLT did not answer, cleared by a successful one (in the run's transaction)."""
+    from jobs.types import ENUMERATING
+
+    if ex.job_type not in ENUMERATING or ex.olt_id is None:
+        return
+    error = ex.error or ""
+    if not ok and not any(w in error for w in ("did not answer", "unreachable")):
+        return  # a failure of another kind (an unsupported table…) says the OLT answered
+    rules = olt_rules(ex.olt_id)
+    failures = ex.job_host.consecutive_failures or 0
+    now = ex.finished_at or utcnow()
+    alarms.olt_answered(db.session, ex.olt_id, ok, failures, error, now, rules)
+    alarms.queue_notifications(db.session, ex.olt_id, now, rules)
