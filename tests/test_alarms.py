@@ -375,3 +375,50 @@ def test_alarm_rules_are_checked_at_the_form(app, client):
     assert ok.status_code == 200
     rule = db.session.scalars(select(AlarmRule)).one()
     assert (rule.profile_key, rule.rx_warning, rule.emails) == ("huawei", -25.5, "noc@isp.example")
+
+
+def test_the_onu_chart_data_and_the_olt_pons(app, client, story_lab):
+    from tests.conftest import login
+    from tests.factories import make_user
+
+    agent, step = story_lab
+    ex, _onus, olt = poll_recording(app, agent, "story", brand="Huawei", model="MA5608T")
+    target = first_online(lab_onus("huawei", ONUS, SEED))
+    for n in (1, 2, 3):
+        step("rx-drift", n)
+        poll_again(app, olt)
+    make_user("noc")
+    login(client, "noc")
+    onu_id = next(o.id for o in _onus.values() if o.position == target.position)
+    r = client.get("/admin/onu/history/", query_string={"id": onu_id, "span": "24h"})
+    assert r.status_code == 200
+    data = r.get_json()
+    assert data["resolution"] == "raw" and data["thresholds"]["warning"] == -27.0
+    # the rx-drift story: -22 (as generated) then -25, -28, -31 dBm
+    assert [p["rx"] for p in data["points"]][-3:] == [-25.0, -28.0, -31.0]
+    assert (
+        client.get("/admin/onu/history/", query_string={"id": onu_id, "span": "1y"}).status_code
+        == 400
+    )
+    missing = client.get("/admin/onu/history/", query_string={"id": "x", "span": "7d"})
+    assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
+    page = client.get(f"/admin/onu/details/?id={onu_id}")
+    assert page.status_code == 200 and "vendor/uplot-1.6.32/uPlot.iife.min.js" in page.text
+    static = client.get("/static/vendor/uplot-1.6.32/uPlot.iife.min.js")
+    assert static.status_code == 200 and b"uPlot" in static.data
+    static.close()
+
+    step("pon-cut", 1)
+    poll_again(app, olt)
+    pon, online = _pon_of_cut()
+    details = client.get(f"/admin/olt/details/?id={olt.id}")
+    assert details.status_code == 200
+    assert "fiber cut" in details.text and f">{pon}</a>" in details.text
+    frame, slot, port = pon.split("/")
+    link = f"flt0_olt_equals=story&amp;flt1_slot_equals={slot}&amp;flt2_port_equals={port}"
+    assert link in details.text
+    onus_of_pon = client.get(
+        "/admin/onu/", query_string={"flt0_olt_equals": "story", "flt1_slot_equals": slot,
+                                     "flt2_port_equals": port}
+    )  # fmt: skip
+    assert onus_of_pon.status_code == 200 and onus_of_pon.text.count("<td") > 0

@@ -169,3 +169,43 @@ def test_rq_dashboard_job_page_shows_html_in_names_as_text(app, live, browser, l
     assert browser.title != "pwned"
     browser.find_element(By.LINK_TEXT, "← Back to the admin").click()
     WebDriverWait(browser, 10).until(lambda d: d.current_url.endswith("/admin/"))
+
+
+def test_the_onu_page_draws_its_optical_power(app, live, browser, lab):
+    """The chart library loads from our static files and draws the samples of real polls."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.conftest import PASSWORD
+    from tests.recordings_support import poll_again, poll_recording
+
+    ex, onus, olt = poll_recording(app, lab, "huawei-a", brand="Huawei", model="MA5608T")
+    assert ex.status == "SUCCESS", ex.error
+    poll_again(app, olt)
+    onu = next(o for o in onus.values() if o.rx_power_dbm is not None)
+    make_user("noc")
+    browser.get(f"{live}/login")
+    browser.find_element(By.NAME, "username").send_keys("noc")
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "form [type=submit]").click()
+    WebDriverWait(browser, 10).until(lambda d: "/login" not in d.current_url)
+    browser.get(f"{live}/admin/onu/details/?id={onu.id}")
+    points = WebDriverWait(browser, 10).until(
+        lambda d: d.execute_script(
+            "var b = document.getElementById('onu-chart');"
+            "return b && b.querySelector('canvas') && b.dataset.points;"
+        )
+    )
+    assert points == "2"  # two polls, two samples
+    browser.find_element(By.CSS_SELECTOR, "#onu-chart-spans [data-span='90d']").click()
+    WebDriverWait(browser, 10).until(
+        lambda d: (
+            d.execute_script(
+                "return document.querySelector('#onu-chart-spans .active').dataset.span"
+            )
+            == "90d"
+        )
+    )
+    log = browser.get_log("browser")  # (no favicon yet: issue 13)
+    errors = [e for e in log if e["level"] == "SEVERE" and "favicon" not in e["message"]]
+    assert errors == [], errors

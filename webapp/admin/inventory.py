@@ -17,6 +17,7 @@ from jobs.columns import builtin_column, effective_rule
 from snmp.indexes import MODES, decode_index
 from snmp.profiles import ALIASES, PROFILES
 from snmp.values import PARSERS, ValueRule
+from webapp.admin import onu_chart
 from webapp.admin.base import ReadOnlyModelView, Select, StaffModelView, badge, choices
 from webapp.admin.events import timeline
 from webapp.models.inventory import FORMULA_COLUMNS, OID_KINDS, RULE_COLUMNS, TECHNOLOGIES
@@ -240,6 +241,7 @@ def _presence(view, context, model, name):
 class OnuView(ReadOnlyModelView):
     """The ONU inventory: one row per ONU per OLT, identified by its position."""
 
+    details_template = "admin/onu_details.html"
     column_list = (
         "olt",
         "position",
@@ -258,6 +260,7 @@ class OnuView(ReadOnlyModelView):
     column_formatters_detail = {"present": _presence, "events": timeline}
     column_searchable_list = ("serial", "description", "name", "position", "raw_index", "mac")
     column_filters = ("olt.name", "present", "state_label", "slot", "port", "last_down_cause")
+    named_filter_urls = True  # ?flt0_olt_equals=…&flt1_slot_equals=…: the OLT page links PONs
     column_sortable_list = (
         "position",
         "present",
@@ -288,8 +291,16 @@ class OnuView(ReadOnlyModelView):
         "olt_rx_power_dbm": _l("OLT Rx (dBm)"),
         "online_since": _l("Online since"),
         "last_down_cause": _l("Last down cause"),
+        "olt.name": _l("OLT"),
+        "slot": _l("Slot"),
+        "port": _l("Port"),
     }
     can_export = True
+
+    @expose("/history/")
+    def history_view(self):
+        """rx/tx samples, thresholds and state changes for the ONU page's chart (JSON)."""
+        return onu_chart.response(request.args)
 
     def get_details_columns(self):
         """The ONU's columns, then its latest events (its timeline)."""

@@ -18,6 +18,7 @@ from wtforms.validators import Length, NumberRange, Optional, ValidationError
 from jobs.control import interrupt_pending, set_olts_enabled
 from jobs.detection import detect_olts
 from jobs.olts import V3_MIN_KEY, check_v3, ensure_poll_job, poll_job_of
+from webapp.admin import olt_overview
 from webapp.admin.base import Select, StaffModelView, badge, choices, local_time
 from webapp.extensions import db
 from webapp.models import Brand, Olt, OltModel
@@ -186,6 +187,14 @@ class OltView(StaffModelView):
         "detection": _detection_detail,
         "poll_job": _poll_job,
     }
+
+    def render(self, template, **kwargs):
+        """The details page also gets the OLT's PONs and active alarms."""
+        if template == self.details_template and kwargs.get("model") is not None:
+            kwargs["pons"] = olt_overview.pons(kwargs["model"])
+            kwargs["olt_alarms"] = olt_overview.active_alarms(kwargs["model"])
+        return super().render(template, **kwargs)
+
     column_extra_row_actions = [
         TemplateLinkRowAction("olt_actions.detect_row", _l("Test and detect"))
     ]
