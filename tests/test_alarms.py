@@ -422,3 +422,18 @@ def test_the_onu_chart_data_and_the_olt_pons(app, client, story_lab):
                                      "flt2_port_equals": port}
     )  # fmt: skip
     assert onus_of_pon.status_code == 200 and onus_of_pon.text.count("<td") > 0
+
+
+def test_a_player_moves_the_story_on_when_its_step_is_due(tmp_path):
+    from snmp.lab.stories import Player
+
+    path = tmp_path / "olt.snmprec"
+    write_step(path, "huawei", ONUS, SEED, "pon-cut", 0)
+    before = path.read_text()
+    slow = Player("pon-cut", [(path, "huawei", ONUS, SEED)], every=3600)
+    assert slow.tick() is None and path.read_text() == before
+    now = Player("pon-cut", [(path, "huawei", ONUS, SEED)], every=0)
+    assert now.tick() == 1 and path.read_text() != before
+    assert now.tick() == 2
+    with pytest.raises(ValueError, match="unknown story 'quake'"):
+        Player("quake", [], every=1)

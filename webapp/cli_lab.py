@@ -95,20 +95,17 @@ def lab_serve(
 
 def _story(specs, paths, scenario: str | None, every: int):
     """A callback that moves every OLT one step further in the story each ``every`` seconds."""
-    from snmp.lab.stories import write_step
+    from snmp.lab.stories import Player
 
     if scenario is None:
         return None
-    state = {"step": 0, "next": time.monotonic() + every}
+    olts = [(p, profile, onus, len(n)) for (n, profile, onus), p in zip(specs, paths, strict=True)]
+    player = Player(scenario, olts, every)
 
     def tick() -> None:
-        if time.monotonic() < state["next"]:
-            return
-        state["step"] += 1
-        state["next"] += every
-        for (name, profile, onus), path in zip(specs, paths, strict=True):
-            write_step(path, profile, onus, len(name), scenario, state["step"])
-        click.echo(f"{scenario}: step {state['step']}")
+        step = player.tick()
+        if step is not None:
+            click.echo(f"{scenario}: step {step}")
 
     click.echo(f"playing {scenario}: a step every {every} s")
     return tick

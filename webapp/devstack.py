@@ -176,9 +176,24 @@ def _start_lab():
     if lab_dir.exists():
         shutil.rmtree(lab_dir)
     agent = LabAgent(lab_dir)
-    for name, shape, onus, _detect in LAB_OLTS:
-        agent.add_olt(name, shape, onus, seed=len(name))
-    return agent.start()
+    paths = {
+        name: (agent.add_olt(name, shape, onus, seed=len(name)), shape, onus, len(name))
+        for name, shape, onus, _detect in LAB_OLTS
+    }
+    return agent.start(), _story_player(paths)
+
+
+def _story_player(paths: dict):
+    """OLTWATCH_LAB_SCENARIO=pon-cut (or another story) makes lab-huawei-1 play it, a step
+    every OLTWATCH_LAB_STEP seconds (default 300, the demo's poll interval)."""
+    from snmp.lab.stories import Player
+
+    story = os.environ.get("OLTWATCH_LAB_SCENARIO")
+    if not story:
+        return None
+    every = float(os.environ.get("OLTWATCH_LAB_STEP", "300"))
+    log.info("lab-huawei-1 plays %s, a step every %s s", story, every)
+    return Player(story, [paths["lab-huawei-1"]], every)
 
 
 def _children(redis_url: str) -> dict[str, subprocess.Popen]:
@@ -231,7 +246,7 @@ def main() -> int:
         wait_redis(redis_url)
         os.environ["REDIS_URL"] = redis_url
         (INSTANCE / "redis.url").write_text(redis_url + "\n")
-        lab = _start_lab()
+        lab, player = _start_lab()
         username, password = prepare_database(lab.port)
         children = _children(redis_url)
         _banner(redis_url, lab.port, username, password)
@@ -240,6 +255,8 @@ def main() -> int:
             if dead:
                 log.error("%s exited; stopping everything", ", ".join(dead))
                 return 1
+            if player is not None:
+                player.tick()
             time.sleep(0.5)
         return 0
     finally:

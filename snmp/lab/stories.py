@@ -87,3 +87,27 @@ def write_step(path: Path, shape: str, count: int, seed: int, story: str, step: 
     os.utime(tmp, (stamp, stamp))
     os.replace(tmp, path)
     return path
+
+
+class Player:
+    """Moves OLTs one step further in a story every ``every`` seconds; call tick() often.
+
+    ``olts``: (recording path, lab shape, ONUs, seed) of each OLT that plays.
+    """
+
+    def __init__(self, story: str, olts: list[tuple[Path, str, int, int]], every: float) -> None:
+        if story not in STORIES:
+            raise ValueError(f"unknown story {story!r}; known: {', '.join(STORIES)}")
+        self.story, self.olts, self.every = story, olts, every
+        self.step = 0
+        self._next = time.monotonic() + every
+
+    def tick(self) -> int | None:
+        """Write the next step when it is due; return it (None: not yet)."""
+        if time.monotonic() < self._next:
+            return None
+        self.step += 1
+        self._next += self.every
+        for path, shape, count, seed in self.olts:
+            write_step(path, shape, count, seed, self.story, self.step)
+        return self.step
