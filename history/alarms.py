@@ -239,7 +239,9 @@ def evaluate_poll(
                 out.cleared[kind] += 1
     _outages(session, olt_id, now, rules, readings, offline, online_before, out, open_)
     session.flush()
-    out.raised[OFFLINE] += _raise_due(session, now, olt_id, rules.offline_minutes)
+    due = _raise_due(session, now, olt_id, rules.offline_minutes)
+    if due:
+        out.raised[OFFLINE] += due
     return out
 
 

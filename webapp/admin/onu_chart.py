@@ -51,6 +51,8 @@ def response(args):
         {
             "onu": onu.position,
             "span": span,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
             **series,
             "thresholds": {
                 "warning": rules.rx_warning,

@@ -32,22 +32,27 @@
 
   function draw(data) {
     var rolled = data.resolution !== "raw";
-    var xs = [], rx = [], tx = [], warn = [], crit = [];
+    // the whole span on the x axis (its two ends carry only the thresholds)
+    var xs = [seconds(data.start)], rx = [null], tx = [null];
     data.points.forEach(function (p) {
       xs.push(seconds(p.at));
       rx.push(rolled ? p.rx_avg : p.rx);
       tx.push(rolled ? p.tx_avg : p.tx);
-      warn.push(data.thresholds.warning);
-      crit.push(data.thresholds.critical);
     });
+    xs.push(seconds(data.end)); rx.push(null); tx.push(null);
+    var warn = xs.map(function () { return data.thresholds.warning; });
+    var crit = xs.map(function () { return data.thresholds.critical; });
     if (plot) { plot.destroy(); plot = null; }
     box.textContent = "";
-    if (!xs.length) { box.textContent = box.dataset.noData; return; }
+    if (!data.points.length) { box.textContent = box.dataset.noData; return; }
     plot = new uPlot({
       width: Math.max(320, box.clientWidth || 800),
       height: 260,
       plugins: [markEvents(data.events)],
-      scales: { x: { time: true } },
+      scales: {
+        x: { time: true, range: [seconds(data.start), seconds(data.end)] },
+        y: { range: function (u, lo, hi) { return [Math.min(lo, -35), Math.max(hi, 5)]; } }
+      },
       series: [
         {},
         { label: "rx (dBm)", stroke: "#007bff", width: 2, spanGaps: false },
@@ -57,7 +62,7 @@
       ],
       axes: [{}, { label: "dBm" }]
     }, [xs, rx, tx, warn, crit], box);
-    box.dataset.points = String(xs.length);
+    box.dataset.points = String(data.points.length);
   }
 
   function load(span) {
