@@ -14,6 +14,7 @@ import hmac
 import json
 import logging
 import smtplib
+import ssl
 import urllib.error
 import urllib.request
 from email.message import EmailMessage
@@ -137,15 +138,23 @@ def _email(to: str, n: Notification, body: dict) -> None:
     message.set_content(json.dumps(body, indent=2, ensure_ascii=False))
     try:
         with smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=TIMEOUT) as smtp:
-            if cfg.get("SMTP_STARTTLS"):
-                smtp.starttls()
+            if cfg.get("SMTP_STARTTLS"):  # the server's certificate is verified
+                smtp.starttls(context=ssl.create_default_context(cafile=cfg.get("SMTP_CA_FILE")))
             if cfg.get("SMTP_USER"):
-                smtp.login(cfg["SMTP_USER"], cfg.get("SMTP_PASSWORD") or "")
+                _login(smtp, cfg["SMTP_USER"], cfg.get("SMTP_PASSWORD") or "")
             smtp.send_message(message)
-    except smtplib.SMTPAuthenticationError:
-        raise DeliveryError("the SMTP server refused the login") from None
+    except ssl.SSLError as exc:
+        raise DeliveryError(f"STARTTLS failed: {exc.reason or type(exc).__name__}") from None
     except (smtplib.SMTPException, OSError) as exc:
         raise DeliveryError(f"the SMTP server did not take it: {type(exc).__name__}") from None
+
+
+def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
+    # smtplib tries the next mechanism after a refusal, and some servers hang up on that
+    try:
+        smtp.login(user, password)
+    except (smtplib.SMTPAuthenticationError, smtplib.SMTPServerDisconnected):
+        raise DeliveryError("the SMTP server refused the login") from None
 
 
 def deliver(notification_id: int) -> str:

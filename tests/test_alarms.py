@@ -437,3 +437,94 @@ def test_a_player_moves_the_story_on_when_its_step_is_due(tmp_path):
     assert now.tick() == 2
     with pytest.raises(ValueError, match="unknown story 'quake'"):
         Player("quake", [], every=1)
+
+
+def _self_signed(tmp_path):
+    """A certificate for 127.0.0.1 and its key (the test's SMTP server's)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    cert_path, key_path = tmp_path / "smtp.pem", tmp_path / "smtp.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.mark.parametrize("password", ["mail-secret-1", "wrong-secret-2"])
+def test_mail_over_starttls_with_a_login(app, story_lab, tmp_path, password, monkeypatch):
+    import ssl
+
+    from jobs import notify
+
+    monkeypatch.setattr(notify, "TIMEOUT", 2)  # aiosmtpd stalls a second mechanism's try
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    cert, key = _self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    logins = []
+
+    class Keep:
+        messages: list = []
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+            self.messages.append(envelope)
+            return "250 OK"
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, session.ssl is not None))
+        ok = (auth_data.login, auth_data.password) == (b"noc", b"mail-secret-1")
+        return AuthResult(success=ok)
+
+    handler = Keep()
+    handler.messages = []
+    port = _free_port()
+    controller = Controller(
+        handler, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
+        authenticator=authenticator, auth_require_tls=True,
+    )  # fmt: skip
+    controller.start()
+    try:
+        app.config.update(
+            SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_STARTTLS=True, SMTP_CA_FILE=str(cert),
+            SMTP_USER="noc", SMTP_PASSWORD=password, ALARM_EMAILS=("noc@isp.example",),
+        )  # fmt: skip
+        _outage, (note,) = _cut_and_deliver(app, story_lab)
+    finally:
+        controller.stop()
+    assert logins and logins[0] == (b"noc", True)  # logged in inside TLS
+    if password == "mail-secret-1":
+        assert note.status == "sent", note.last_error
+        assert len([m for m in handler.messages if b"pon_outage" in m.content]) == 1
+    else:
+        assert note.status in ("retrying", "failed")
+        assert note.last_error == "the SMTP server refused the login"
+        assert password not in (note.last_error or "")

@@ -122,6 +122,7 @@ DEFAULTS = {
     "SMTP_USER": None,
     "SMTP_PASSWORD": None,
     "SMTP_FROM": "oltwatch@localhost",
+    "SMTP_CA_FILE": None,  # CA bundle that signs the SMTP server's certificate (default: system)
     "ABSENT_AFTER_MISSES": 2,  # complete walks without an ONU before it is marked absent
     "OLT_TIMEZONE": None,  # zone of OLT clocks for dates sent without one (default: TIMEZONE)
     "DEFAULT_POLL_INTERVAL": "15m",  # the poll job every new OLT gets
@@ -192,6 +193,7 @@ def from_environment() -> dict:
         "SMTP_USER",
         "SMTP_PASSWORD",
         "SMTP_FROM",
+        "SMTP_CA_FILE",
     ):
         if env.get(key):
             cfg[key] = env[key]
