@@ -49,6 +49,8 @@
       width: Math.max(320, box.clientWidth || 800),
       height: 260,
       plugins: [markEvents(data.events)],
+      // times in the zone the rest of the admin shows (OLTWATCH_TZ), not the browser's
+      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), box.dataset.tz || "UTC"); },
       scales: {
         x: { time: true, range: [seconds(data.start), seconds(data.end)] },
         y: { range: function (u, lo, hi) { return [Math.min(lo, -35), Math.max(hi, 5)]; } }
