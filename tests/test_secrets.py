@@ -32,7 +32,7 @@ from tests.test_runner import work
 from webapp.extensions import db
 from webapp.models import Execution, Oid, Olt
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+sys.path.append(str(Path(__file__).resolve().parent.parent / "bench"))
 netsnmp_agent = pytest.importorskip("netsnmp_agent")
 MISSING = netsnmp_agent.missing_packages(build=True, run=True)
 pytestmark = pytest.mark.skipif(bool(MISSING), reason=f"needs Debian packages {MISSING}")
