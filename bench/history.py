@@ -23,15 +23,13 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, insert, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
 
 from history import codec, query, rollup, samples  # noqa: E402
 
@@ -45,18 +43,16 @@ def _databases(tmp: Path):
     if not base:
         print("notice: TEST_DATABASE_URL is not set; PostgreSQL not measured")
         return
-    url = make_url(base.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"oltwatch_history_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    import upsert  # bench/upsert.py: the throw-away PostgreSQL database of every bench
+
+    admin, name, url = upsert._postgres(base)
 
     def drop():
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
-    yield "postgresql", url.set(database=name).render_as_string(hide_password=False), drop
+    yield "postgresql", url, drop
 
 
 def _onus(db, olt_id: int, n: int) -> list[int]:

@@ -97,7 +97,6 @@ class Outcome:
 
     raised: Counter = field(default_factory=Counter)
     cleared: Counter = field(default_factory=Counter)
-    pending: int = 0
 
     def as_dict(self) -> dict:
         return {k: dict(v) for k, v in (("raised", self.raised), ("cleared", self.cleared)) if v}

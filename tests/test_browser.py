@@ -58,6 +58,20 @@ def browser(tmp_path):
     driver.quit()
 
 
+def _login(driver, live: str, username: str) -> None:
+    """Log in and wait for the login's redirect (a navigation before it would be overridden)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.conftest import PASSWORD
+
+    driver.get(f"{live}/login")
+    driver.find_element(By.NAME, "username").send_keys(username)
+    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "form [type=submit]").click()
+    WebDriverWait(driver, 10).until(lambda d: "/login" not in d.current_url)
+
+
 def _flashes(driver, expect: str) -> str:
     """The page's flash messages once one says ``expect`` (a click's page may still load)."""
     from selenium.webdriver.common.by import By
@@ -77,17 +91,11 @@ def test_add_detect_poll_and_see_the_onus(app, live, browser, recordings):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
-    from tests.conftest import PASSWORD
     from webapp.extensions import db
 
     make_user("boss", superuser=True)
     db.session.commit()  # SQLite: the server thread writes too
-    browser.get(f"{live}/login")
-    browser.find_element(By.NAME, "username").send_keys("boss")
-    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "form [type=submit]").click()
-    # the login's redirect must land before the next navigation, or it overrides it
-    WebDriverWait(browser, 10).until(lambda d: "/login" not in d.current_url)
+    _login(browser, live, "boss")
 
     browser.get(f"{live}/admin/olt/new/")
     model = Select(browser.find_element(By.NAME, "model_choice"))
@@ -140,7 +148,6 @@ def test_rq_dashboard_job_page_shows_html_in_names_as_text(app, live, browser, l
     from selenium.webdriver.support.ui import WebDriverWait
 
     from jobs.dispatch import run_jobs_now
-    from tests.conftest import PASSWORD
     from tests.factories import make_job, make_olt
     from webapp.extensions import db
     from webapp.models import Execution
@@ -151,11 +158,7 @@ def test_rq_dashboard_job_page_shows_html_in_names_as_text(app, live, browser, l
     rq_id = db.session.get(Execution, report.execution_ids[0]).rq_job_id
     make_user("noc")
     db.session.commit()
-    browser.get(f"{live}/login")
-    browser.find_element(By.NAME, "username").send_keys("noc")
-    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "form [type=submit]").click()
-    WebDriverWait(browser, 10).until(lambda d: "/login" not in d.current_url)
+    _login(browser, live, "noc")
 
     browser.get(f"{live}/admin/rq/0/view/job/{rq_id}")
     # the page re-renders the job every few seconds: read it in one go
@@ -176,7 +179,6 @@ def test_the_onu_page_draws_its_optical_power(app, live, browser, lab):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from tests.conftest import PASSWORD
     from tests.recordings_support import poll_again, poll_recording
 
     ex, onus, olt = poll_recording(app, lab, "huawei-a", brand="Huawei", model="MA5608T")
@@ -184,11 +186,7 @@ def test_the_onu_page_draws_its_optical_power(app, live, browser, lab):
     poll_again(app, olt)
     onu = next(o for o in onus.values() if o.rx_power_dbm is not None)
     make_user("noc")
-    browser.get(f"{live}/login")
-    browser.find_element(By.NAME, "username").send_keys("noc")
-    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "form [type=submit]").click()
-    WebDriverWait(browser, 10).until(lambda d: "/login" not in d.current_url)
+    _login(browser, live, "noc")
     browser.get(f"{live}/admin/onu/details/?id={onu.id}")
     points = WebDriverWait(browser, 10).until(
         lambda d: d.execute_script(
