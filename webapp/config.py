@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -180,6 +181,8 @@ def from_environment() -> dict:
     ):
         if env.get(key):
             cfg[key] = int(env[key])
+    if env.get("QUEUE_NAME"):
+        cfg["QUEUE_NAME"] = _queue_name(env["QUEUE_NAME"])
     for key in ("OLT_TIMEZONE", "DEFAULT_POLL_INTERVAL"):
         if env.get(key):
             cfg[key] = env[key]
@@ -218,6 +221,15 @@ def from_environment() -> dict:
     if secret:
         cfg["SECRET_KEY"] = secret
     return cfg
+
+
+def _queue_name(value: str) -> str:
+    """An RQ queue name: letters, digits, '.', '-' and '_' (it becomes part of Redis keys)."""
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,50}", value):
+        raise ConfigError(
+            f"QUEUE_NAME {value!r} is not valid: use 1 to 50 letters, digits, '.', '-' or '_'"
+        )
+    return value
 
 
 def build_config(test_config: dict | None = None) -> dict:
