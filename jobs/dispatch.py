@@ -339,12 +339,12 @@ def _fail_unqueued(ids: list[int], reason: str) -> None:
     db.session.commit()
 
 
-def enqueue_executions(executions: list[Execution], again: bool = False) -> int:
-    """Enqueue these executions (ORM rows); again: a new RQ job id, as the old one was lost.
+def enqueue_executions(executions: list[Execution], suffix: str = "") -> int:
+    """Enqueue these executions (ORM rows) under RQ job ids "execution-<id><suffix>".
 
-    again: its own id, so the old job's leftovers never get in the way.
+    A suffix gives an execution whose earlier RQ job was lost, or ended while it waited for
+    its OLT, a job of its own: the old job's leftovers never get in the way.
     """
-    suffix = f"-q{int(utcnow().timestamp())}" if again else ""
     ids = [e.id for e in executions]
     queued = [Queued(e.id, e.job_name, e.olt_name) for e in executions]
     _set_rq_job_ids(ids, suffix)

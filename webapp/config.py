@@ -130,8 +130,6 @@ DEFAULTS = {
     "SCHEDULER_STALE_SECONDS": 60,  # /health: a scheduler silent for longer is down
     "METRICS_TOKEN": None,  # /metrics with "Authorization: Bearer <token>" (else staff login)
     "RQ_DASHBOARD_POLL_INTERVAL": 5000,
-    "LOCK_RETRY_DELAY": 5,  # seconds before an execution whose OLT is busy is tried again
-    "LOCK_RETRY_LIMIT": 120,  # tries before it is FAILED ("OLT busy")
     "RESULT_TTL": 3600,
     "FAILURE_TTL": 7 * 86400,
     "LOGIN_MAX_FAILURES": 10,  # failed logins of one user from one address before a lockout
@@ -161,8 +159,6 @@ def from_environment() -> dict:
         cfg["TIMEZONE"] = env.get("OLTWATCH_TZ") or env["TZ_NAME"]
     for key in (
         "JOB_TIMEOUT",
-        "LOCK_RETRY_DELAY",
-        "LOCK_RETRY_LIMIT",
         "LOCK_TTL",
         "HEARTBEAT_SECONDS",
         "ALIVE_TTL",
