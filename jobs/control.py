@@ -11,6 +11,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlalchemy import select, update
 
+from jobs import metrics
 from jobs.dispatch import RunReport, run_jobs_now
 from jobs.queues import get_redis
 from jobs.schedule import next_run
@@ -79,6 +80,7 @@ def cancel_executions(ids: list[int], user: User) -> int:
     ).all()
     for ex in rows:
         ex.finish(INTERRUPTED, error=f"cancelled by {user.username}")
+        metrics.execution_ended(ex)
     db.session.commit()
     for ex in rows:
         _cancel_rq_job(ex.rq_job_id)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from jobs import metrics
 from jobs.queues import RUN_EXECUTION, get_redis, redis_describe, rq_job_id
 from webapp.extensions import db
 from webapp.models import Execution, JobHost, Olt, SnmpJob, User
@@ -202,6 +203,7 @@ def _run_jobs_now(job_ids, user, trigger, label, olt_ids, scheduled_for) -> RunR
     db.session.commit()  # rows exist before any worker can look for them
     report.execution_ids = [e.id for e in executions]
     enqueue_executions(executions, report)
+    metrics.run_now(report, trigger)
     return report
 
 

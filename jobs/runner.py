@@ -14,7 +14,7 @@ from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 from sqlalchemy import update
 
-from jobs import errors, notify, onu_history
+from jobs import errors, metrics, notify, onu_history
 from jobs.columns import Scope
 from jobs.context import RunContext
 from jobs.detection import detect_olt, needs_detection, target_of
@@ -168,6 +168,7 @@ def _retry_later(ex: Execution, lock_try: int, redis) -> dict:
     )
     ex.summary = {"lock_waits": lock_try + 1, "lock_held_by_execution": holder_id}
     db.session.commit()
+    metrics.lock_waited()
     log.info(
         "execution %s: OLT %s busy (held by execution %s); retry %d in %s s",
         ex.id,
