@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app
 from redis.exceptions import RedisError
 from rq import Queue
-from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
+from jobs import metrics
 from jobs.dispatch import enqueue_executions
 from jobs.lifecycle import finish_if
 from jobs.locks import alive_key, clear_lock_if, lock_holders
@@ -59,7 +59,11 @@ def reap_running(redis, now: datetime) -> int:
         select(Execution).where(Execution.status == RUNNING, Execution.started_at < since)
     ).all()
     suspects = {int(k): v.decode() for k, v in redis.hgetall(SUSPECTS_KEY).items()}
-    missing = [ex for ex in rows if not redis.exists(alive_key(ex.id))]
+    with redis.pipeline(transaction=False) as pipe:  # one round trip, not one per execution
+        for ex in rows:
+            pipe.exists(alive_key(ex.id))
+        alive = pipe.execute()
+    missing = [ex for ex, up in zip(rows, alive, strict=True) if not up]
     lost = []
     for ex in missing:
         first = suspects.get(ex.id)
@@ -80,30 +84,63 @@ def reap_running(redis, now: datetime) -> int:
 OVER = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
 
 
-def _rq_job_lost(redis, ex: Execution, now: datetime) -> bool:
-    """True when nothing in RQ will ever run this PENDING execution.
+FETCH_BATCH = 500  # RQ jobs fetched per pipeline: one round trip, a bounded reply
 
-    Its RQ job vanished (Redis restarted), is over without having run it (a work-horse
-    killed before it marked the execution RUNNING), was taken off the queue by a worker that
-    died before starting it, or is "started" by a worker whose job heartbeat stopped.
+
+def _fetch_jobs(redis, job_ids: list[str]) -> list[Job | None]:
+    """RQ's jobs for these ids, in order (None for a vanished one), a batch per round trip."""
+    jobs: list[Job | None] = []
+    for start in range(0, len(job_ids), FETCH_BATCH):
+        jobs += Job.fetch_many(job_ids[start : start + FETCH_BATCH], connection=redis)
+    return jobs
+
+
+def _queued_ids(redis, jobs: list[Job | None]) -> set[str]:
+    """Ids of the jobs waiting in the queues these QUEUED jobs came from (one LRANGE each)."""
+    origins = {
+        j.origin
+        for j in jobs
+        if j is not None and j.origin and j.get_status(refresh=False) == JobStatus.QUEUED
+    }
+    ids: set[str] = set()
+    for origin in sorted(origins):
+        ids.update(Queue(origin, connection=redis).get_job_ids())
+    return ids
+
+
+def _job_lost(job: Job | None, queued: set[str], now: datetime) -> bool:
+    """True when this RQ job will never run its PENDING execution.
+
+    It vanished (Redis restarted), is over without having run it (a work-horse killed before
+    it marked the execution RUNNING), was taken off the queue by a worker that died before
+    starting it, or is "started" by a worker whose job heartbeat stopped.
     """
-    if not ex.rq_job_id:
-        return True
-    try:
-        job = Job.fetch(ex.rq_job_id, connection=redis)
-    except NoSuchJobError:
+    if job is None:
         return True
     status = job.get_status(refresh=False)
     if status in OVER:
         return True
     if status == JobStatus.QUEUED:
         # Popped by a worker that died before it started the job: in no queue any more.
-        return job.get_position() is None
+        return job.id not in queued
     if status == JobStatus.STARTED:
         beat = job.last_heartbeat or job.started_at
         stale = timedelta(seconds=2 * current_app.config["ALIVE_TTL"] + 60)
         return beat is not None and now - beat.replace(tzinfo=UTC) > stale
     return False
+
+
+def _rq_jobs_lost(redis, rows: list[Execution], now: datetime) -> set[int]:
+    """Ids of the PENDING executions nothing in RQ will ever run (their RQ jobs fetched in
+    batches, not one round trip per execution)."""
+    with_job = [ex for ex in rows if ex.rq_job_id]
+    jobs = _fetch_jobs(redis, [ex.rq_job_id for ex in with_job])
+    queued = _queued_ids(redis, jobs)
+    lost = {ex.id for ex in rows if not ex.rq_job_id}
+    for ex, job in zip(with_job, jobs, strict=True):
+        if _job_lost(job, queued, now):
+            lost.add(ex.id)
+    return lost
 
 
 def reap_pending(redis, now: datetime) -> tuple[int, int]:
@@ -125,11 +162,9 @@ def reap_pending(redis, now: datetime) -> tuple[int, int]:
     db.session.commit()
     for ex in failed:
         schedule_retry(ex)
-    orphans = [
-        ex
-        for ex in rows
-        if ex not in failed and ex.created_at >= too_old and _rq_job_lost(redis, ex, now)
-    ]
+    waiting = [ex for ex in rows if ex not in failed and ex.created_at >= too_old]
+    lost = _rq_jobs_lost(redis, waiting, now) if waiting else set()
+    orphans = [ex for ex in waiting if ex.id in lost]
     if orphans:
         log.warning("re-enqueueing %d PENDING executions whose RQ job is lost", len(orphans))
         enqueue_executions(orphans, again=True)
@@ -138,11 +173,20 @@ def reap_pending(redis, now: datetime) -> tuple[int, int]:
 
 def clear_stale_locks(redis) -> int:
     """Free OLT locks whose execution is no longer RUNNING (never a running one's)."""
+    holders = lock_holders(redis)
+    ids = {int(h["execution_id"]) for h in holders if h["execution_id"].isdigit()}
+    status = dict(  # one SELECT for every holder, not one per lock
+        db.session.execute(
+            select(Execution.id, Execution.status).where(Execution.id.in_(sorted(ids)))
+        )
+        if ids
+        else ()
+    )
     cleared = 0
-    for holder in lock_holders(redis):
+    for holder in holders:
         ex_id = holder["execution_id"]
-        ex = db.session.get(Execution, int(ex_id)) if ex_id.isdigit() else None
-        if ex is not None and ex.status == RUNNING:
+        state = status.get(int(ex_id)) if ex_id.isdigit() else None
+        if state == RUNNING:
             continue
         if clear_lock_if(redis, holder["olt_id"], holder["token"]):
             cleared += 1
@@ -150,9 +194,10 @@ def clear_stale_locks(redis) -> int:
                 "cleared the lock of OLT %s held by execution %s (%s)",
                 holder["olt_id"],
                 ex_id,
-                ex.status if ex else "unknown",
+                state or "unknown",
             )
     db.session.commit()
+    metrics.reaper_acted(locks_cleared=cleared)
     return cleared
 
 
@@ -186,4 +231,6 @@ def reap(now: datetime | None = None) -> dict:
     except RedisError as exc:
         log.error("reaper: Redis unavailable: %s", exc)
         return {"error": str(exc)}
-    return {"lost": lost, "requeued": requeued, "failed_pending": failed, "released": released}
+    report = {"lost": lost, "requeued": requeued, "failed_pending": failed, "released": released}
+    metrics.reaper_acted(**report)
+    return report
