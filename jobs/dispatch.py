@@ -171,7 +171,9 @@ def run_jobs_now(
     """
     for attempt in range(1, PLAN_ATTEMPTS + 1):
         try:
-            return _run_jobs_now(job_ids, user, trigger, label, olt_ids, scheduled_for)
+            report = _run_jobs_now(job_ids, user, trigger, label, olt_ids, scheduled_for)
+            metrics.run_now(report, trigger)  # what was queued and skipped, once committed
+            return report
         except IntegrityError:
             db.session.rollback()
             if attempt == PLAN_ATTEMPTS:
@@ -203,7 +205,6 @@ def _run_jobs_now(job_ids, user, trigger, label, olt_ids, scheduled_for) -> RunR
     db.session.commit()  # rows exist before any worker can look for them
     report.execution_ids = [e.id for e in executions]
     enqueue_executions(executions, report)
-    metrics.run_now(report, trigger)
     return report
 
 

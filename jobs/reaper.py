@@ -175,13 +175,8 @@ def clear_stale_locks(redis) -> int:
     """Free OLT locks whose execution is no longer RUNNING (never a running one's)."""
     holders = lock_holders(redis)
     ids = {int(h["execution_id"]) for h in holders if h["execution_id"].isdigit()}
-    status = dict(  # one SELECT for every holder, not one per lock
-        db.session.execute(
-            select(Execution.id, Execution.status).where(Execution.id.in_(sorted(ids)))
-        )
-        if ids
-        else ()
-    )
+    query = select(Execution.id, Execution.status).where(Execution.id.in_(sorted(ids)))
+    status = dict(db.session.execute(query).all()) if ids else {}  # one query, not one per lock
     cleared = 0
     for holder in holders:
         ex_id = holder["execution_id"]

@@ -94,10 +94,7 @@ def metrics():
         abort(401 if not current_user.is_authenticated else 403)
     registry = CollectorRegistry()  # per request: the collectors read the state now
     registry.register(gauges.StateGauges(get_redis(current_app.config["REDIS_URL"])))
-    try:
-        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
-    finally:
-        db.session.rollback()  # end the read transaction (SQLite: no lock held)
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
 
 
 # rq-dashboard 0.9.0's views that change RQ's state; requeue_all also answers GET there.
