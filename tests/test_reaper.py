@@ -49,9 +49,7 @@ def test_only_the_lost_rq_jobs_are_enqueued_again(app, client, lab):
 
 def test_stale_locks_cleared_with_one_query_for_all_holders(app, client, lab):
     olts = [make_olt(lab, f"olt-{n}", community="huawei-a") for n in range(4)]
-    running, done, _ = run_jobs_now(
-        [make_job(olts[:3]).id], trigger="cli", label="t"
-    ).execution_ids
+    running, done, _ = run_jobs_now([make_job(olts[:3]).id], trigger="cli", label="t").execution_ids
     db.session.get(Execution, running).status = "RUNNING"
     db.session.get(Execution, done).status = "SUCCESS"
     db.session.commit()
