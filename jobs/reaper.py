@@ -130,45 +130,53 @@ def _job_lost(job: Job | None, queued: set[str], now: datetime) -> bool:
     return False
 
 
-def _rq_jobs_lost(redis, rows: list[Execution], now: datetime) -> set[int]:
-    """Ids of the PENDING executions nothing in RQ will ever run (their RQ jobs fetched in
-    batches, not one round trip per execution)."""
-    with_job = [ex for ex in rows if ex.rq_job_id]
-    jobs = _fetch_jobs(redis, [ex.rq_job_id for ex in with_job])
+def _rq_jobs_lost(redis, waiting: list[tuple[int, str | None]], now: datetime) -> list[int]:
+    """Ids of the PENDING executions, given as (id, RQ job id), that nothing in RQ will ever
+    run (their RQ jobs fetched in batches, not one round trip per execution)."""
+    with_job = [(ex_id, rq_id) for ex_id, rq_id in waiting if rq_id]
+    jobs = _fetch_jobs(redis, [rq_id for _, rq_id in with_job])
     queued = _queued_ids(redis, jobs)
-    lost = {ex.id for ex in rows if not ex.rq_job_id}
-    for ex, job in zip(with_job, jobs, strict=True):
-        if _job_lost(job, queued, now):
-            lost.add(ex.id)
-    return lost
+    lost = [ex_id for ex_id, rq_id in waiting if not rq_id]
+    lost += [
+        ex_id for (ex_id, _), job in zip(with_job, jobs, strict=True) if _job_lost(job, queued, now)
+    ]
+    return sorted(lost)
 
 
 def reap_pending(redis, now: datetime) -> tuple[int, int]:
     """Re-enqueue PENDING executions whose RQ job is gone; fail those pending far too long."""
     cfg = current_app.config
-    rows = db.session.scalars(
-        select(Execution).where(
+    rows = db.session.execute(
+        select(Execution.id, Execution.rq_job_id, Execution.created_at).where(
             Execution.status == PENDING,
             Execution.created_at < now - timedelta(seconds=cfg["PENDING_GRACE"]),
         )
     ).all()
     too_old = now - timedelta(seconds=cfg["PENDING_MAX_AGE"])
     error = f"still pending after {cfg['PENDING_MAX_AGE']} s: never run"
+    stale = [ex_id for ex_id, _, created in rows if created < too_old]
     failed = [
-        ex
-        for ex in rows
-        if ex.created_at < too_old and finish_if(ex, FAILED, expect=(PENDING,), error=error)
+        ex for ex in _executions(stale) if finish_if(ex, FAILED, expect=(PENDING,), error=error)
     ]
     db.session.commit()
     for ex in failed:
         schedule_retry(ex)
-    waiting = [ex for ex in rows if ex not in failed and ex.created_at >= too_old]
-    lost = _rq_jobs_lost(redis, waiting, now) if waiting else set()
-    orphans = [ex for ex in waiting if ex.id in lost]
+    waiting = [(ex_id, rq_id) for ex_id, rq_id, created in rows if created >= too_old]
+    lost = _rq_jobs_lost(redis, waiting, now) if waiting else []
+    # Read again (one query), still PENDING: one that started meanwhile is not enqueued again.
+    orphans = [ex for ex in _executions(lost) if ex.status == PENDING]
     if orphans:
         log.warning("re-enqueueing %d PENDING executions whose RQ job is lost", len(orphans))
         enqueue_executions(orphans, again=True)
     return len(orphans), len(failed)
+
+
+def _executions(ids: list[int]) -> list[Execution]:
+    """These executions, in id order, in one query."""
+    if not ids:
+        return []
+    query = select(Execution).where(Execution.id.in_(ids)).order_by(Execution.id)
+    return list(db.session.scalars(query).all())
 
 
 def clear_stale_locks(redis) -> int:
