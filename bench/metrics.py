@@ -142,9 +142,18 @@ def measure(url: str, redis_url: str, args) -> dict:
     _pending(app, args.olts)
     fill_s = time.perf_counter() - t0
     client = app.test_client()
-    statements = []
+    statements: list[list] = []  # [seconds, statement] of the last scrape
     with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(1))
+        event.listen(
+            db.engine,
+            "before_cursor_execute",
+            lambda c, cur, sql, *a: statements.append([time.perf_counter(), sql]),
+        )
+        event.listen(
+            db.engine,
+            "after_cursor_execute",
+            lambda *a: statements[-1].__setitem__(0, time.perf_counter() - statements[-1][0]),
+        )
 
     def scrape():
         r = client.get("/metrics", headers={"Authorization": "Bearer b"})
@@ -154,7 +163,9 @@ def measure(url: str, redis_url: str, args) -> dict:
     statements.clear()
     commands0 = redis.info("stats")["total_commands_processed"]
     scrape()
+    slowest = max(statements)
     out = {
+        "slowest": f"{slowest[0]:.3f} s: {' '.join(slowest[1].split())[:90]}",
         "sql": len(statements),
         "redis_cmds": redis.info("stats")["total_commands_processed"] - commands0 - 1,
         "metrics_s": _timed(scrape, args.runs),
@@ -216,7 +227,7 @@ def main() -> int:
         print(
             f"{db_name:<10} /metrics {r['metrics_s']:.3f} s ({r['sql']} SQL statements, "
             f"{r['redis_cmds']} Redis commands); reaper PENDING pass over {args.olts} "
-            f"queued executions {r['reaper_pending_s']:.3f} s"
+            f"queued executions {r['reaper_pending_s']:.3f} s\n  slowest query {r['slowest']}"
         )
     print(
         f"metrics_s_max={max(r['metrics_s'] for r in results.values()):.3f} "

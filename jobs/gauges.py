@@ -8,6 +8,7 @@ histograms recorded where the work happens (jobs.metrics), not recomputed from t
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from prometheus_client.core import GaugeMetricFamily
@@ -43,7 +44,7 @@ class StateGauges:
     def collect(self):
         """Yield every family; with Redis down, oltwatch_redis_up 0 and the database's."""
         yield from _execution_gauges()
-        yield from _inventory_gauges()
+        yield from _inventory_gauges(self.redis)
         yield _alarm_gauge()
         try:
             families = [*_redis_gauges(self.redis), *RedisCounters(self.redis).collect()]
@@ -82,17 +83,42 @@ def _aware(when):
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def _inventory_gauges():
-    """ONUs present per OLT (the (olt_id, present) index), last ONU-list read per OLT."""
-    yield _gauge(
-        "oltwatch_onus_present", "ONUs present per OLT", ("olt",),
-        db.session.execute(
-            select(Olt.name, func.count(Onu.id))
-            .join(Onu, Onu.olt_id == Olt.id)
-            .where(Onu.present.is_(True))
-            .group_by(Olt.name)
-        ),
-    )  # fmt: skip
+# Counting the present ONUs reads every ONU row (about 0.3 s at 1,000,000 on PostgreSQL,
+# whatever the index: polls rewrite every row, so index-only scans rarely apply): the per-OLT
+# counts are kept in Redis for a minute, so at most one scrape a minute pays for them.
+ONUS_PRESENT_KEY = "oltwatch:metrics:onus-present"
+ONUS_PRESENT_TTL = 60
+
+
+def _onus_present(redis) -> list:
+    try:
+        cached = redis.get(ONUS_PRESENT_KEY)
+    except RedisError:
+        cached = None
+    if cached:
+        return json.loads(cached)
+    counts = (
+        select(Onu.olt_id, func.count().label("n"))
+        .where(Onu.present.is_(True))
+        .group_by(Onu.olt_id)
+        .subquery()
+    )
+    rows = [
+        [name, n]
+        for name, n in db.session.execute(
+            select(Olt.name, counts.c.n).join(counts, counts.c.olt_id == Olt.id).order_by(Olt.name)
+        )
+    ]
+    try:
+        redis.set(ONUS_PRESENT_KEY, json.dumps(rows), ex=ONUS_PRESENT_TTL)
+    except RedisError:
+        pass
+    return rows
+
+
+def _inventory_gauges(redis):
+    """ONUs present per OLT (counted at most once a minute), last ONU-list read per OLT."""
+    yield _gauge("oltwatch_onus_present", "ONUs present per OLT", ("olt",), _onus_present(redis))
     # From the job hosts (one row per job and OLT), not a scan of the executions.
     last = db.session.execute(
         select(Olt.name, func.max(JobHost.last_success_at))

@@ -158,3 +158,22 @@ def test_exposition_passes_promtool(app, client, lab):
         [promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_onus_present_are_counted_at_most_once_a_minute(app, client, lab):
+    from sqlalchemy import update
+
+    from jobs.gauges import ONUS_PRESENT_KEY
+    from jobs.queues import get_redis
+    from webapp.models import Onu
+
+    run_jobs_now([make_job([make_olt(lab, "huawei-a")]).id], trigger="cli", label="t")
+    work(app)
+    assert value(scrape(app, client), "oltwatch_onus_present", olt="huawei-a") == 40
+    db.session.execute(update(Onu).where(Onu.id.in_(select(Onu.id).limit(5))).values(present=False))
+    db.session.commit()
+    redis = get_redis(app.config["REDIS_URL"])
+    assert 0 < redis.ttl(ONUS_PRESENT_KEY) <= 60
+    assert value(scrape(app, client), "oltwatch_onus_present", olt="huawei-a") == 40  # cached
+    redis.delete(ONUS_PRESENT_KEY)  # as when the minute is over
+    assert value(scrape(app, client), "oltwatch_onus_present", olt="huawei-a") == 35
