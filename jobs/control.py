@@ -11,6 +11,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlalchemy import select, update
 
+from jobs import metrics
 from jobs.dispatch import RunReport, run_jobs_now
 from jobs.locks import forget_waiter
 from jobs.queues import get_redis
@@ -80,6 +81,7 @@ def cancel_executions(ids: list[int], user: User) -> int:
     ).all()
     for ex in rows:
         ex.finish(INTERRUPTED, error=f"cancelled by {user.username}")
+        metrics.execution_ended(ex)
     db.session.commit()
     redis = get_redis(current_app.config["REDIS_URL"])
     for ex in rows:

@@ -15,6 +15,7 @@ from rq import Queue
 from sqlalchemy import String, cast, func, insert, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from jobs import metrics
 from jobs.bulk import copy_rows
 from jobs.queues import RUN_EXECUTION, get_redis, redis_describe, rq_job_id
 from webapp.extensions import db
@@ -213,7 +214,9 @@ def run_jobs_now(
     """
     for attempt in range(1, PLAN_ATTEMPTS + 1):
         try:
-            return _run_jobs_now(job_ids, user, trigger, label, olt_ids, scheduled_for)
+            report = _run_jobs_now(job_ids, user, trigger, label, olt_ids, scheduled_for)
+            metrics.run_now(report, trigger)  # what was queued and skipped, once committed
+            return report
         except IntegrityError:
             db.session.rollback()
             if attempt == PLAN_ATTEMPTS:

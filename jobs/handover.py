@@ -16,6 +16,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import update
 
+from jobs import metrics
 from jobs.dispatch import enqueue_executions
 from jobs.locks import lock_name, next_waiter, wait_for_olt, waiting, waiting_key
 from webapp.extensions import db
@@ -101,6 +102,7 @@ def record_wait(ex: Waiter, redis) -> dict:
         .values(summary={"lock_waits": waits, "lock_held_by_execution": holder_id})
     )
     db.session.commit()
+    metrics.lock_waited()
     log.info(
         "execution %s: OLT %s busy (held by execution %s); waiting for it to be handed over",
         ex.id,

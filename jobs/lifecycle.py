@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from jobs import metrics
 from webapp.extensions import db
 from webapp.models import Execution
 from webapp.models.base import utcnow
@@ -51,4 +52,5 @@ def finish_if(
         return False
     for key, value in values.items():
         set_committed_value(ex, key, value)
+    metrics.execution_ended(ex)  # sent when the caller commits (dropped on a rollback)
     return True

@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app
 from redis.exceptions import RedisError
 from rq import Queue
-from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
+from jobs import metrics
 from jobs.dispatch import enqueue_executions
 from jobs.handover import hand_over, hand_over_idle
 from jobs.lifecycle import finish_if
@@ -60,7 +60,11 @@ def reap_running(redis, now: datetime) -> int:
         select(Execution).where(Execution.status == RUNNING, Execution.started_at < since)
     ).all()
     suspects = {int(k): v.decode() for k, v in redis.hgetall(SUSPECTS_KEY).items()}
-    missing = [ex for ex in rows if not redis.exists(alive_key(ex.id))]
+    with redis.pipeline(transaction=False) as pipe:  # one round trip, not one per execution
+        for ex in rows:
+            pipe.exists(alive_key(ex.id))
+        alive = pipe.execute()
+    missing = [ex for ex, up in zip(rows, alive, strict=True) if not up]
     lost = []
     for ex in missing:
         first = suspects.get(ex.id)
@@ -81,30 +85,63 @@ def reap_running(redis, now: datetime) -> int:
 OVER = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
 
 
-def _rq_job_lost(redis, ex: Execution, now: datetime) -> bool:
-    """True when nothing in RQ will ever run this PENDING execution.
+FETCH_BATCH = 500  # RQ jobs fetched per pipeline: one round trip, a bounded reply
 
-    Its RQ job vanished (Redis restarted), is over without having run it (a work-horse
-    killed before it marked the execution RUNNING), was taken off the queue by a worker that
-    died before starting it, or is "started" by a worker whose job heartbeat stopped.
+
+def _fetch_jobs(redis, job_ids: list[str]) -> list[Job | None]:
+    """RQ's jobs for these ids, in order (None for a vanished one), a batch per round trip."""
+    jobs: list[Job | None] = []
+    for start in range(0, len(job_ids), FETCH_BATCH):
+        jobs += Job.fetch_many(job_ids[start : start + FETCH_BATCH], connection=redis)
+    return jobs
+
+
+def _queued_ids(redis, jobs: list[Job | None]) -> set[str]:
+    """Ids of the jobs waiting in the queues these QUEUED jobs came from (one LRANGE each)."""
+    origins = {
+        j.origin
+        for j in jobs
+        if j is not None and j.origin and j.get_status(refresh=False) == JobStatus.QUEUED
+    }
+    ids: set[str] = set()
+    for origin in sorted(origins):
+        ids.update(Queue(origin, connection=redis).get_job_ids())
+    return ids
+
+
+def _job_lost(job: Job | None, queued: set[str], now: datetime) -> bool:
+    """True when this RQ job will never run its PENDING execution.
+
+    It vanished (Redis restarted), is over without having run it (a work-horse killed before
+    it marked the execution RUNNING), was taken off the queue by a worker that died before
+    starting it, or is "started" by a worker whose job heartbeat stopped.
     """
-    if not ex.rq_job_id:
-        return True
-    try:
-        job = Job.fetch(ex.rq_job_id, connection=redis)
-    except NoSuchJobError:
+    if job is None:
         return True
     status = job.get_status(refresh=False)
     if status in OVER:
         return True
     if status == JobStatus.QUEUED:
         # Popped by a worker that died before it started the job: in no queue any more.
-        return job.get_position() is None
+        return job.id not in queued
     if status == JobStatus.STARTED:
         beat = job.last_heartbeat or job.started_at
         stale = timedelta(seconds=2 * current_app.config["ALIVE_TTL"] + 60)
         return beat is not None and now - beat.replace(tzinfo=UTC) > stale
     return False
+
+
+def _rq_jobs_lost(redis, pending: list[tuple[int, str | None]], now: datetime) -> list[int]:
+    """Ids of the PENDING executions, given as (id, RQ job id), that nothing in RQ will ever
+    run (their RQ jobs fetched in batches, not one round trip per execution)."""
+    with_job = [(ex_id, rq_id) for ex_id, rq_id in pending if rq_id]
+    jobs = _fetch_jobs(redis, [rq_id for _, rq_id in with_job])
+    queued = _queued_ids(redis, jobs)
+    lost = [ex_id for ex_id, rq_id in pending if not rq_id]
+    lost += [
+        ex_id for (ex_id, _), job in zip(with_job, jobs, strict=True) if _job_lost(job, queued, now)
+    ]
+    return sorted(lost)
 
 
 def reap_pending(redis, now: datetime) -> tuple[int, int]:
@@ -114,33 +151,33 @@ def reap_pending(redis, now: datetime) -> tuple[int, int]:
     the OLT's holder hands it over.
     """
     cfg = current_app.config
-    rows = db.session.scalars(
-        select(Execution).where(
+    rows = db.session.execute(
+        select(Execution.id, Execution.rq_job_id, Execution.created_at).where(
             Execution.status == PENDING,
             Execution.created_at < now - timedelta(seconds=cfg["PENDING_GRACE"]),
         )
     ).all()
     waiters = {ex_id for ids in waiting(redis).values() for ex_id in ids}
     too_old = now - timedelta(seconds=cfg["PENDING_MAX_AGE"])
+    stale = [ex_id for ex_id, _, created in rows if created < too_old]
     failed = [
         ex
-        for ex in rows
-        if ex.created_at < too_old
-        and finish_if(ex, FAILED, expect=(PENDING,), error=_never_ran(ex, ex.id in waiters))
+        for ex in _executions(stale)
+        if finish_if(ex, FAILED, expect=(PENDING,), error=_never_ran(ex, ex.id in waiters))
     ]
     db.session.commit()
     for ex in failed:
         if ex.id in waiters:
             forget_waiter(redis, ex.olt_id, ex.id)
         schedule_retry(ex)
-    orphans = [
-        ex
-        for ex in rows
-        if ex not in failed
-        and ex.id not in waiters
-        and ex.created_at >= too_old
-        and _rq_job_lost(redis, ex, now)
+    queued = [
+        (ex_id, rq_id)
+        for ex_id, rq_id, created in rows
+        if created >= too_old and ex_id not in waiters
     ]
+    lost = _rq_jobs_lost(redis, queued, now) if queued else []
+    # Read again (one query), still PENDING: one that started meanwhile is not enqueued again.
+    orphans = [ex for ex in _executions(lost) if ex.status == PENDING]
     if orphans:
         log.warning("re-enqueueing %d PENDING executions whose RQ job is lost", len(orphans))
         enqueue_executions(orphans, suffix=f"-q{int(now.timestamp())}")
@@ -158,13 +195,25 @@ def _never_ran(ex: Execution, waited: bool) -> str:
     return f"still pending after {max_age} s: never run"
 
 
+def _executions(ids: list[int]) -> list[Execution]:
+    """These executions, in id order, in one query."""
+    if not ids:
+        return []
+    query = select(Execution).where(Execution.id.in_(ids)).order_by(Execution.id)
+    return list(db.session.scalars(query).all())
+
+
 def clear_stale_locks(redis) -> int:
     """Free OLT locks whose execution is no longer RUNNING (never a running one's)."""
+    holders = lock_holders(redis)
+    ids = {int(h["execution_id"]) for h in holders if h["execution_id"].isdigit()}
+    query = select(Execution.id, Execution.status).where(Execution.id.in_(sorted(ids)))
+    status = dict(db.session.execute(query).all()) if ids else {}  # one query, not one per lock
     cleared = 0
-    for holder in lock_holders(redis):
+    for holder in holders:
         ex_id = holder["execution_id"]
-        ex = db.session.get(Execution, int(ex_id)) if ex_id.isdigit() else None
-        if ex is not None and ex.status == RUNNING:
+        state = status.get(int(ex_id)) if ex_id.isdigit() else None
+        if state == RUNNING:
             continue
         if clear_lock_if(redis, holder["olt_id"], holder["token"]):
             cleared += 1
@@ -173,9 +222,10 @@ def clear_stale_locks(redis) -> int:
                 "cleared the lock of OLT %s held by execution %s (%s)",
                 holder["olt_id"],
                 ex_id,
-                ex.status if ex else "unknown",
+                state or "unknown",
             )
     db.session.commit()
+    metrics.reaper_acted(locks_cleared=cleared)
     return cleared
 
 
@@ -210,10 +260,12 @@ def reap(now: datetime | None = None) -> dict:
     except RedisError as exc:
         log.error("reaper: Redis unavailable: %s", exc)
         return {"error": str(exc)}
-    return {
+    report = {
         "lost": lost,
         "requeued": requeued,
         "failed_pending": failed,
         "released": released,
         "handed_over": handed,
     }
+    metrics.reaper_acted(**report)
+    return report

@@ -7,6 +7,7 @@ import logging
 from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
 
+from jobs import metrics
 from jobs.dispatch import enqueue_later
 from jobs.errors import disabled_reason
 from webapp.extensions import db
@@ -62,6 +63,7 @@ def schedule_retry(failed: Execution) -> Execution | None:
         return retry
     retry.rq_job_id = rq_id
     db.session.commit()
+    metrics.retry_queued()
     log.info(
         "execution %s failed; retry %d is execution %s in %s s",
         failed.id,

@@ -18,7 +18,7 @@ from rq import Queue, SimpleWorker
 from rq_scheduler import Scheduler
 from sqlalchemy import select, update
 
-from jobs import housekeeping
+from jobs import housekeeping, metrics
 from jobs.dispatch import ALREADY_PENDING, ALREADY_RUNNING, run_jobs_now
 from jobs.housekeeping import hourly
 from jobs.queues import get_redis
@@ -118,6 +118,7 @@ def tick(every: float = 0) -> dict:
             }
         finally:
             db.session.remove()
+        metrics.scheduler_ticked(summary)
         redis = get_redis(current_app.config["REDIS_URL"])
         # Alive means "ticking": a tick that was running while Redis lost its data ends in an
         # empty Redis where it is no longer scheduled; /health waits for the next pass to

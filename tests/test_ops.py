@@ -72,7 +72,7 @@ def test_metrics_need_a_token_or_staff(app, client, lab):
     app.config["METRICS_TOKEN"] = "s3cret-token"
     r = client.get("/metrics", headers={"Authorization": "Bearer s3cret-token"})
     assert r.status_code == 200
-    assert 'oltwatch_executions{job_type="discovery",status="SUCCESS"} 1.0' in r.text
+    assert 'oltwatch_executions_total{job_type="discovery",status="SUCCESS"} 1.0' in r.text
     assert 'oltwatch_onus_present{olt="huawei-a"} 40.0' in r.text
     assert "oltwatch_queue_depth" in r.text and "oltwatch_last_discovery_success" in r.text
     make_user("noc")

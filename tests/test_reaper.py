@@ -1,0 +1,74 @@
+"""The reaper at scale: RQ jobs fetched in batches, lock holders looked up in one query."""
+
+from __future__ import annotations
+
+from rq import Queue
+from rq.job import Job, JobStatus
+from sqlalchemy import event, select
+
+from jobs.dispatch import enqueue_later, run_jobs_now
+from jobs.locks import lock_name
+from jobs.queues import get_redis
+from jobs.reaper import clear_stale_locks, reap
+from tests.factories import make_job, make_olt
+from tests.test_metrics import scrape, value
+from tests.test_runner import work
+from webapp.extensions import db
+from webapp.models import Execution
+from webapp.models.base import utcnow
+
+
+def test_only_the_lost_rq_jobs_are_enqueued_again(app, client, lab):
+    app.config["PENDING_GRACE"] = 0
+    olts = [make_olt(lab, f"olt-{n}", community="huawei-a") for n in range(6)]
+    ids = run_jobs_now([make_job(olts).id], trigger="cli", label="t").execution_ids
+    vanished, popped, failed, no_job, queued, scheduled = ids
+    redis = get_redis(app.config["REDIS_URL"])
+    queue = Queue("discovery_main", connection=redis)
+    jobs = dict(zip(ids, Job.fetch_many([f"execution-{i}" for i in ids], redis), strict=True))
+    for ex_id in (vanished, popped, failed, no_job, scheduled):
+        queue.remove(jobs[ex_id])
+    jobs[vanished].delete()  # Redis lost it
+    jobs[failed].set_status(JobStatus.FAILED)  # its work-horse died before marking it RUNNING
+    # popped: still "queued", but in no queue (its worker died right after taking it)
+    db.session.get(Execution, no_job).rq_job_id = None
+    enqueue_later(db.session.get(Execution, scheduled), 3600)  # waits its turn: not lost
+    db.session.commit()
+
+    report = reap(utcnow())
+    assert report == {
+        "lost": 0, "requeued": 4, "failed_pending": 0, "released": 0, "handed_over": 0,
+    }  # fmt: skip
+    rq_ids = dict(db.session.execute(select(Execution.id, Execution.rq_job_id)).all())
+    for ex_id in (vanished, popped, failed, no_job):
+        assert rq_ids[ex_id].startswith(f"execution-{ex_id}-q")
+    assert rq_ids[queued] == f"execution-{queued}" and rq_ids[scheduled] == f"execution-{scheduled}"
+    assert value(scrape(app, client), "oltwatch_reaper_actions_total", action="requeued") == 4
+    work(app)
+    status = dict(db.session.execute(select(Execution.id, Execution.status)).all())
+    assert status == {**dict.fromkeys(ids, "SUCCESS"), scheduled: "PENDING"}
+    assert reap(utcnow())["requeued"] == 0  # the scheduled one is still RQ's
+
+
+def test_stale_locks_cleared_with_one_query_for_all_holders(app, client, lab):
+    olts = [make_olt(lab, f"olt-{n}", community="huawei-a") for n in range(4)]
+    running, done, _ = run_jobs_now([make_job(olts[:3]).id], trigger="cli", label="t").execution_ids
+    db.session.get(Execution, running).status = "RUNNING"
+    db.session.get(Execution, done).status = "SUCCESS"
+    db.session.commit()
+    redis = get_redis(app.config["REDIS_URL"])
+    for olt, holder in zip(olts, (running, done, "garbage", running + 1000), strict=True):
+        redis.set(lock_name(olt.id), f"{holder}|w1|2026-01-01T00:00:00", ex=60)
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert clear_stale_locks(redis) == 3
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len([s for s in statements if "FROM executions" in s]) == 1
+    assert [k.decode() for k in redis.keys("lock:snmp:olt:*")] == [lock_name(olts[0].id)]
+    assert value(scrape(app, client), "oltwatch_reaper_actions_total", action="locks_cleared") == 3
