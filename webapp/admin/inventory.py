@@ -18,7 +18,15 @@ from snmp.indexes import MODES, decode_index
 from snmp.profiles import ALIASES, PROFILES
 from snmp.values import PARSERS, ValueRule
 from webapp.admin import onu_chart
-from webapp.admin.base import ReadOnlyModelView, Select, StaffModelView, badge, choices
+from webapp.admin.base import (
+    EqualsFirstConverter,
+    ReadOnlyModelView,
+    Select,
+    StaffModelView,
+    badge,
+    choices,
+)
+from webapp.admin.counts import CheapCount
 from webapp.admin.events import timeline
 from webapp.models.inventory import FORMULA_COLUMNS, OID_KINDS, RULE_COLUMNS, TECHNOLOGIES
 from webapp.validators import normalise_oid
@@ -238,8 +246,10 @@ def _presence(view, context, model, name):
     return badge(_("present"), "success") if model.present else badge(_("absent"), "secondary")
 
 
-class OnuView(ReadOnlyModelView):
+class OnuView(CheapCount, ReadOnlyModelView):
     """The ONU inventory: one row per ONU per OLT, identified by its position."""
+
+    filter_converter = EqualsFirstConverter()
 
     details_template = "admin/onu_details.html"
     column_list = (
