@@ -34,13 +34,14 @@ class CheapCount:
 
     Flask-Admin counts every matching row for the pager on every page: at a million rows a
     count(*) costs more than the page. Here a search or filter is counted exactly up to
-    ``count_cap`` rows past the page ("10,000+" beyond: reading on stops there); the whole
+    ``count_cap`` rows past the page ("1,000+" beyond: reading stops there; past a thousand
+    rows a NOC narrows the search rather than reads on, and the dashboard counts); the whole
     table is PostgreSQL's own row estimate (pg_class.reltuples, kept by autovacuum) once it
     is past ``estimate_above`` rows ("about 1,000,000"), else an exact count. For views whose
     get_query() is the whole table.
     """
 
-    count_cap = 10_000
+    count_cap = 1_000
     estimate_above = 100_000
 
     def get_count_query(self):

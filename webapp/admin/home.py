@@ -37,7 +37,7 @@ def _per_olt(since) -> tuple[list, list]:
     return slowest, failing
 
 
-def _onus_per_olt() -> list:
+def onus_per_olt() -> list:
     """ONUs present and absent per OLT, counted at most once a minute by each process.
 
     This reads the whole inventory (a million rows at an ISP's size: a quarter of a second),
@@ -115,7 +115,7 @@ class HomeView(StaffIndexView):
             },
             slowest=slowest,
             failing=failing,
-            onus=_onus_per_olt(),
+            onus=onus_per_olt(),
             queue=_queue(),
             alarms=_active_alarms(),
         )
