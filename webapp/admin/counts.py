@@ -11,7 +11,7 @@ from webapp.extensions import db
 
 
 class ListCount(int):
-    """A list's row count as its tab shows it: exact, a lower bound ("10,000+") or an estimate."""
+    """A list's row count as its tab shows it: exact, a lower bound ("1,000+") or an estimate."""
 
     def __new__(cls, value: int, kind: str = "exact"):
         count = super().__new__(cls, value)
