@@ -97,10 +97,14 @@ def run_migrations_online():
             # on, that DROP cascades (ON DELETE CASCADE) and empties the child tables: the
             # pragma is set outside any transaction, where SQLite honours it.
             connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
+        # autogenerate must not ask for indexes meant for another database (webapp/models/base)
+        from webapp.models.base import include_for
+
+        args = {"include_object": include_for(connection.dialect.name), **conf_args}
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
-            **conf_args
+            **args
         )
 
         try:

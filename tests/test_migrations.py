@@ -177,3 +177,62 @@ def test_0002_keeps_edits_as_overrides_and_drops_untouched_copies(fresh_url):
             "0/1/0:2",
         ]
     engine.dispose()
+
+
+LIST_INDEXES = {
+    "executions": {
+        "ix_executions_created",
+        "ix_executions_job_name_created",
+        "ix_executions_olt_name_created",
+        "ix_executions_trigger_created",
+    },
+    "onus": {"ix_onus_state_label"},
+}
+
+
+def _indexes(url: str) -> dict[str, set[str]]:
+    from sqlalchemy import inspect
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        found = inspect(engine)
+        return {t: {i["name"] for i in found.get_indexes(t)} for t in ("executions", "onus")}
+    finally:
+        engine.dispose()
+
+
+def _fillfactor(url: str):
+    if not url.startswith("postgresql"):
+        return None
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as conn:
+        options = conn.execute(text("SELECT reloptions FROM pg_class WHERE relname = 'onus'"))
+        found = options.scalar()
+    engine.dispose()
+    return found
+
+
+def test_0006_adds_the_list_indexes_and_takes_them_back(fresh_url):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_url, "SECRET_KEY": "t", "TESTING": True})
+    postgresql = fresh_url.startswith("postgresql")
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+        from webapp.extensions import db
+
+        db.engine.dispose()
+    found = _indexes(fresh_url)
+    for table, names in LIST_INDEXES.items():
+        assert names <= found[table], table
+    assert ("ix_onus_search_trgm" in found["onus"]) is postgresql  # GIN + pg_trgm: PostgreSQL
+    assert _fillfactor(fresh_url) == (["fillfactor=70"] if postgresql else None)
+    with app.app_context():
+        downgrade(directory=MIGRATIONS, revision="0005_onu_history")
+        db.engine.dispose()
+    found = _indexes(fresh_url)
+    assert not (LIST_INDEXES["executions"] & found["executions"])
+    assert not ({"ix_onus_state_label", "ix_onus_search_trgm"} & found["onus"])
+    assert _fillfactor(fresh_url) is None
+    with app.app_context():  # and up again (pg_trgm stayed: CREATE EXTENSION IF NOT EXISTS)
+        upgrade(directory=MIGRATIONS)
+        db.engine.dispose()
+    assert ("ix_onus_search_trgm" in _indexes(fresh_url)["onus"]) is postgresql

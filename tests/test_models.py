@@ -8,11 +8,15 @@ from alembic.migration import MigrationContext
 from tests.factories import make_olt
 from webapp.extensions import db
 from webapp.models import Olt
+from webapp.models.base import include_for
 
 
 def test_migrations_match_the_models(app):
     with db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        context = MigrationContext.configure(
+            conn, opts={"include_object": include_for(conn.dialect.name)}
+        )
+        diff = compare_metadata(context, db.metadata)
     assert diff == []
 
 

@@ -19,11 +19,11 @@ from webapp.admin.inventory import (
     IndexFormulaView,
     OidView,
     OltModelView,
-    OnuView,
     StateLabelView,
 )
 from webapp.admin.jobs import SnmpJobView
 from webapp.admin.olts import OltView
+from webapp.admin.onus import OnuView
 from webapp.admin.profiles import ProfilesView
 from webapp.admin.users import UserView
 from webapp.extensions import db

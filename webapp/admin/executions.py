@@ -14,7 +14,8 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from jobs.control import cancel_executions, rerun_executions
-from webapp.admin.base import ReadOnlyModelView, badge, local_time
+from webapp.admin.base import EqualsFirstConverter, ReadOnlyModelView, badge, local_time
+from webapp.admin.counts import CheapCount
 from webapp.admin.messages import flash_report
 from webapp.extensions import db
 from webapp.models import Execution, Onu
@@ -74,8 +75,10 @@ def _story(ex: Execution) -> dict:
     return {"attempts": attempts, "changed": changed, "changed_total": total}
 
 
-class ExecutionView(ReadOnlyModelView):
+class ExecutionView(CheapCount, ReadOnlyModelView):
     """Every run: who or what started it, where it ran, how it ended."""
+
+    filter_converter = EqualsFirstConverter()
 
     column_list = (
         "id",
@@ -111,7 +114,8 @@ class ExecutionView(ReadOnlyModelView):
         "summary",
         "error",
     )
-    column_default_sort = ("id", True)
+    # Newest first by creation time, which the indexes of every filter carry (migration 0006).
+    column_default_sort = [("created_at", True), ("id", True)]
     column_searchable_list = ("job_name", "olt_name", "rq_job_id", "error")
     column_filters = (
         FilterEqual(Execution.status, _l("Status"), options=[(s, s) for s in STATUSES]),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Index
 from sqlalchemy.types import TypeDecorator
+
+ONLY_ON = "only_on"  # Index.info key: the one database an index is for
 
 
 def utcnow() -> datetime:
@@ -30,3 +32,23 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def postgresql_only(index: Index) -> Index:
+    """Create this index on PostgreSQL only (a GIN index, a PostgreSQL operator class…)."""
+    index.info[ONLY_ON] = "postgresql"
+    return index.ddl_if(dialect="postgresql")
+
+
+def include_for(dialect_name: str):
+    """Alembic's include_object hook that leaves out indexes meant for another database.
+
+    Alembic's autogenerate ignores Index.ddl_if (sqlalchemy/alembic#1491): on SQLite it would
+    ask for the PostgreSQL-only indexes that the migrations rightly did not create.
+    """
+
+    def include_object(obj, name, type_, reflected, compare_to) -> bool:
+        only_on = obj.info.get(ONLY_ON) if type_ == "index" and not reflected else None
+        return only_on in (None, dialect_name)
+
+    return include_object

@@ -32,6 +32,11 @@ class Execution(db.Model):
     __tablename__ = "executions"
     __table_args__ = (
         Index("ix_executions_status_created", "status", "created_at"),
+        # The list (newest first) and its filters; the dashboard's last 24 hours.
+        Index("ix_executions_created", "created_at"),
+        Index("ix_executions_job_name_created", "job_name", "created_at"),
+        Index("ix_executions_olt_name_created", "olt_name", "created_at"),
+        Index("ix_executions_trigger_created", "trigger", "created_at"),
         Index("ix_executions_job_olt_status", "job_id", "olt_id", "status"),
         # At most one PENDING or RUNNING execution per (job, OLT), whoever creates it.
         Index(

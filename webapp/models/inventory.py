@@ -13,7 +13,7 @@ from snmp.profiles.base import ATTRIBUTES
 from snmp.values import ValueRule
 from webapp.crypto import EncryptedString
 from webapp.extensions import db
-from webapp.models.base import UTCDateTime, utcnow
+from webapp.models.base import UTCDateTime, postgresql_only, utcnow
 
 TECHNOLOGIES = ("GPON", "EPON", "XG-PON", "XGS-PON", "GPON/EPON")
 SNMP_VERSIONS = ("2c", "1", "3")
@@ -279,6 +279,9 @@ class StateLabel(db.Model):
         return f"{self.value} = {self.label}"
 
 
+ONU_SEARCH_COLUMNS = ("serial", "description", "name", "position", "raw_index", "mac")
+
+
 class Onu(db.Model):
     """One ONU on one OLT, identified by its decoded position whatever table found it.
 
@@ -289,7 +292,18 @@ class Onu(db.Model):
     __tablename__ = "onus"
     __table_args__ = (
         UniqueConstraint("olt_id", "position"),
-        Index("ix_onus_olt_present", "olt_id", "present"),
+        Index("ix_onus_olt_present", "olt_id", "present"),  # also the list's order (olt first)
+        Index("ix_onus_state_label", "state_label"),  # the list's state filter and its count
+        # The list's search: Flask-Admin ORs `column ILIKE '%term%'` over these columns; a
+        # trigram index (pg_trgm) serves a substring search, one multicolumn GIN all of them.
+        postgresql_only(
+            Index(
+                "ix_onus_search_trgm",
+                *ONU_SEARCH_COLUMNS,
+                postgresql_using="gin",
+                postgresql_ops=dict.fromkeys(ONU_SEARCH_COLUMNS, "gin_trgm_ops"),
+            )
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
