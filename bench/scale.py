@@ -12,6 +12,8 @@ Usage: python bench/scale.py [--olts 1000] [--jobs 10] [--runs 3] [--workers 20]
 - lag: bench/soak.py's p95 lag from a slot to the start of its execution.
 - pool: `manage_cli.py worker --workers N` until N workers are registered; then the pool's
   PSS (/proc/PID/smaps_rollup, shared pages counted once) summed over the parent and workers.
+- queries (PostgreSQL only): bench/queries.py's list pages, home and /metrics at
+  --queries-rows ONUs and executions (filling 1,000,000 of each takes minutes).
 The last line is
 `runnow10k_ratio_max=… plan10k_s_max=… store16k_s_max=… lag_p95_s=… workers_ready_s=… pool_pss_mb=…`
 """
@@ -227,6 +229,25 @@ def measure_store(url: str) -> dict:
     return {"store16k_s": max(figures["new_s"], figures["again_s"]), **figures}
 
 
+def measure_queries(url: str, size: int) -> dict:
+    """bench/queries.py on its own empty database: the list pages, home and /metrics, p95."""
+    import queries
+
+    base = os.environ["TEST_DATABASE_URL"]
+    import upsert
+
+    admin, name, fresh = upsert._postgres(base)
+    try:
+        figures = queries.measure(fresh, onus=size, executions=size, olts=max(10, size // 1000))
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    for page, f in figures["pages"].items():
+        print(f"  queries: {page}: p50 {f['p50_ms']:.0f} ms, p95 {f['p95_ms']:.0f} ms")
+    return {"queries_p95_ms": figures["p95_ms_max"]}
+
+
 def measure_soak(url: str | None, minutes: float, olts: int, workers: int) -> dict:
     """bench/soak.py's p95 lag (a subprocess; its own Redis, lab and database)."""
     env = dict(os.environ)
@@ -248,6 +269,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=20)
     parser.add_argument("--soak-minutes", type=float, default=3)
     parser.add_argument("--soak-olts", type=int, default=20)
+    parser.add_argument("--queries-rows", type=int, default=1_000_000, help="ONUs, executions")
     parser.add_argument("--skip", default="", help="comma-separated: soak,store,pool,queries")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -267,6 +289,8 @@ def main() -> int:
                         r |= measure_pool(url, redis_url, args.workers)
                     if "soak" not in skip:
                         r |= measure_soak(url, args.soak_minutes, args.soak_olts, args.workers)
+                    if "queries" not in skip and name == "postgresql":
+                        r |= measure_queries(url, args.queries_rows)
                 finally:
                     drop()
                 results[name] = r
@@ -278,6 +302,7 @@ def main() -> int:
         values = [r[key] for r in results.values() if key in r]
         return max(values) if values else float("nan")
 
+    print(f"queries (PostgreSQL: lists, home, /metrics): p95_ms_max={worst('queries_p95_ms'):.0f}")
     print(
         f"runnow10k_ratio_max={worst('ratio'):.2f} plan10k_s_max={worst('plan_s'):.3f} "
         f"store16k_s_max={worst('store16k_s'):.3f} lag_p95_s={worst('lag_p95_s'):.2f} "
