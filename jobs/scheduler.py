@@ -133,6 +133,10 @@ class TickScheduler(Scheduler):
         self.every = every
         self._in_tick = False
         self._stop_requested = False
+        self._lock_left = False  # our pass lock, left behind when Redis went away
+        # One name per scheduler, so that the registration a broken pass leaves behind
+        # (Redis gone mid-tick) is found and removed when the loop starts again.
+        self.control_worker_name = f"{self.name}.control"
 
     # rq-scheduler's handlers end the process at once, and the SimpleWorker that runs the tick
     # used to replace them with RQ's own (a stop asked during a tick was then forgotten, and
@@ -160,7 +164,25 @@ class TickScheduler(Scheduler):
             super().remove_lock()
         except RedisError as exc:
             self._lock_acquired = False
+            self._lock_left = True
             log.warning("scheduler: could not remove its lock: %s", exc)
+
+    def clean_up_broken_loop(self) -> None:
+        """Remove what a loop broken by Redis left (after a failover the new master has it).
+
+        Our registration, our pass lock (else every pass is skipped until it expires) and
+        the control worker's registration (else /health counts a worker that is gone).
+        """
+        self.connection.delete(self.key)
+        if self._lock_left:
+            self.connection.delete(self.scheduler_lock_key)
+            self._lock_left = False
+        leftover = _ControlWorker.find_by_key(
+            _ControlWorker.redis_worker_namespace_prefix + self.control_worker_name,
+            connection=self.connection,
+        )
+        if leftover is not None:
+            leftover.register_death()
 
     def schedule_tick(self) -> None:
         """(Re)create the repeating tick, due now."""
@@ -185,9 +207,9 @@ class TickScheduler(Scheduler):
         control = Queue(CONTROL, connection=self.connection)
         self._in_tick = True
         try:
-            _ControlWorker([control], connection=self.connection).work(
-                burst=True, logging_level="WARNING"
-            )
+            _ControlWorker(
+                [control], connection=self.connection, name=self.control_worker_name
+            ).work(burst=True, logging_level="WARNING")
         finally:
             self._in_tick = False
         if self._stop_requested:
@@ -216,7 +238,7 @@ def run_scheduler(redis_url: str, every: int) -> None:
                 scheduler.cancel(TICK_JOB_ID)  # the interval may have changed since last start
             scheduler.schedule_tick()
             log.info("scheduler ticking every %s s on %s", every, CONTROL)
-            connection.delete(scheduler.key)  # our own registration, from a loop that broke
+            scheduler.clean_up_broken_loop()
             scheduler.run()
             return
         except RedisError as exc:
