@@ -227,7 +227,7 @@ class Chaos:
         env.pop("OLTWATCH_EMBEDDED", None)
         scheduler = [sys.executable, str(ROOT / "manage_cli.py"), "scheduler", "--every", "2"]
         for name, cmd in (
-            ("workers", worker_pool_command(self.redis_url, workers)),
+            ("workers", worker_pool_command(workers)),
             ("scheduler", scheduler),
         ):
             log = (self.tmp / f"{name}.log").open("ab")

@@ -167,7 +167,7 @@ def main() -> int:
         try:
             _setup(app, args.olts, agent.port)
             procs["workers"] = subprocess.Popen(
-                worker_pool_command(redis_url, args.workers),
+                worker_pool_command(args.workers),
                 cwd=ROOT,
                 env=env,
                 stdout=subprocess.DEVNULL,

@@ -46,11 +46,17 @@ def preload_app() -> Flask:
     return _app
 
 
+def use_app(app: Flask) -> None:
+    """Run jobs with this app (a worker pool's parent built it; its workers fork from it)."""
+    global _app, _app_pid
+    _app, _app_pid = app, os.getpid()
+
+
 def _get_app() -> Flask:
     global _app_pid
-    if has_app_context():
-        return current_app._get_current_object()
-    app = preload_app()
+    if has_app_context() and current_app._get_current_object() is not _app:
+        return current_app._get_current_object()  # a test's app, in its own process
+    app = preload_app()  # a pool's work-horse still sees the parent's app context: same app
     if _app_pid != os.getpid():
         # A forked work-horse must not reuse the parent's database connections.
         with app.app_context():

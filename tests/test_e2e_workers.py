@@ -40,7 +40,7 @@ def worker_pool(database_url, redis_url, tmp_path):
     log_path = tmp_path / "workers.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            worker_pool_command(redis_url, 4),
+            worker_pool_command(4),
             cwd=ROOT,
             env=env,
             stdout=log,

@@ -62,7 +62,7 @@ def test_everything_comes_back_after_redis_loses_its_data(
     scheduler = subprocess.Popen(
         [sys.executable, str(ROOT / "manage_cli.py"), "scheduler", "--every", "1"], **common
     )
-    workers = subprocess.Popen(worker_pool_command(url, 2), **common)
+    workers = subprocess.Popen(worker_pool_command(2), **common)
     try:
         assert _wait(lambda: client.get("/health").status_code == 200, 60), client.get(
             "/health"

@@ -136,15 +136,12 @@ def seed_command() -> None:
 @click.option("-n", "--workers", default=20, show_default=True, help="Worker processes.")
 @click.option("--burst", is_flag=True, help="Quit when the queue is empty.")
 def worker_command(workers: int, burst: bool) -> None:
-    """Serve the discovery_main queue with a pool of RQ workers (rq worker-pool)."""
-    import os
-
+    """Serve the queue with a pool of RQ workers forked from this process (one app, shared)."""
     from flask import current_app
 
-    from jobs.workers import worker_pool_command
+    from jobs.workers import run_pool
 
-    cmd = worker_pool_command(current_app.config["REDIS_URL"], workers, burst)
-    os.execvp(cmd[0], cmd)
+    run_pool(current_app._get_current_object(), workers, burst)
 
 
 @click.command("locks")

@@ -203,7 +203,7 @@ def _children(redis_url: str) -> dict[str, subprocess.Popen]:
     port = os.environ.get("PORT", "5000")
     bin_dir = Path(sys.executable).parent
     commands = {
-        "workers": worker_pool_command(redis_url, workers),
+        "workers": worker_pool_command(workers),
         "web": [
             str(bin_dir / "gunicorn"),
             "-b",
