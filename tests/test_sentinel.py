@@ -24,11 +24,12 @@ from sqlalchemy import select
 from jobs.dispatch import _new_execution, enqueue_later, run_jobs_now
 from jobs.queues import get_redis, parse_sentinel_url, redis_describe
 from jobs.scheduler import LAST_TICK_KEY
+from jobs.workers import worker_pool_command
 from tests.conftest import ROOT, worker_env
 from tests.factories import make_job, make_olt
 from webapp.devstack import free_tcp_port, redis_binary, stop_process, wait_redis
 from webapp.extensions import db, read_only
-from webapp.models import Execution
+from webapp.models import Execution, JobHost
 from webapp.models.base import utcnow
 
 MASTER_PASSWORD = "m4ster-pw-7Qz"
@@ -146,27 +147,12 @@ def test_sentinel_url_is_parsed_and_never_shown_with_its_passwords():
             parse_sentinel_url(bad)
 
 
-# TEMPORARY until the forking pool lands (`rq worker-pool -u` cannot name a Sentinel)
-_WORKER = (
-    "import sys; from rq import Queue; from jobs.queues import get_redis; "
-    "from jobs.workers import OltWorker; r = get_redis(sys.argv[1]); "
-    "OltWorker([Queue('discovery_main', connection=r)], connection=r).work()"
-)
-
-
-def _start_workers(url: str, env: dict, log) -> list[subprocess.Popen]:
-    """The worker pool the way production starts it, on the Sentinel URL."""
-    return [
-        subprocess.Popen(
-            [sys.executable, "-c", _WORKER, url],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-        for _ in range(WORKERS)
-    ]
+def _start_workers(env: dict, log) -> subprocess.Popen:
+    """The worker pool the way production starts it (REDIS_URL, the Sentinel one, from env)."""
+    return subprocess.Popen(
+        worker_pool_command(WORKERS), cwd=ROOT, env=env, stdout=log,
+        stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
 
 
 def _statuses(ids) -> dict[int, str]:
@@ -205,7 +191,7 @@ def test_everything_carries_on_through_a_sentinel_failover(
         [sys.executable, str(ROOT / "manage_cli.py"), "scheduler", "--every", "1"],
         cwd=ROOT, env=env, stdout=logs, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
-    workers = _start_workers(url, env, logs)
+    workers = _start_workers(env, logs)
     try:
         healthy = _wait(lambda: client.get("/health").status_code == 200, 60)
         assert healthy, client.get("/health").get_json()
@@ -219,6 +205,7 @@ def test_everything_carries_on_through_a_sentinel_failover(
         assert set(before.values()) == {"SUCCESS"}, before
         # a PENDING execution whose RQ job waits in Redis: it must survive the failover
         waiting = make_job(olts[:1], name="waiting", interval=None)
+        delayed_host = make_job(olts[1:], name="later", brand_name="ZTE", interval=None).hosts[0].id
         later = _new_execution(waiting.hosts[0], None, "cli", "t")
         db.session.add(later)
         db.session.commit()
@@ -242,12 +229,21 @@ def test_everything_carries_on_through_a_sentinel_failover(
         assert _wait(lambda: _tick_after(redis, failed_at), 30), redis.get(LAST_TICK_KEY)
         after = _run_and_wait(jobs)
         assert set(after.values()) == {"SUCCESS"}, after
+        # RQ's scheduler (in a worker) moves delayed jobs, as retries are, again
+        delayed = _new_execution(db.session.get(JobHost, delayed_host), None, "cli", "t")
+        db.session.add(delayed)
+        db.session.commit()
+        delayed.rq_job_id = enqueue_later(delayed, 1)
+        db.session.commit()
+        delayed_id = delayed.id
+        ran = _wait(lambda: _statuses([delayed_id]) == {delayed_id: "SUCCESS"}, 45)
+        assert ran, _statuses([delayed_id])
         body = _wait(lambda: client.get("/health").get_json()["status"] == "ok", 30)
         assert body, client.get("/health").get_json()
         assert client.get("/health").get_json()["workers"]["count"] == WORKERS
     finally:
-        for proc in (scheduler, *workers):
-            stop_process(proc, "scheduler or worker", grace=15)
+        for proc, name in ((scheduler, "scheduler"), (workers, "worker pool")):
+            stop_process(proc, name, grace=15)
         logs.close()
         text = log_path.read_text()
         print("\n".join(text.splitlines()[-150:]))  # shown when the test fails
