@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from flask import current_app
 from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
+from rq.utils import now as rq_now
 from rq_scheduler import Scheduler
 from sqlalchemy import select, update
 
@@ -134,9 +135,6 @@ class TickScheduler(Scheduler):
         self._in_tick = False
         self._stop_requested = False
         self._lock_left = False  # our pass lock, left behind when Redis went away
-        # One name per scheduler, so that the registration a broken pass leaves behind
-        # (Redis gone mid-tick) is found and removed when the loop starts again.
-        self.control_worker_name = f"{self.name}.control"
 
     # rq-scheduler's handlers end the process at once, and the SimpleWorker that runs the tick
     # used to replace them with RQ's own (a stop asked during a tick was then forgotten, and
@@ -168,21 +166,12 @@ class TickScheduler(Scheduler):
             log.warning("scheduler: could not remove its lock: %s", exc)
 
     def clean_up_broken_loop(self) -> None:
-        """Remove what a loop broken by Redis left (after a failover the new master has it).
-
-        Our registration, our pass lock (else every pass is skipped until it expires) and
-        the control worker's registration (else /health counts a worker that is gone).
-        """
+        """Remove what a loop broken by Redis left (after a failover the new master has it):
+        our registration, and our pass lock (else every pass is skipped until it expires)."""
         self.connection.delete(self.key)
         if self._lock_left:
             self.connection.delete(self.scheduler_lock_key)
             self._lock_left = False
-        leftover = _ControlWorker.find_by_key(
-            _ControlWorker.redis_worker_namespace_prefix + self.control_worker_name,
-            connection=self.connection,
-        )
-        if leftover is not None:
-            leftover.register_death()
 
     def schedule_tick(self) -> None:
         """(Re)create the repeating tick, due now."""
@@ -207,9 +196,9 @@ class TickScheduler(Scheduler):
         control = Queue(CONTROL, connection=self.connection)
         self._in_tick = True
         try:
-            _ControlWorker(
-                [control], connection=self.connection, name=self.control_worker_name
-            ).work(burst=True, logging_level="WARNING")
+            _ControlWorker([control], connection=self.connection).work(
+                burst=True, logging_level="WARNING"
+            )
         finally:
             self._in_tick = False
         if self._stop_requested:
@@ -222,6 +211,19 @@ class _ControlWorker(SimpleWorker):
 
     def _install_signal_handlers(self):
         pass
+
+    # RQ's register_birth without adding the worker to RQ's worker sets: a pass of the tick is
+    # not a worker of the pool, and /health and `workers` count those (a pass that Redis broke
+    # would also have stayed counted until its key expired, minutes later).
+    def register_birth(self):
+        if self.connection.exists(self.key) and not self.connection.hexists(self.key, "death"):
+            raise ValueError(f"There exists an active worker named {self.name!r} already")
+        self.birth_date = self.last_heartbeat = rq_now()
+        with self.connection.pipeline() as pipe:
+            pipe.delete(self.key)
+            pipe.hset(self.key, mapping=self.serialize())
+            pipe.expire(self.key, self.worker_ttl + 60)
+            pipe.execute()
 
 
 def run_scheduler(redis_url: str, every: int) -> None:
