@@ -26,8 +26,10 @@ from jobs.dispatch import _new_execution, enqueue_later, run_jobs_now
 from jobs.queues import get_redis, parse_sentinel_url, redis_describe
 from jobs.scheduler import LAST_TICK_KEY
 from jobs.workers import worker_pool_command
-from tests.conftest import ROOT, worker_env
-from tests.factories import make_job, make_olt
+from tests import conftest
+from tests.conftest import ROOT, FreshGlobalsClient, login, worker_env
+from tests.factories import make_job, make_olt, make_user
+from webapp import create_app
 from webapp.devstack import free_tcp_port, redis_binary, stop_process, wait_redis
 from webapp.extensions import db, read_only
 from webapp.models import Execution, JobHost
@@ -175,6 +177,17 @@ def _run_and_wait(job_ids: list[int], limit: float = 60) -> dict[int, str]:
     return _statuses(ids)
 
 
+def _dashboard_workers(database_url: str, url: str) -> list[str]:
+    """The workers rq-dashboard lists, from an app whose REDIS_URL is the Sentinel one."""
+    dash = create_app(conftest.test_config(database_url, url))
+    dash.test_client_class = FreshGlobalsClient
+    client = dash.test_client()
+    assert login(client, "noc").status_code == 302
+    r = client.get("/admin/rq/0/data/workers.json")
+    assert r.status_code == 200, r.text
+    return sorted(w["name"] for w in r.get_json()["workers"])
+
+
 def _tick_after(redis, moment) -> bool:
     raw = redis.get(LAST_TICK_KEY)
     return bool(raw) and raw.decode() > moment.isoformat()
@@ -196,6 +209,8 @@ def test_everything_carries_on_through_a_sentinel_failover(
     try:
         healthy = _wait(lambda: client.get("/health").status_code == 200, 60)
         assert healthy, client.get("/health").get_json()
+        make_user("noc")
+        assert len(_dashboard_workers(database_url, url)) == WORKERS
         redis = get_redis(url)
         olts = [make_olt(lab, "huawei-a"), make_olt(lab, "zte-a", brand_name="ZTE")]
         jobs = [
@@ -243,6 +258,7 @@ def test_everything_carries_on_through_a_sentinel_failover(
         assert body, client.get("/health").get_json()
         names = sorted(w.name for w in Worker.all(connection=redis))
         assert len(names) == WORKERS, names  # and no worker left registered by a broken loop
+        assert _dashboard_workers(database_url, url) == names
     finally:
         for proc, name in ((scheduler, "scheduler"), (workers, "worker pool")):
             stop_process(proc, name, grace=15)
