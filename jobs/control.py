@@ -12,6 +12,7 @@ from rq.job import Job
 from sqlalchemy import select, update
 
 from jobs.dispatch import RunReport, run_jobs_now
+from jobs.locks import forget_waiter
 from jobs.queues import get_redis
 from jobs.schedule import next_run
 from webapp.extensions import db
@@ -80,8 +81,14 @@ def cancel_executions(ids: list[int], user: User) -> int:
     for ex in rows:
         ex.finish(INTERRUPTED, error=f"cancelled by {user.username}")
     db.session.commit()
+    redis = get_redis(current_app.config["REDIS_URL"])
     for ex in rows:
         _cancel_rq_job(ex.rq_job_id)
+        if ex.olt_id is not None:
+            try:
+                forget_waiter(redis, ex.olt_id, ex.id)  # if it was waiting for its OLT
+            except RedisError as exc:
+                log.info("execution %s: not taken out of its OLT's waiters: %s", ex.id, exc)
     return len(rows)
 
 

@@ -158,6 +158,66 @@ def lock_holders(redis: Redis) -> list[dict]:
     return sorted(holders, key=lambda h: h["olt_id"])
 
 
+# Executions waiting for an OLT: a sorted set per OLT, scored by execution id (created order).
+# A run that finds the OLT busy adds itself and ends, holding no worker; the run that frees
+# the lock takes the first waiter out and enqueues it at once (hand-over). Both steps are
+# Lua scripts, atomic with the lock's existence: a waiter is added only while the lock is
+# held (so its holder will hand over), and taken out only while the lock is free.
+WAITING_PREFIX = "oltwatch:olt-waiting:"
+
+_WAIT_IF_HELD = """
+if redis.call('exists', KEYS[1]) == 1 then
+  redis.call('zadd', KEYS[2], ARGV[1], ARGV[1])
+  return 1
+end
+return 0
+"""
+
+_NEXT_IF_FREE = """
+if redis.call('exists', KEYS[1]) == 0 then
+  local first = redis.call('zpopmin', KEYS[2])
+  if #first > 0 then return first[1] end
+end
+return false
+"""
+
+
+def waiting_key(olt_id: int) -> str:
+    """Redis key of the executions waiting for an OLT."""
+    return f"{WAITING_PREFIX}{olt_id}"
+
+
+def wait_for_olt(redis: Redis, olt_id: int, execution_id: int) -> bool:
+    """Queue the execution behind the OLT's lock; False if the lock is free (take it instead)."""
+    return bool(redis.eval(_WAIT_IF_HELD, 2, lock_name(olt_id), waiting_key(olt_id), execution_id))
+
+
+def next_waiter(redis: Redis, olt_id: int) -> int | None:
+    """Take out the first execution waiting for the OLT, if its lock is free."""
+    found = redis.eval(_NEXT_IF_FREE, 2, lock_name(olt_id), waiting_key(olt_id))
+    return int(found) if found else None
+
+
+def waiting(redis: Redis) -> dict[int, list[int]]:
+    """Every OLT with executions waiting for it: OLT id -> execution ids in created order."""
+    keys = list(redis.scan_iter(match=f"{WAITING_PREFIX}*", count=500))
+    with redis.pipeline(transaction=False) as pipe:
+        for key in keys:
+            pipe.zrange(key, 0, -1)
+        members = pipe.execute()
+    out = {}
+    for key, ids in zip(keys, members, strict=True):
+        name = key.decode() if isinstance(key, bytes) else key
+        if ids:
+            out[int(name[len(WAITING_PREFIX) :])] = [int(i) for i in ids]
+    return out
+
+
+def forget_waiter(redis: Redis, olt_id: int, execution_id: int) -> None:
+    """Take an execution that will never run out of its OLT's waiting set."""
+    redis.zrem(waiting_key(olt_id), execution_id)
+
+
 _DELETE_IF_SAME = (
     "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 )

@@ -12,14 +12,19 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegis
 from sqlalchemy import func, select
 
 from jobs.locks import lock_holders
-from jobs.queues import DISCOVERY_MAIN, get_redis
+from jobs.queues import get_redis
 from jobs.scheduler import CONTROL, LAST_TICK_KEY
 from webapp.extensions import db
 from webapp.models import Execution, SnmpJob
 from webapp.models.base import utcnow
 from webapp.models.executions import PENDING
 
-QUEUES = (DISCOVERY_MAIN, CONTROL)
+
+def queue_names() -> tuple[str, str]:
+    """The queues oltwatch uses: executions (QUEUE_NAME) and the scheduler's control queue."""
+    return (current_app.config["QUEUE_NAME"], CONTROL)
+
+
 _EXECUTION_ID = re.compile(r"^execution-(\d+)")
 
 
@@ -39,7 +44,7 @@ def queues_status() -> dict:
     """Per queue: queued, running, scheduled, failed."""
     redis = get_redis(current_app.config["REDIS_URL"])
     out = {}
-    for name in QUEUES:
+    for name in queue_names():
         q = Queue(name, connection=redis)
         out[name] = {
             "queued": q.count,

@@ -19,8 +19,9 @@ from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
 from jobs.dispatch import enqueue_executions
+from jobs.handover import hand_over, hand_over_idle
 from jobs.lifecycle import finish_if
-from jobs.locks import alive_key, clear_lock_if, lock_holders
+from jobs.locks import alive_key, clear_lock_if, forget_waiter, lock_holders, waiting
 from jobs.queues import get_redis
 from jobs.retry import schedule_retry
 from webapp.extensions import db
@@ -107,7 +108,11 @@ def _rq_job_lost(redis, ex: Execution, now: datetime) -> bool:
 
 
 def reap_pending(redis, now: datetime) -> tuple[int, int]:
-    """Re-enqueue PENDING executions whose RQ job is gone; fail those pending far too long."""
+    """Re-enqueue PENDING executions whose RQ job is gone; fail those pending far too long.
+
+    One waiting for its OLT (its RQ job ended when it joined the OLT's waiters) is not lost:
+    the OLT's holder hands it over.
+    """
     cfg = current_app.config
     rows = db.session.scalars(
         select(Execution).where(
@@ -115,25 +120,42 @@ def reap_pending(redis, now: datetime) -> tuple[int, int]:
             Execution.created_at < now - timedelta(seconds=cfg["PENDING_GRACE"]),
         )
     ).all()
+    waiters = {ex_id for ids in waiting(redis).values() for ex_id in ids}
     too_old = now - timedelta(seconds=cfg["PENDING_MAX_AGE"])
-    error = f"still pending after {cfg['PENDING_MAX_AGE']} s: never run"
     failed = [
         ex
         for ex in rows
-        if ex.created_at < too_old and finish_if(ex, FAILED, expect=(PENDING,), error=error)
+        if ex.created_at < too_old
+        and finish_if(ex, FAILED, expect=(PENDING,), error=_never_ran(ex, ex.id in waiters))
     ]
     db.session.commit()
     for ex in failed:
+        if ex.id in waiters:
+            forget_waiter(redis, ex.olt_id, ex.id)
         schedule_retry(ex)
     orphans = [
         ex
         for ex in rows
-        if ex not in failed and ex.created_at >= too_old and _rq_job_lost(redis, ex, now)
+        if ex not in failed
+        and ex.id not in waiters
+        and ex.created_at >= too_old
+        and _rq_job_lost(redis, ex, now)
     ]
     if orphans:
         log.warning("re-enqueueing %d PENDING executions whose RQ job is lost", len(orphans))
-        enqueue_executions(orphans, again=True)
+        enqueue_executions(orphans, suffix=f"-q{int(now.timestamp())}")
     return len(orphans), len(failed)
+
+
+def _never_ran(ex: Execution, waited: bool) -> str:
+    max_age = current_app.config["PENDING_MAX_AGE"]
+    if waited:
+        holder = (ex.summary or {}).get("lock_held_by_execution", "?")
+        return (
+            f"OLT {ex.olt_name} busy: still waiting for its lock after {max_age} s "
+            f"(last held by execution {holder})"
+        )
+    return f"still pending after {max_age} s: never run"
 
 
 def clear_stale_locks(redis) -> int:
@@ -146,6 +168,7 @@ def clear_stale_locks(redis) -> int:
             continue
         if clear_lock_if(redis, holder["olt_id"], holder["token"]):
             cleared += 1
+            hand_over(redis, holder["olt_id"])
             log.warning(
                 "cleared the lock of OLT %s held by execution %s (%s)",
                 holder["olt_id"],
@@ -183,7 +206,14 @@ def reap(now: datetime | None = None) -> dict:
         released = release_due_scheduled(redis)
         lost = reap_running(redis, now)
         requeued, failed = reap_pending(redis, now)
+        handed = hand_over_idle(redis)
     except RedisError as exc:
         log.error("reaper: Redis unavailable: %s", exc)
         return {"error": str(exc)}
-    return {"lost": lost, "requeued": requeued, "failed_pending": failed, "released": released}
+    return {
+        "lost": lost,
+        "requeued": requeued,
+        "failed_pending": failed,
+        "released": released,
+        "handed_over": handed,
+    }

@@ -18,8 +18,8 @@ from jobs import errors, notify, onu_history
 from jobs.columns import Scope
 from jobs.context import RunContext
 from jobs.detection import detect_olt, needs_detection, target_of
-from jobs.dispatch import enqueue_later
 from jobs.errors import JobError
+from jobs.handover import hand_over_quietly, record_wait, take_or_wait
 from jobs.lifecycle import finish_if
 from jobs.locks import Heartbeat, LockLost, olt_lock, release_quietly
 from jobs.queues import get_redis
@@ -74,10 +74,13 @@ def worker_name() -> str:
 
 
 def run_execution(execution_id: int, lock_try: int = 0) -> dict:
-    """Run one execution (the RQ job); returns a small dict for RQ's result."""
+    """Run one execution (the RQ job); returns a small dict for RQ's result.
+
+    lock_try is ignored: RQ jobs queued by an older version still carry it.
+    """
     with _get_app().app_context():
         try:
-            return _run(execution_id, lock_try)
+            return _run(execution_id)
         except JobTimeoutException:
             _fail_quietly(execution_id, f"timed out after {current_app.config['JOB_TIMEOUT']} s")
             raise
@@ -109,26 +112,28 @@ def _fail_quietly(execution_id: int, error: str) -> None:
         log.exception("execution %s: could not record the failure %r", execution_id, error)
 
 
-def _run(execution_id: int, lock_try: int) -> dict:
+def _run(execution_id: int) -> dict:
     ex = db.session.get(Execution, execution_id)
     if ex is None:
         log.warning("execution %s does not exist; nothing to run", execution_id)
         return {"execution": execution_id, "outcome": "missing"}
+    cfg = current_app.config
+    redis = get_redis(cfg["REDIS_URL"])
     if ex.status != PENDING:
         log.info("execution %s is %s, not PENDING; not running it", ex.id, ex.status)
+        hand_over_quietly(redis, ex.olt_id)  # it may have been handed the OLT: pass it on
         return {"execution": ex.id, "outcome": f"skipped ({ex.status})"}
     reason = errors.disabled_reason(ex)
     if reason:
         finish_if(ex, INTERRUPTED, expect=(PENDING,), error=reason)
         db.session.commit()
         log.info("execution %s interrupted: %s", ex.id, reason)
+        hand_over_quietly(redis, ex.olt_id)
         return {"execution": ex.id, "outcome": INTERRUPTED}
-    cfg = current_app.config
-    redis = get_redis(cfg["REDIS_URL"])
     lock = olt_lock(redis, ex.olt_id, cfg["LOCK_TTL"])
     me = worker_name()
-    if not lock.acquire(token=f"{ex.id}|{me}|{utcnow().isoformat()}"):
-        return _retry_later(ex, lock_try, redis)
+    if not take_or_wait(redis, lock, ex, me):
+        return record_wait(ex, redis)
     olt_id = ex.olt_id
     try:
         beat = Heartbeat(redis, execution_id, lock, me, cfg["HEARTBEAT_SECONDS"], cfg["ALIVE_TTL"])
@@ -138,6 +143,7 @@ def _run(execution_id: int, lock_try: int) -> dict:
             return _perform(execution_id, beat)
     finally:
         release_quietly(lock, olt_id, execution_id)
+        hand_over_quietly(redis, olt_id)
 
 
 def _mark_running(execution_id: int, worker: str) -> bool:
@@ -149,40 +155,6 @@ def _mark_running(execution_id: int, worker: str) -> bool:
     )
     db.session.commit()
     return result.rowcount == 1
-
-
-def _retry_later(ex: Execution, lock_try: int, redis) -> dict:
-    """The OLT is busy: stay PENDING and try again shortly, up to the limit."""
-    cfg = current_app.config
-    holder = (redis.get(f"lock:snmp:olt:{ex.olt_id}") or b"").decode(errors="replace")
-    holder_id = holder.split("|", 1)[0] if holder else "?"
-    if lock_try >= cfg["LOCK_RETRY_LIMIT"]:
-        waited = cfg["LOCK_RETRY_LIMIT"] * cfg["LOCK_RETRY_DELAY"]
-        error = (
-            f"OLT {ex.olt_name} busy: execution {holder_id} held its lock for more than {waited} s"
-        )
-        if finish_if(ex, FAILED, expect=(PENDING,), error=error):
-            if ex.job_host is not None:
-                ex.job_host.record_failure(ex.finished_at)
-            db.session.commit()
-            schedule_retry(ex)
-        else:
-            db.session.rollback()
-        return {"execution": ex.id, "outcome": FAILED}
-    ex.rq_job_id = enqueue_later(
-        ex, cfg["LOCK_RETRY_DELAY"], lock_try + 1, note=", waiting for lock"
-    )
-    ex.summary = {"lock_waits": lock_try + 1, "lock_held_by_execution": holder_id}
-    db.session.commit()
-    log.info(
-        "execution %s: OLT %s busy (held by execution %s); retry %d in %s s",
-        ex.id,
-        ex.olt_name,
-        holder_id,
-        lock_try + 1,
-        cfg["LOCK_RETRY_DELAY"],
-    )
-    return {"execution": ex.id, "outcome": "waiting for lock"}
 
 
 def _context(ex: Execution, check=None) -> RunContext:

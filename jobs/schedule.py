@@ -12,10 +12,24 @@ from webapp.validators import interval_seconds
 UNITS = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
 
 
-def next_run(interval: str | None, cron: str | None, after: datetime, tz: str) -> datetime:
-    """The first slot strictly after `after` (aware UTC in, aware UTC out)."""
+def next_run(
+    interval: str | None,
+    cron: str | None,
+    after: datetime,
+    tz: str,
+    slot: datetime | None = None,
+) -> datetime:
+    """The first slot strictly after `after` (aware UTC in, aware UTC out).
+
+    An interval counts from `slot`, the slot just run, when there is one: a job every 5
+    minutes due at 10:00:00 and dispatched at 10:00:07 runs next at 10:05:00, not 10:05:07,
+    so it never drifts; slots missed meanwhile are skipped, not replayed.
+    """
     if interval:
-        return after + timedelta(seconds=interval_seconds(interval))
+        step = timedelta(seconds=interval_seconds(interval))
+        if slot is None or slot > after:
+            return after + step
+        return slot + step * ((after - slot) // step + 1)
     if not cron:
         raise ValueError("a job needs an interval or a cron expression")
     local = after.astimezone(ZoneInfo(tz))

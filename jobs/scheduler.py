@@ -64,7 +64,7 @@ def dispatch_due_jobs(now: datetime | None = None) -> dict:
     claimed, broken, slots = [], [], {}
     for job_id, seen, interval, cron in due:
         try:
-            new_next = next_run(interval, cron, now, tz)  # from now: missed slots are not replayed
+            new_next = next_run(interval, cron, now, tz, slot=seen)
         except ValueError as exc:
             broken.append(job_id)
             log.error("job %s has a bad schedule (%s); not run", job_id, exc)

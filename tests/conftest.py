@@ -124,8 +124,6 @@ def test_config(database_url: str, redis_url: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": redis_url,
         "JOB_TIMEOUT": 60,
-        "LOCK_RETRY_DELAY": 1,
-        "LOCK_RETRY_LIMIT": 30,
         "LOGIN_MAX_FAILURES": 5,
     }
 
@@ -195,7 +193,6 @@ def worker_env(database_url: str, redis_url: str) -> dict:
         DATABASE_URL=database_url,
         REDIS_URL=redis_url,
         SECRET_KEY="test-secret",
-        LOCK_RETRY_DELAY="1",
         JOB_TIMEOUT="60",
     )
     env.pop("OLTWATCH_EMBEDDED", None)

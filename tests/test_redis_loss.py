@@ -17,7 +17,7 @@ from rq.job import Job
 from rq_scheduler import Scheduler
 from sqlalchemy import select
 
-from jobs.dispatch import _new_execution, enqueue_later
+from jobs.dispatch import enqueue_later
 from jobs.queues import get_redis
 from jobs.scheduler import TICK_JOB_ID
 from jobs.workers import ROOT, worker_pool_command
@@ -77,7 +77,11 @@ def test_everything_comes_back_after_redis_loses_its_data(
         ]
         pending = []
         for job in jobs:
-            ex = _new_execution(job.hosts[0], None, "cli", "t")
+            host = job.hosts[0]
+            ex = Execution(
+                job_id=job.id, job_host_id=host.id, olt_id=host.olt_id, job_name=job.name,
+                olt_name=host.olt.name, trigger="cli",
+            )  # fmt: skip
             db.session.add(ex)
             db.session.commit()
             ex.rq_job_id = enqueue_later(ex, 600)

@@ -7,11 +7,9 @@ import time
 
 import pytest
 from rq import Queue, SimpleWorker
-from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
 from jobs.dispatch import run_jobs_now
-from jobs.locks import lock_name
 from jobs.queues import get_redis
 from snmp.lab.generate import lab_onus, state_column
 from tests.conftest import LAB
@@ -161,44 +159,6 @@ def test_disabled_after_dispatch_is_interrupted_not_run(app, lab):
     assert ex.status == "INTERRUPTED" and ex.error == "OLT huawei-a disabled"
     assert ex.started_at is None
     assert db.session.scalar(select(db.func.count()).select_from(Onu)) == 0
-
-
-def test_busy_olt_stays_pending_and_runs_after_the_lock_is_freed(app, lab):
-    olt = make_olt(lab, "huawei-a")
-    job = make_job([olt])
-    redis = get_redis(app.config["REDIS_URL"])
-    redis.set(lock_name(olt.id), "999|other-worker|now", ex=60)  # another execution holds it
-    run_jobs_now([job.id], trigger="cli", label="test")
-    work(app)
-
-    ex = only_execution()
-    assert ex.status == "PENDING" and ex.started_at is None
-    assert ex.summary == {"lock_waits": 1, "lock_held_by_execution": "999"}
-    queue = Queue("discovery_main", connection=redis)
-    scheduled = ScheduledJobRegistry(queue=queue)
-    assert scheduled.get_job_ids() == [ex.rq_job_id] == [f"execution-{ex.id}-r1"]
-
-    redis.delete(lock_name(olt.id))
-    time.sleep(1.1)  # LOCK_RETRY_DELAY: the retry is due
-    from jobs.reaper import reap
-
-    assert reap()["released"] == 1  # the scheduler tick moves due delayed jobs to the queue
-    assert scheduled.get_job_ids() == []
-    work(app)
-    ex = only_execution()
-    assert ex.status == "SUCCESS" and ex.summary["lock_waits"] == 1
-    assert redis.get(lock_name(olt.id)) is None  # released
-
-
-def test_lock_gives_up_after_the_limit(app, lab):
-    app.config["LOCK_RETRY_LIMIT"] = 0
-    olt = make_olt(lab, "huawei-a")
-    job = make_job([olt])
-    get_redis(app.config["REDIS_URL"]).set(lock_name(olt.id), "41|w|t", ex=60)
-    run_jobs_now([job.id], trigger="cli", label="test")
-    work(app)
-    ex = only_execution()
-    assert ex.status == "FAILED" and ex.error.startswith("OLT huawei-a busy: execution 41")
 
 
 def test_execution_not_pending_is_not_run_twice(app, lab):

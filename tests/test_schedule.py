@@ -20,6 +20,18 @@ def test_interval_counts_from_the_given_time():
     assert next_run("1d", None, utc(2026, 1, 1), LIMA) == utc(2026, 1, 2)
 
 
+def test_an_interval_keeps_its_slots():
+    slot = utc(2026, 1, 1, 10, 0, 0)
+    late = utc(2026, 1, 1, 10, 0, 7)  # the tick that ran it came 7 s after its slot
+    assert next_run("5m", None, late, LIMA, slot=slot) == utc(2026, 1, 1, 10, 5, 0)
+    on_time = utc(2026, 1, 1, 10, 0, 0)
+    assert next_run("5m", None, on_time, LIMA, slot=slot) == utc(2026, 1, 1, 10, 5, 0)
+    down = utc(2026, 1, 1, 10, 12, 30)  # the scheduler was down: 10:05 and 10:10 are missed
+    assert next_run("5m", None, down, LIMA, slot=slot) == utc(2026, 1, 1, 10, 15, 0)
+    exactly = utc(2026, 1, 1, 10, 10, 0)  # strictly after: a slot equal to now is past
+    assert next_run("5m", None, exactly, LIMA, slot=slot) == utc(2026, 1, 1, 10, 15, 0)
+
+
 def test_cron_is_read_in_the_configured_time_zone():
     # 08:00 in Lima is 13:00 UTC
     assert next_run(None, "0 8 * * *", utc(2026, 1, 1, 12, 0), LIMA) == utc(2026, 1, 1, 13, 0)

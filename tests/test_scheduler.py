@@ -49,6 +49,16 @@ def test_due_jobs_run_and_move_on_from_now(app, lab):
     assert again["claimed"] == 3 and again["created"] == 2 and again["skipped_active"] == 3
 
 
+def test_an_interval_job_keeps_its_slot_when_the_tick_comes_late(app, lab):
+    slot = utcnow().replace(microsecond=0) - timedelta(seconds=7)
+    job = make_job([make_olt(lab, "huawei-a")], name="every 5m", next_run_at=slot)
+    assert dispatch_due_jobs(slot + timedelta(seconds=7))["created"] == 1
+    db.session.expire_all()
+    assert db.session.get(SnmpJob, job.id).next_run_at == slot + timedelta(minutes=5)
+    (ex,) = db.session.scalars(select(Execution)).all()
+    assert ex.scheduled_for == slot  # the lag is measured from the slot
+
+
 def test_cron_job_is_scheduled_in_local_time(app, lab):
     app.config["TIMEZONE"] = "America/Lima"
     now = utcnow().replace(hour=12, minute=0, second=0, microsecond=0)

@@ -223,7 +223,13 @@ def test_redis_restart_with_pending_executions(app, lab, tmp_path):
         stop_process(server, "redis-server", grace=5)  # keeps nothing: the queue is gone
         server = start_redis(tmp_path / "r2", port)
         assert get_redis(url).dbsize() == 0
-        assert reap(utcnow()) == {"lost": 0, "requeued": 2, "failed_pending": 0, "released": 0}
+        assert reap(utcnow()) == {
+            "lost": 0,
+            "requeued": 2,
+            "failed_pending": 0,
+            "released": 0,
+            "handed_over": 0,
+        }
         work(app)
         assert [s for _, s, _ in _status()] == ["SUCCESS", "SUCCESS"]
     finally:
@@ -233,7 +239,13 @@ def test_redis_restart_with_pending_executions(app, lab, tmp_path):
 def test_pending_far_too_long_is_failed(app, lab):
     run_jobs_now([make_job([make_olt(lab, "huawei-a")]).id], trigger="cli", label="t")
     report = reap(utcnow() + timedelta(hours=2))
-    assert report == {"lost": 0, "requeued": 0, "failed_pending": 1, "released": 0}
+    assert report == {
+        "lost": 0,
+        "requeued": 0,
+        "failed_pending": 1,
+        "released": 0,
+        "handed_over": 0,
+    }
     [(name, status, error)] = _status()
     assert status == "FAILED" and error.startswith("still pending after 3600 s")
 

@@ -90,6 +90,8 @@ def users_disable(username: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def run_command(job_ids: tuple[int, ...], username: str | None, as_json: bool) -> None:
     """Run SNMP jobs now (the same operation as the admin action)."""
+    from flask import current_app
+
     from jobs.dispatch import run_jobs_now
 
     user = None
@@ -112,7 +114,7 @@ def run_command(job_ids: tuple[int, ...], username: str | None, as_json: bool) -
     else:
         click.echo(
             f"Ran {report.jobs_run} jobs: {report.created} executions created and "
-            f"{report.enqueued} enqueued on discovery_main"
+            f"{report.enqueued} enqueued on {current_app.config['QUEUE_NAME']}"
         )
         for job, skip in report.skips:
             where = f" on {skip.olt_name}" if skip.olt_name else ""

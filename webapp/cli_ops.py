@@ -147,7 +147,7 @@ def tasks_command(as_json: bool) -> None:
 
     redis = ops.get_redis(current_app.config["REDIS_URL"])
     rows = []
-    for name in ops.QUEUES:
+    for name in ops.queue_names():
         q = Queue(name, connection=redis)
         for state, ids in (
             ("queued", q.job_ids),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -129,8 +130,6 @@ DEFAULTS = {
     "SCHEDULER_STALE_SECONDS": 60,  # /health: a scheduler silent for longer is down
     "METRICS_TOKEN": None,  # /metrics with "Authorization: Bearer <token>" (else staff login)
     "RQ_DASHBOARD_POLL_INTERVAL": 5000,
-    "LOCK_RETRY_DELAY": 5,  # seconds before an execution whose OLT is busy is tried again
-    "LOCK_RETRY_LIMIT": 120,  # tries before it is FAILED ("OLT busy")
     "RESULT_TTL": 3600,
     "FAILURE_TTL": 7 * 86400,
     "LOGIN_MAX_FAILURES": 10,  # failed logins of one user from one address before a lockout
@@ -160,8 +159,6 @@ def from_environment() -> dict:
         cfg["TIMEZONE"] = env.get("OLTWATCH_TZ") or env["TZ_NAME"]
     for key in (
         "JOB_TIMEOUT",
-        "LOCK_RETRY_DELAY",
-        "LOCK_RETRY_LIMIT",
         "LOCK_TTL",
         "HEARTBEAT_SECONDS",
         "ALIVE_TTL",
@@ -180,6 +177,8 @@ def from_environment() -> dict:
     ):
         if env.get(key):
             cfg[key] = int(env[key])
+    if env.get("QUEUE_NAME"):
+        cfg["QUEUE_NAME"] = _queue_name(env["QUEUE_NAME"])
     for key in ("OLT_TIMEZONE", "DEFAULT_POLL_INTERVAL"):
         if env.get(key):
             cfg[key] = env[key]
@@ -218,6 +217,15 @@ def from_environment() -> dict:
     if secret:
         cfg["SECRET_KEY"] = secret
     return cfg
+
+
+def _queue_name(value: str) -> str:
+    """An RQ queue name: letters, digits, '.', '-' and '_' (it becomes part of Redis keys)."""
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,50}", value):
+        raise ConfigError(
+            f"QUEUE_NAME {value!r} is not valid: use 1 to 50 letters, digits, '.', '-' or '_'"
+        )
+    return value
 
 
 def build_config(test_config: dict | None = None) -> dict:

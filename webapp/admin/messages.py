@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash
+from flask import current_app, flash
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
@@ -53,7 +53,7 @@ def flash_report(report: RunReport) -> None:
         flash(
             _(
                 "Executions will appear in Executions and be processed on the %(queue)s queue",
-                queue="discovery_main",
+                queue=current_app.config["QUEUE_NAME"],
             ),
             "info",
         )
