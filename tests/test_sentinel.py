@@ -22,7 +22,7 @@ from rq import Worker
 from rq.job import Job
 from sqlalchemy import select
 
-from jobs.dispatch import _new_execution, enqueue_later, run_jobs_now
+from jobs.dispatch import enqueue_later, run_jobs_now
 from jobs.queues import get_redis, parse_sentinel_url, redis_describe
 from jobs.scheduler import LAST_TICK_KEY
 from jobs.workers import worker_pool_command
@@ -177,6 +177,18 @@ def _run_and_wait(job_ids: list[int], limit: float = 60) -> dict[int, str]:
     return _statuses(ids)
 
 
+def _pending(host_id: int) -> Execution:
+    """A PENDING execution of a job's OLT, committed (to be enqueued by the caller)."""
+    host = db.session.get(JobHost, host_id)
+    ex = Execution(
+        job_id=host.job_id, job_host_id=host.id, olt_id=host.olt_id, job_name=host.job.name,
+        olt_name=host.olt.name, trigger="cli",
+    )  # fmt: skip
+    db.session.add(ex)
+    db.session.commit()
+    return ex
+
+
 def _dashboard_workers(database_url: str, url: str) -> list[str]:
     """The workers rq-dashboard lists, from an app whose REDIS_URL is the Sentinel one."""
     dash = create_app(conftest.test_config(database_url, url))
@@ -184,6 +196,8 @@ def _dashboard_workers(database_url: str, url: str) -> list[str]:
     client = dash.test_client()
     assert login(client, "noc").status_code == 302
     r = client.get("/admin/rq/0/data/workers.json")
+    with dash.app_context():
+        db.engine.dispose()  # its own pool: closed here, not by the garbage collector
     assert r.status_code == 200, r.text
     return sorted(w["name"] for w in r.get_json()["workers"])
 
@@ -222,9 +236,7 @@ def test_everything_carries_on_through_a_sentinel_failover(
         # a PENDING execution whose RQ job waits in Redis: it must survive the failover
         waiting = make_job(olts[:1], name="waiting", interval=None)
         delayed_host = make_job(olts[1:], name="later", brand_name="ZTE", interval=None).hosts[0].id
-        later = _new_execution(waiting.hosts[0], None, "cli", "t")
-        db.session.add(later)
-        db.session.commit()
+        later = _pending(waiting.hosts[0].id)
         later.rq_job_id = enqueue_later(later, 600)
         db.session.commit()
         later_id, later_rq = later.id, later.rq_job_id
@@ -246,9 +258,7 @@ def test_everything_carries_on_through_a_sentinel_failover(
         after = _run_and_wait(jobs)
         assert set(after.values()) == {"SUCCESS"}, after
         # RQ's scheduler (in a worker) moves delayed jobs, as retries are, again
-        delayed = _new_execution(db.session.get(JobHost, delayed_host), None, "cli", "t")
-        db.session.add(delayed)
-        db.session.commit()
+        delayed = _pending(delayed_host)
         delayed.rq_job_id = enqueue_later(delayed, 1)
         db.session.commit()
         delayed_id = delayed.id
