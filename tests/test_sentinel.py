@@ -30,6 +30,7 @@ from tests import conftest
 from tests.conftest import ROOT, FreshGlobalsClient, login, worker_env
 from tests.factories import make_job, make_olt, make_user
 from webapp import create_app
+from webapp.config import ConfigError, build_config
 from webapp.devstack import free_tcp_port, redis_binary, stop_process, wait_redis
 from webapp.extensions import db, read_only
 from webapp.models import Execution, JobHost
@@ -148,6 +149,14 @@ def test_sentinel_url_is_parsed_and_never_shown_with_its_passwords():
     for bad in ("redis+sentinel://h:1", "redis+sentinel://h:1/s/x", "redis+sentinel://h:1/s?pw=1"):
         with pytest.raises(ValueError):
             parse_sentinel_url(bad)
+
+
+def test_a_bad_sentinel_url_stops_the_start_without_showing_its_password():
+    with pytest.raises(ConfigError) as failed:
+        build_config({"SECRET_KEY": "t", "REDIS_URL": "redis+sentinel://:hunter2@h:1"})
+    assert "service" in str(failed.value) and "hunter2" not in str(failed.value)
+    good = "redis+sentinel://:hunter2@h:1/svc/2"
+    assert build_config({"SECRET_KEY": "t", "REDIS_URL": good})["RQ_DASHBOARD_REDIS_URL"] == good
 
 
 def _start_workers(env: dict, log) -> subprocess.Popen:
