@@ -37,19 +37,53 @@ from webapp.devstack import free_tcp_port, start_redis, stop_process  # noqa: E4
 
 
 def _setup(app, olts: int, port: int) -> None:
+    from datetime import timedelta
+
     from flask_migrate import upgrade
 
     from webapp.extensions import db
     from webapp.models import SnmpJob
+    from webapp.models.base import utcnow
     from webapp.seed import seed_demo_olt
 
+    far = utcnow() + timedelta(days=1)
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         for n in range(olts):
             seed_demo_olt(f"soak-{n:03d}", "huawei", "127.0.0.1", port, community=f"soak-{n:03d}")
         for job in db.session.scalars(select(SnmpJob)):
             job.interval = "1m"  # each OLT's poll: ONUs and every attribute, once a minute
+            job.next_run_at = far  # until the system is up: _first_slots_once_ready
         db.session.commit()
+
+
+def _first_slots_once_ready(app, redis_url: str, workers: int) -> float:
+    """Wait for the workers and the scheduler; then make every job due 2 s later.
+
+    The lag measures a running system: slots that fell due while it was starting would
+    count its start-up time (bench/scale.py measures that apart).
+    """
+    from datetime import timedelta
+
+    from rq import Worker
+    from sqlalchemy import update
+
+    from jobs.queues import get_redis
+    from jobs.scheduler import LAST_TICK_KEY
+    from webapp.extensions import db
+    from webapp.models import SnmpJob
+    from webapp.models.base import utcnow
+
+    redis, started = get_redis(redis_url), time.monotonic()
+    while time.monotonic() - started < 120:
+        if len(Worker.all(connection=redis)) >= workers and redis.exists(LAST_TICK_KEY):
+            break
+        time.sleep(0.2)
+    ready = time.monotonic() - started
+    with app.app_context():
+        db.session.execute(update(SnmpJob).values(next_run_at=utcnow() + timedelta(seconds=2)))
+        db.session.commit()
+    return ready
 
 
 def _kill_one_busy_worker(pool_pid: int) -> bool:
@@ -142,6 +176,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=20)
     parser.add_argument("--kill-every", type=float, default=60)
     parser.add_argument("--onus", type=int, default=256, help="ONUs per OLT")
+    parser.add_argument("--keep", help="directory for the processes' logs and the SQLite file")
     args = parser.parse_args()
     # SIGTERM (timeout, kill) must still run the clean-up below and stop every child.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
@@ -154,7 +189,9 @@ def main() -> int:
         rport = free_tcp_port()
         redis = start_redis(tmp / "redis", rport)
         redis_url = f"redis://127.0.0.1:{rport}/0"
-        db_url = os.environ.get("SOAK_DATABASE_URL") or f"sqlite:///{tmp}/soak.db"
+        keep = Path(args.keep) if args.keep else tmp
+        keep.mkdir(parents=True, exist_ok=True)
+        db_url = os.environ.get("SOAK_DATABASE_URL") or f"sqlite:///{keep}/soak.db"
         agent = LabAgent(tmp / "lab")
         for n in range(args.olts):
             agent.add_olt(f"soak-{n:03d}", "huawei", args.onus, seed=n)
@@ -170,18 +207,20 @@ def main() -> int:
                 worker_pool_command(args.workers),
                 cwd=ROOT,
                 env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                stdout=(keep / "workers.log").open("ab"),
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
             procs["scheduler"] = subprocess.Popen(
                 [sys.executable, str(ROOT / "manage_cli.py"), "scheduler", "--every", "2"],
                 cwd=ROOT,
                 env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                stdout=(keep / "scheduler.log").open("ab"),
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+            ready = _first_slots_once_ready(app, redis_url, args.workers)
+            print(f"workers registered and the scheduler ticking after {ready:.1f} s")
             end, kills, next_kill = time.monotonic() + args.minutes * 60, 0, time.monotonic()
             while time.monotonic() < end:
                 if time.monotonic() >= next_kill + args.kill_every:

@@ -240,7 +240,10 @@ def _run_jobs_now(job_ids, user, trigger, label, olt_ids, scheduled_for) -> RunR
     db.session.execute(update(SnmpJob).where(SnmpJob.id.in_(ran)).values(last_run_at=now))
     db.session.commit()  # rows exist before any worker can look for them
     report.execution_ids = list(ids)
-    queued = [Queued(i, row["job_name"], row["olt_name"]) for i, row in zip(ids, rows, strict=True)]
+    queued = [
+        Queued(i, row["job_name"], row["olt_name"], _later(row["scheduled_for"], now))
+        for i, row in zip(ids, rows, strict=True)
+    ]
     report.enqueued = enqueue_many(queued, report)
     return report
 
@@ -275,13 +278,20 @@ def insert_executions(rows: list[dict]) -> list[int]:
     return ids
 
 
+def _later(slot: datetime | None, now: datetime) -> datetime | None:
+    """The slot when it is still ahead (a scheduled run claimed early), else None: now."""
+    return slot if slot is not None and slot > now else None
+
+
 @dataclass(frozen=True)
 class Queued:
-    """What the queue needs of an execution: its id and the names its description shows."""
+    """What the queue needs of an execution: its id, the names its description shows, and
+    when it is due if not at once (RQ's scheduler in the worker pool queues it then)."""
 
     id: int
     job_name: str
     olt_name: str
+    at: datetime | None = None
 
 
 def _set_rq_job_ids(ids: list[int], suffix: str = "") -> None:
@@ -299,21 +309,26 @@ def enqueue_many(executions: list[Queued], report: RunReport | None = None, suff
     """
     cfg = current_app.config
     queue = Queue(cfg["QUEUE_NAME"], connection=get_redis(cfg["REDIS_URL"]))
+    options = {
+        "timeout": cfg["JOB_TIMEOUT"],
+        "result_ttl": cfg["RESULT_TTL"],
+        "failure_ttl": cfg["FAILURE_TTL"],
+    }
     datas = [
         Queue.prepare_data(
             RUN_EXECUTION,
             args=(e.id,),
             job_id=rq_job_id(e.id) + suffix,
-            timeout=cfg["JOB_TIMEOUT"],
-            result_ttl=cfg["RESULT_TTL"],
-            failure_ttl=cfg["FAILURE_TTL"],
             description=f"{e.job_name} @ {e.olt_name} (execution {e.id})",
+            **options,
         )
         for e in executions
+        if e.at is None
     ]
     try:
         with queue.connection.pipeline() as pipe:
             jobs = queue.enqueue_many(datas, pipeline=pipe)
+            jobs += [_schedule(queue, e, suffix, options, pipe) for e in executions if e.at]
             pipe.execute()
     except RedisError as exc:
         reason = (
@@ -326,6 +341,18 @@ def enqueue_many(executions: list[Queued], report: RunReport | None = None, suff
         return 0
     log.info("enqueued %d executions on %s", len(jobs), queue.name)
     return len(jobs)
+
+
+def _schedule(queue: Queue, e: Queued, suffix: str, options: dict, pipe):
+    """Put an execution due later in RQ's scheduled registry (in the batch's pipeline)."""
+    job = queue.create_job(
+        RUN_EXECUTION,
+        args=(e.id,),
+        job_id=rq_job_id(e.id) + suffix,
+        description=f"{e.job_name} @ {e.olt_name} (execution {e.id}, due {e.at:%H:%M:%S} UTC)",
+        **options,
+    )
+    return queue.schedule_job(job, e.at, pipeline=pipe)
 
 
 def _fail_unqueued(ids: list[int], reason: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -51,10 +52,20 @@ def hand_over(redis: Redis, olt_id: int) -> int | None:
     return None
 
 
+@dataclass(frozen=True)
+class Waiter:
+    """What the lock step needs of an execution, read before it (no ORM row kept)."""
+
+    id: int
+    olt_id: int
+    olt_name: str
+    summary: dict
+
+
 TAKE_TRIES = 5  # lock taken or waiter added: each try can only lose to a lock freed meanwhile
 
 
-def take_or_wait(redis, lock, ex: Execution, me: str) -> bool:
+def take_or_wait(redis, lock, ex: Waiter, me: str) -> bool:
     """Take the OLT's lock (True), or join its waiters while it is held (False)."""
     for _ in range(TAKE_TRIES):
         if lock.acquire(token=f"{ex.id}|{me}|{utcnow().isoformat()}"):
@@ -77,7 +88,7 @@ def hand_over_quietly(redis, olt_id: int | None) -> None:
         log.exception("OLT %s: hand-over to the next waiting execution failed", olt_id)
 
 
-def record_wait(ex: Execution, redis) -> dict:
+def record_wait(ex: Waiter, redis) -> dict:
     """The OLT is busy: stay PENDING, holding no worker, until its holder hands it over."""
     holder = (redis.get(lock_name(ex.olt_id)) or b"").decode(errors="replace")
     holder_id = holder.split("|", 1)[0] if holder else "?"

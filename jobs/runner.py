@@ -19,14 +19,14 @@ from jobs.columns import Scope
 from jobs.context import RunContext
 from jobs.detection import detect_olt, needs_detection, target_of
 from jobs.errors import JobError
-from jobs.handover import hand_over_quietly, record_wait, take_or_wait
+from jobs.handover import Waiter, hand_over_quietly, record_wait, take_or_wait
 from jobs.lifecycle import finish_if
 from jobs.locks import Heartbeat, LockLost, olt_lock, release_quietly
 from jobs.queues import get_redis
 from jobs.retry import schedule_retry
 from jobs.types import get_type
 from snmp.errors import SnmpError
-from webapp.extensions import db
+from webapp.extensions import db, read_only
 from webapp.models import Execution
 from webapp.models.base import utcnow
 from webapp.models.executions import FAILED, INTERRUPTED, PENDING, RUNNING, SUCCESS
@@ -113,28 +113,35 @@ def _fail_quietly(execution_id: int, error: str) -> None:
 
 
 def _run(execution_id: int) -> dict:
-    ex = db.session.get(Execution, execution_id)
-    if ex is None:
-        log.warning("execution %s does not exist; nothing to run", execution_id)
-        return {"execution": execution_id, "outcome": "missing"}
     cfg = current_app.config
     redis = get_redis(cfg["REDIS_URL"])
-    if ex.status != PENDING:
-        log.info("execution %s is %s, not PENDING; not running it", ex.id, ex.status)
-        hand_over_quietly(redis, ex.olt_id)  # it may have been handed the OLT: pass it on
-        return {"execution": ex.id, "outcome": f"skipped ({ex.status})"}
-    reason = errors.disabled_reason(ex)
+    # What a run checks first only reads: on SQLite it takes no write lock, so twenty runs
+    # starting together do not queue behind each other (nor behind another run's store).
+    with read_only():
+        ex = db.session.get(Execution, execution_id)
+        if ex is None:
+            log.warning("execution %s does not exist; nothing to run", execution_id)
+            return {"execution": execution_id, "outcome": "missing"}
+        seen = Waiter(ex.id, ex.olt_id, ex.olt_name, dict(ex.summary or {}))
+        status = ex.status
+        reason = errors.disabled_reason(ex) if status == PENDING else None
+        db.session.rollback()
+    if status != PENDING:
+        log.info("execution %s is %s, not PENDING; not running it", execution_id, status)
+        hand_over_quietly(redis, seen.olt_id)  # it may have been handed the OLT: pass it on
+        return {"execution": execution_id, "outcome": f"skipped ({status})"}
     if reason:
+        ex = db.session.get(Execution, execution_id)
         finish_if(ex, INTERRUPTED, expect=(PENDING,), error=reason)
         db.session.commit()
-        log.info("execution %s interrupted: %s", ex.id, reason)
-        hand_over_quietly(redis, ex.olt_id)
-        return {"execution": ex.id, "outcome": INTERRUPTED}
-    lock = olt_lock(redis, ex.olt_id, cfg["LOCK_TTL"])
+        log.info("execution %s interrupted: %s", execution_id, reason)
+        hand_over_quietly(redis, seen.olt_id)
+        return {"execution": execution_id, "outcome": INTERRUPTED}
+    lock = olt_lock(redis, seen.olt_id, cfg["LOCK_TTL"])
     me = worker_name()
-    if not take_or_wait(redis, lock, ex, me):
-        return record_wait(ex, redis)
-    olt_id = ex.olt_id
+    if not take_or_wait(redis, lock, seen, me):
+        return record_wait(seen, redis)
+    olt_id = seen.olt_id
     try:
         beat = Heartbeat(redis, execution_id, lock, me, cfg["HEARTBEAT_SECONDS"], cfg["ALIVE_TTL"])
         with beat:
@@ -178,11 +185,14 @@ def _context(ex: Execution, check=None) -> RunContext:
     )
 
 
-def _detect_first(ex: Execution) -> None:
+def _detect_first(execution_id: int) -> None:
     """An OLT in "detect" mode is detected before it is polled (committed at once)."""
-    olt = ex.olt
-    if not needs_detection(olt):
+    with read_only():
+        needed = needs_detection(db.session.get(Execution, execution_id).olt)
+        db.session.rollback()
+    if not needed:
         return
+    olt = db.session.get(Execution, execution_id).olt
     data = detect_olt(olt, apply=True)
     db.session.commit()
     if not data.get("answered"):
@@ -196,13 +206,14 @@ def _perform(execution_id: int, beat: Heartbeat) -> dict:
     started = monotonic()
     ctx = None
     try:
-        ex = db.session.get(Execution, execution_id)
-        _detect_first(ex)
+        _detect_first(execution_id)
         beat.check()
-        job_type = get_type(ex.job.job_type)
-        ctx = _context(ex, check=beat.check)
-        plan = job_type.plan(ex, ctx)
-        db.session.close()  # no transaction stays open while the OLT is polled
+        with read_only():  # planning reads only (SQLite: no write lock)
+            ex = db.session.get(Execution, execution_id)
+            job_type = get_type(ex.job.job_type)
+            ctx = _context(ex, check=beat.check)
+            plan = job_type.plan(ex, ctx)
+            db.session.close()  # no transaction stays open while the OLT is polled
         result = job_type.poll(ctx, plan)
         beat.check()
         snmp_s = monotonic() - started

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
@@ -49,22 +49,28 @@ def _claim(job_id: int, seen: datetime | None, new_next: datetime) -> bool:
     return result.rowcount == 1
 
 
-def dispatch_due_jobs(now: datetime | None = None) -> dict:
-    """Claim every enabled job that is due and run it through run_jobs_now (no user)."""
+def dispatch_due_jobs(now: datetime | None = None, horizon: float = 0) -> dict:
+    """Claim every enabled job due within `horizon` seconds and run it through run_jobs_now.
+
+    A job whose slot is still ahead gets its execution now, queued in RQ's scheduled
+    registry for that slot: the worker pool's scheduler (every second) queues it on time,
+    where waiting for the next tick would start it up to a tick period late.
+    """
     now = now or utcnow()
     tz = current_app.config["TIMEZONE"]
+    until = now + timedelta(seconds=horizon)
     due = db.session.execute(
         select(SnmpJob.id, SnmpJob.next_run_at, SnmpJob.interval, SnmpJob.cron).where(
             SnmpJob.enabled.is_(True),
             SnmpJob.interval.is_not(None) | SnmpJob.cron.is_not(None),  # else: manual only
-            SnmpJob.next_run_at.is_(None) | (SnmpJob.next_run_at <= now),
+            SnmpJob.next_run_at.is_(None) | (SnmpJob.next_run_at <= until),
         )
     ).all()
     db.session.commit()
     claimed, broken, slots = [], [], {}
     for job_id, seen, interval, cron in due:
         try:
-            new_next = next_run(interval, cron, now, tz, slot=seen)
+            new_next = next_run(interval, cron, max(now, seen or now), tz, slot=seen)
         except ValueError as exc:
             broken.append(job_id)
             log.error("job %s has a bad schedule (%s); not run", job_id, exc)
@@ -94,15 +100,19 @@ def dispatch_due_jobs(now: datetime | None = None) -> dict:
     return summary
 
 
-def tick() -> dict:
-    """The periodic job: reap lost executions, dispatch due jobs; note when it ran."""
+def tick(every: float = 0) -> dict:
+    """The periodic job: reap lost executions, dispatch due jobs; note when it ran.
+
+    Jobs due before the tick after next (two periods: a tick may come late) are claimed now
+    and queued for their slot.
+    """
     from jobs.runner import _get_app
 
     with _get_app().app_context():
         try:
             summary = {
                 "reaper": reap(),
-                **dispatch_due_jobs(),
+                **dispatch_due_jobs(horizon=2 * every),
                 "purged": hourly(),
                 "history": housekeeping.history(),
                 "alarms": housekeeping.alarms_due(),
@@ -178,6 +188,7 @@ class TickScheduler(Scheduler):
         self.schedule(
             scheduled_time=datetime.now(UTC).replace(tzinfo=None),  # naive UTC for rq-scheduler
             func=TICK,
+            kwargs={"every": self.every},
             interval=self.every,
             repeat=None,
             id=TICK_JOB_ID,

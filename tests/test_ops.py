@@ -225,3 +225,13 @@ def test_rq_dashboard_bad_addresses_are_404_not_500(app, client, url):
     login(client, "noc")
     assert client.get(url).status_code == 404
     assert client.get("/admin/rq/0/data/jobs/discovery_main/queued/8/asc/1.json").status_code == 200
+
+
+def test_make_run_sizes_its_pool_to_the_machine():
+    from webapp.devstack import pool_size
+
+    assert pool_size({"WORKERS": "7"}, available=100) == (7, "WORKERS is set")
+    assert pool_size({}, available=16000) == (20, "the default")
+    workers, why = pool_size({}, available=1000)
+    assert workers == 10 and "1000 MB" in why
+    assert pool_size({}, available=300)[0] == 2  # never fewer than two

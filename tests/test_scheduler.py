@@ -8,8 +8,11 @@ import threading
 import time
 from datetime import timedelta
 
+from rq import Queue
+from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
 
+from jobs.queues import get_redis
 from jobs.scheduler import dispatch_due_jobs
 from tests.conftest import ROOT, worker_env
 from tests.factories import make_job, make_olt
@@ -57,6 +60,27 @@ def test_an_interval_job_keeps_its_slot_when_the_tick_comes_late(app, lab):
     assert db.session.get(SnmpJob, job.id).next_run_at == slot + timedelta(minutes=5)
     (ex,) = db.session.scalars(select(Execution)).all()
     assert ex.scheduled_for == slot  # the lag is measured from the slot
+
+
+def test_a_slot_within_the_horizon_is_queued_for_its_time(app, lab, redis_url):
+    now = utcnow().replace(microsecond=0)
+    olt = make_olt(lab, "huawei-a")
+    soon = make_job([olt], name="soon", next_run_at=now + timedelta(seconds=5))
+    later = make_job([olt], name="later", next_run_at=now + timedelta(seconds=30))
+    summary = dispatch_due_jobs(now, horizon=20)
+    assert summary["claimed"] == 1 and summary["created"] == 1
+    db.session.expire_all()
+    (ex,) = db.session.scalars(select(Execution)).all()
+    assert ex.job_id == soon.id and ex.scheduled_for == now + timedelta(seconds=5)
+    assert db.session.get(SnmpJob, soon.id).next_run_at == now + timedelta(minutes=5, seconds=5)
+    assert db.session.get(SnmpJob, later.id).next_run_at == now + timedelta(seconds=30)
+    queue = Queue("discovery_main", connection=get_redis(redis_url))
+    assert queue.count == 0  # not queued yet: RQ's scheduler queues it at its slot
+    registry = ScheduledJobRegistry(queue=queue)
+    assert registry.get_job_ids() == [f"execution-{ex.id}"]
+    due_at = registry.get_scheduled_time(f"execution-{ex.id}")
+    assert due_at == now + timedelta(seconds=5)
+    assert dispatch_due_jobs(now + timedelta(seconds=1), horizon=20)["claimed"] == 0
 
 
 def test_cron_job_is_scheduled_in_local_time(app, lab):

@@ -195,10 +195,36 @@ def _story_player(paths: dict):
     return Player(story, [paths["lab-huawei-1"]], every)
 
 
-def _children(redis_url: str) -> dict[str, subprocess.Popen]:
+POOL_MAX = 20  # the Procfile's and `manage_cli.py worker`'s pool
+WORKER_MB = 60  # a worker's share of the pool plus a work-horse's pages while it polls
+STACK_MB = 400  # the pool's shared pages, the web server, the scheduler, Redis, the lab
+
+
+def _available_mb() -> int | None:
+    try:
+        meminfo = Path("/proc/meminfo").read_text()
+        return int(meminfo.split("MemAvailable:")[1].split()[0]) // 1024
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def pool_size(env: dict | None = None, available: int | None = None) -> tuple[int, str]:
+    """Workers for `make run`: WORKERS if set, else 20, fewer on a machine short of memory."""
+    env = os.environ if env is None else env
+    if env.get("WORKERS"):
+        return int(env["WORKERS"]), "WORKERS is set"
+    available = _available_mb() if available is None else available
+    if available is None:
+        return POOL_MAX, "the default"
+    fits = max(2, (available - STACK_MB) // WORKER_MB)
+    if fits >= POOL_MAX:
+        return POOL_MAX, "the default"
+    return fits, f"sized to this machine's {available} MB of available memory"
+
+
+def _children(redis_url: str, workers: int) -> dict[str, subprocess.Popen]:
     from jobs.workers import worker_pool_command
 
-    workers = int(os.environ.get("WORKERS", "20"))
     port = os.environ.get("PORT", "5000")
     bin_dir = Path(sys.executable).parent
     commands = {
@@ -247,8 +273,9 @@ def main() -> int:
         (INSTANCE / "redis.url").write_text(redis_url + "\n")
         lab, player = _start_lab()
         username, password = prepare_database(lab.port)
-        children = _children(redis_url)
-        _banner(redis_url, lab.port, username, password)
+        workers, why = pool_size()
+        children = _children(redis_url, workers)
+        _banner(redis_url, lab.port, username, password, f"{workers} workers ({why})")
         while not stop["now"]:
             dead = [n for n, p in children.items() if p.poll() is not None]
             if dead:
@@ -268,12 +295,13 @@ def main() -> int:
         (INSTANCE / "redis.url").unlink(missing_ok=True)
 
 
-def _banner(redis_url: str, lab_port: int, username: str, password: str) -> None:
+def _banner(redis_url: str, lab_port: int, username: str, password: str, pool: str) -> None:
     port = os.environ.get("PORT", "5000")
     lines = [
         f"oltwatch is running: http://127.0.0.1:{port}/",
         f"  log in as {username} / {password}",
         f"  Redis {redis_describe(redis_url)}; simulated OLTs on udp 127.0.0.1:{lab_port}",
+        f"  worker pool: {pool}; WORKERS=N make run to change it",
         "  Ctrl-C stops everything.",
     ]
     print("\n".join(lines), flush=True)
