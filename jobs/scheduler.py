@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app
 from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
+from rq.utils import now as rq_now
 from rq_scheduler import Scheduler
 from sqlalchemy import select, update
 
@@ -144,6 +145,7 @@ class TickScheduler(Scheduler):
         self.every = every
         self._in_tick = False
         self._stop_requested = False
+        self._lock_left = False  # our pass lock, left behind when Redis went away
 
     # rq-scheduler's handlers end the process at once, and the SimpleWorker that runs the tick
     # used to replace them with RQ's own (a stop asked during a tick was then forgotten, and
@@ -171,7 +173,16 @@ class TickScheduler(Scheduler):
             super().remove_lock()
         except RedisError as exc:
             self._lock_acquired = False
+            self._lock_left = True
             log.warning("scheduler: could not remove its lock: %s", exc)
+
+    def clean_up_broken_loop(self) -> None:
+        """Remove what a loop broken by Redis left (after a failover the new master has it):
+        our registration, and our pass lock (else every pass is skipped until it expires)."""
+        self.connection.delete(self.key)
+        if self._lock_left:
+            self.connection.delete(self.scheduler_lock_key)
+            self._lock_left = False
 
     def schedule_tick(self) -> None:
         """(Re)create the repeating tick, due now."""
@@ -213,6 +224,19 @@ class _ControlWorker(SimpleWorker):
     def _install_signal_handlers(self):
         pass
 
+    # RQ's register_birth without adding the worker to RQ's worker sets: a pass of the tick is
+    # not a worker of the pool, and /health and `workers` count those (a pass that Redis broke
+    # would also have stayed counted until its key expired, minutes later).
+    def register_birth(self):
+        if self.connection.exists(self.key) and not self.connection.hexists(self.key, "death"):
+            raise ValueError(f"There exists an active worker named {self.name!r} already")
+        self.birth_date = self.last_heartbeat = rq_now()
+        with self.connection.pipeline() as pipe:
+            pipe.delete(self.key)
+            pipe.hset(self.key, mapping=self.serialize())
+            pipe.expire(self.key, self.worker_ttl + 60)
+            pipe.execute()
+
 
 def run_scheduler(redis_url: str, every: int) -> None:
     """Register the repeating tick and run the scheduler loop until stopped (a signal).
@@ -228,7 +252,7 @@ def run_scheduler(redis_url: str, every: int) -> None:
                 scheduler.cancel(TICK_JOB_ID)  # the interval may have changed since last start
             scheduler.schedule_tick()
             log.info("scheduler ticking every %s s on %s", every, CONTROL)
-            connection.delete(scheduler.key)  # our own registration, from a loop that broke
+            scheduler.clean_up_broken_loop()
             scheduler.run()
             return
         except RedisError as exc:

@@ -242,5 +242,17 @@ def build_config(test_config: dict | None = None) -> dict:
         )
     cfg["PROXY_FIX"] = _proxy_count(cfg["PROXY_FIX"])
     cfg["REMEMBER_COOKIE_SECURE"] = cfg["SESSION_COOKIE_SECURE"]  # (no remember-me cookie yet)
+    _check_redis_url(cfg["REDIS_URL"])
     cfg["RQ_DASHBOARD_REDIS_URL"] = cfg["REDIS_URL"]
     return cfg
+
+
+def _check_redis_url(url: str) -> None:
+    """A Sentinel URL that cannot be parsed stops the start, not the first job (no secrets)."""
+    from jobs.queues import SENTINEL_SCHEME, parse_sentinel_url
+
+    if url.startswith(f"{SENTINEL_SCHEME}:"):
+        try:
+            parse_sentinel_url(url)
+        except ValueError as exc:
+            raise ConfigError(f"REDIS_URL: {exc}") from None

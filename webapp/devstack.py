@@ -18,9 +18,9 @@ import sys
 import time
 from pathlib import Path
 
-from redis import Redis
 from redis.exceptions import RedisError
 
+from jobs.queues import get_redis, redis_describe
 from webapp.config import INSTANCE, ROOT, make_private_dir, write_private
 
 log = logging.getLogger("oltwatch.devstack")
@@ -97,18 +97,17 @@ def start_redis(workdir: Path, port: int) -> subprocess.Popen:
 
 def wait_redis(url: str, proc: subprocess.Popen | None = None, timeout: float = 15) -> None:
     """Wait until the Redis at url answers PING."""
-    client = Redis.from_url(url, socket_connect_timeout=0.5)
+    client = get_redis(url)  # the one connection factory: a Sentinel REDIS_URL works here too
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"redis-server exited with code {proc.returncode}")
         try:
             client.ping()
-            client.close()
             return
         except RedisError:
             time.sleep(0.1)
-    raise RuntimeError(f"Redis at {url} did not answer within {timeout} s")
+    raise RuntimeError(f"Redis at {redis_describe(url)} did not answer within {timeout} s")
 
 
 def stop_process(proc: subprocess.Popen | None, name: str, grace: float = 30) -> None:
@@ -301,7 +300,7 @@ def _banner(redis_url: str, lab_port: int, username: str, password: str, pool: s
     lines = [
         f"oltwatch is running: http://127.0.0.1:{port}/",
         f"  log in as {username} / {password}",
-        f"  Redis {redis_url}; simulated OLTs on udp 127.0.0.1:{lab_port}",
+        f"  Redis {redis_describe(redis_url)}; simulated OLTs on udp 127.0.0.1:{lab_port}",
         f"  worker pool: {pool}; WORKERS=N make run to change it",
         "  Ctrl-C stops everything.",
     ]

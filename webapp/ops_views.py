@@ -130,6 +130,9 @@ def _check_rq_request() -> None:
 def init_ops(app: Flask) -> None:
     """Register /health, /metrics and rq-dashboard under /admin/rq/ (staff only, CSRF)."""
     app.register_blueprint(bp)
+    # rq-dashboard 0.9.0 builds a client per request with Redis-Sentinel-Url's connect();
+    # ours instead: one client per process, our timeouts, and every REDIS_URL form we accept.
+    rq_dashboard.web.from_url = lambda url, **_passwords: (None, get_redis(url))
     rq_dashboard.web.setup_rq_connection(app)
     app.register_blueprint(rq_dashboard.blueprint, url_prefix="/admin/rq")
     app.register_error_handler(NoSuchJobError, lambda _e: error_response(NotFound()))
