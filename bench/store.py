@@ -35,7 +35,7 @@ PHASES = (
     ("jobs.types._rows", "decode_rows"),
     ("jobs.inventory", "store"),
     ("jobs.inventory", "_existing"),
-    ("jobs.inventory", "_write"),
+    ("jobs.onu_writes", "write"),
     ("jobs.inventory", "_sweep"),
     ("jobs.onu_history", "after_store"),
     ("jobs.onu_history", "_samples"),
