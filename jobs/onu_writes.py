@@ -11,8 +11,10 @@ many rows (an ONU's ``collected`` stamps) is processed once.
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterable
 
+from sqlalchemy import JSON
 from sqlalchemy.engine import Connection
 
 from webapp.extensions import db
@@ -34,7 +36,7 @@ def write(
     postgres = conn.dialect.name == "postgresql"
     new_ids: dict[str, int] = {}
     for keys, rows in _groups(updates).items():
-        (_pg_update if postgres else _sql_update)(conn, keys, rows, common)
+        (_pg_update if postgres else _sql_update)(conn, olt_id, keys, rows, common)
     for keys, rows in _groups(inserts).items():
         values = {**_defaults(keys, common, common_new), **common, **common_new}
         new_ids.update((_pg_insert if postgres else _sql_insert)(conn, olt_id, keys, rows, values))
@@ -67,7 +69,7 @@ def _tuples(conn: Connection, keys: tuple[str, ...], rows: list[dict]) -> list[t
     columns = []
     for key in keys:
         values = [row[key] for row in rows]
-        process = TABLE.c[key].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        process = _processor(conn, key)
         if process is not None:
             done: dict[int, object] = {}  # by identity: shared objects are processed once
             values = [
@@ -77,10 +79,20 @@ def _tuples(conn: Connection, keys: tuple[str, ...], rows: list[dict]) -> list[t
     return list(zip(*columns, strict=True))
 
 
+def _processor(conn: Connection, key: str):
+    """The column's bind processor (None: the driver takes the value as it is)."""
+    column_type = TABLE.c[key].type
+    if isinstance(column_type, JSON):
+        # SQLAlchemy's JSON processors send json.dumps(value) (no json_serializer is set);
+        # on PostgreSQL wrapped for psycopg, which would serialize a shared dict once per row
+        return json.dumps
+    return column_type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+
+
 def _processed(conn: Connection, values: dict) -> list:
     out = []
     for key, value in values.items():
-        process = TABLE.c[key].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        process = _processor(conn, key)
         out.append(value if process is None else process(value))
     return out
 
@@ -89,14 +101,16 @@ def _quote(conn: Connection, name: str) -> str:
     return conn.dialect.identifier_preparer.quote(name)
 
 
-def _sql_update(conn: Connection, keys: tuple[str, ...], rows: list[dict], common: dict) -> None:
+def _sql_update(
+    conn: Connection, olt_id: int, keys: tuple[str, ...], rows: list[dict], common: dict
+) -> None:
     """One prepared UPDATE run for every row (SQLite runs executemany in C)."""
     columns = [k for k in keys if k != "id"]
     sets = ", ".join(f"{_quote(conn, c)} = ?" for c in (*common, *columns))
-    statement = f"UPDATE {TABLE.name} SET {sets} WHERE id = ?"
-    shared = tuple(_processed(conn, common))
+    statement = f"UPDATE {TABLE.name} SET {sets} WHERE id = ? AND olt_id = ?"
+    shared, olt = tuple(_processed(conn, common)), (olt_id,)
     ordered = (*columns, "id")
-    conn.exec_driver_sql(statement, [shared + row for row in _tuples(conn, ordered, rows)])
+    conn.exec_driver_sql(statement, [shared + row + olt for row in _tuples(conn, ordered, rows)])
 
 
 def _sql_insert(
@@ -145,8 +159,13 @@ def _pg_shared(conn: Connection, values: dict):
     ]
 
 
-def _pg_update(conn: Connection, keys: tuple[str, ...], rows: list[dict], common: dict) -> None:
-    """COPY into a temporary table, then one UPDATE joined on the id."""
+def _pg_update(
+    conn: Connection, olt_id: int, keys: tuple[str, ...], rows: list[dict], common: dict
+) -> None:
+    """COPY into a temporary table, then one UPDATE joined on the id.
+
+    The OLT's id bounds the join to its own ONUs (an index on olt_id), whatever the plan, in
+    a table of a million ONUs."""
     from psycopg import sql
 
     cursor, stage = _pg_stage(conn, keys, rows)
@@ -154,10 +173,10 @@ def _pg_update(conn: Connection, keys: tuple[str, ...], rows: list[dict], common
     shared = zip(common, _pg_shared(conn, common), strict=True)
     sets += [sql.SQL("{} = {}").format(sql.Identifier(k), cast) for k, cast in shared]
     cursor.execute(
-        sql.SQL("UPDATE {} AS o SET {} FROM {} AS s WHERE o.id = s.id").format(
+        sql.SQL("UPDATE {} AS o SET {} FROM {} AS s WHERE o.id = s.id AND o.olt_id = %s").format(
             sql.Identifier(TABLE.name), sql.SQL(", ").join(sets), stage
         ),
-        _processed(conn, common),
+        [*_processed(conn, common), olt_id],
     )
     cursor.close()
 
