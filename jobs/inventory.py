@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import Text, cast, select, update
 
 from jobs import onu_history, onu_writes
+from jobs.types._rows import paused_gc
 from snmp.indexes import DecodedIndex
 from webapp.extensions import db
 from webapp.models import Onu
@@ -164,6 +165,11 @@ def store(
     now: datetime | None = None,
 ) -> StoreReport:
     """Write one observation in the caller's transaction; return what changed."""
+    with paused_gc():  # see paused_gc: its row dicts and history all survive the store
+        return _store(olt_id, execution_id, obs, labels, absent_after, now)
+
+
+def _store(olt_id, execution_id, obs, labels, absent_after, now) -> StoreReport:
     now = now or utcnow()
     report = StoreReport()
     existing = _existing(olt_id, obs)
