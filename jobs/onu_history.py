@@ -140,13 +140,21 @@ def _samples(olt_id, execution_id, obs: Observation, existing, ids, now) -> int:
     else:
         present = {p for p, r in existing.items() if r.present}
         positions = {p for a in metrics for p in obs.values[a]} & present
+    # sample_of, a column at a time (one lookup per value rather than a dict per ONU)
+    rx, tx, distance = (obs.values.get(a, {}) if a in metrics else {} for a in SAMPLED)
+    sightings = obs.found if obs.state_known and obs.found else None
     rows = {}
     for position in positions:
         onu_id = ids.get(position)
         if onu_id is None:
             continue
-        state = obs.found[position].state if obs.state_known and obs.found else None
-        rows[onu_id] = sample_of({a: obs.values[a].get(position) for a in metrics}, state)
+        metres = _number(distance.get(position))
+        rows[onu_id] = (
+            _number(rx.get(position)),
+            _number(tx.get(position)),
+            sightings[position].state if sightings is not None else None,
+            None if metres is None else round(metres),
+        )
     return history_samples.append(db.session, olt_id, execution_id, now, rows)
 
 
