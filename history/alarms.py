@@ -137,9 +137,36 @@ def _recent(session: Session, olt_id: int, kind: str, onu_id: int | None, now) -
     ).first()
 
 
-def _start(session, olt_id, kind, onu_id, reading: Reading | None, severity, status, now, detail):
-    """A new alarm, or the one a flapping condition cleared a moment ago, reopened."""
-    alarm = _recent(session, olt_id, kind, onu_id, now)
+def _recently_cleared(session: Session, olt_id: int, kinds: tuple[str, ...], now) -> dict:
+    """What _recent would find, for every (kind, ONU) at once: one query per poll rather than
+    one per raised alarm (a new OLT's first poll raises hundreds)."""
+    rows = session.scalars(
+        select(Alarm)
+        .where(
+            Alarm.olt_id == olt_id,
+            Alarm.kind.in_(kinds),
+            Alarm.status == CLEARED,
+            Alarm.cleared_at >= now - FLAP_WINDOW,
+        )
+        .order_by(Alarm.cleared_at, Alarm.id)
+    )
+    out: dict[tuple, list[Alarm]] = {}
+    for alarm in rows:
+        out.setdefault((alarm.kind, alarm.onu_id), []).append(alarm)  # the latest last
+    return out
+
+
+def _start(
+    session, olt_id, kind, onu_id, reading: Reading | None, severity, status, now, detail, recent
+):
+    """A new alarm, or the one a flapping condition cleared a moment ago, reopened.
+
+    ``recent``: _recently_cleared's alarms (a reopened one is taken out), or None to query."""
+    if recent is None:
+        alarm = _recent(session, olt_id, kind, onu_id, now)
+    else:
+        latest = recent.get((kind, onu_id))
+        alarm = latest.pop() if latest else None
     if alarm is not None:
         alarm.flaps += 1
         alarm.cleared_at = None
@@ -172,7 +199,7 @@ def _clear(alarm: Alarm, now: datetime, why: str) -> None:
     alarm.detail = {**(alarm.detail or {}), "cleared": why}
 
 
-def _rx(session, olt_id, readings, rules, now, out: Outcome, open_: dict) -> None:
+def _rx(session, olt_id, readings, rules, now, out: Outcome, open_: dict, recent) -> None:
     for onu_id, r in readings.items():
         if not r.rx_read:
             continue
@@ -182,7 +209,9 @@ def _rx(session, olt_id, readings, rules, now, out: Outcome, open_: dict) -> Non
             level = rules.thresholds.level(r.rx)
             detail = {"rx_dbm": r.rx, "level": level}
             if alarm is None:
-                alarm = _start(session, olt_id, RX, onu_id, r, severity, ACTIVE, now, detail)
+                alarm = _start(
+                    session, olt_id, RX, onu_id, r, severity, ACTIVE, now, detail, recent
+                )
                 out.raised[RX] += 1
             elif alarm.severity != severity or alarm.detail.get("level") != level:
                 alarm.severity, alarm.detail, alarm.changed_at = severity, detail, now
@@ -217,13 +246,16 @@ def evaluate_poll(
     """Raise, update and clear the ONU and PON alarms of one OLT after one poll."""
     out = Outcome()
     open_ = _open(session, olt_id, (RX, OFFLINE, PON_OUTAGE))
-    _rx(session, olt_id, readings, rules, now, out, open_)
+    recent = _recently_cleared(session, olt_id, (RX, OFFLINE, PON_OUTAGE), now)
+    _rx(session, olt_id, readings, rules, now, out, open_, recent)
     offline = {}
     for onu_id in went_offline:
         r = readings[onu_id]
         if (OFFLINE, onu_id, None) not in open_:
             detail = {"cause": r.cause} if r.cause else {}
-            alarm = _start(session, olt_id, OFFLINE, onu_id, r, "major", PENDING, now, detail)
+            alarm = _start(
+                session, olt_id, OFFLINE, onu_id, r, "major", PENDING, now, detail, recent
+            )
             open_[(OFFLINE, onu_id, None)] = offline[onu_id] = alarm
     for onu_id, r in readings.items():
         alarm = open_.get((OFFLINE, onu_id, None))
@@ -236,7 +268,7 @@ def evaluate_poll(
             if alarm is not None and alarm.status != CLEARED:
                 _clear(alarm, now, "ONU no longer on the OLT")
                 out.cleared[kind] += 1
-    _outages(session, olt_id, now, rules, readings, offline, online_before, out, open_)
+    _outages(session, olt_id, now, rules, readings, offline, online_before, out, open_, recent)
     session.flush()
     due = _raise_due(session, now, olt_id, rules.offline_minutes)
     if due:
@@ -244,7 +276,7 @@ def evaluate_poll(
     return out
 
 
-def _outages(session, olt_id, now, rules, readings, offline, online_before, out, open_):
+def _outages(session, olt_id, now, rules, readings, offline, online_before, out, open_, recent):
     """One PON outage alarm per PON that lost most of its ONUs in this poll."""
     by_pon: dict[str, list[int]] = {}
     for onu_id in offline:
@@ -261,8 +293,8 @@ def _outages(session, olt_id, now, rules, readings, offline, online_before, out,
         outage = open_.get((PON_OUTAGE, None, pon))
         if outage is None:
             outage = _start(
-                session, olt_id, PON_OUTAGE, None, reading, "critical", ACTIVE, now, detail
-            )  # noqa: E501
+                session, olt_id, PON_OUTAGE, None, reading, "critical", ACTIVE, now, detail, recent
+            )
             outage.pon = pon
             out.raised[PON_OUTAGE] += 1
         session.flush()
@@ -318,7 +350,7 @@ def olt_answered(
         return None
     if alarm is None and failures >= rules.olt_failed_polls:
         detail = {"failed_polls": failures, "error": (error or "")[:300]}
-        _start(session, olt_id, OLT_DOWN, None, None, "critical", ACTIVE, now, detail)
+        _start(session, olt_id, OLT_DOWN, None, None, "critical", ACTIVE, now, detail, None)
         return "raised"
     if alarm is not None:
         alarm.detail = {**alarm.detail, "failed_polls": failures}

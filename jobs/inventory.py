@@ -8,13 +8,15 @@ row becomes absent. Nothing is ever deleted.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Text, cast, select, update
 
-from jobs import onu_history
+from jobs import onu_history, onu_writes
+from jobs.types._rows import paused_gc
 from snmp.indexes import DecodedIndex
 from webapp.extensions import db
 from webapp.models import Onu
@@ -87,44 +89,71 @@ class StoreReport:
         }
 
 
-def _existing(olt_id: int, attributes: list[str]) -> dict[str, object]:
-    """Known ONUs of the OLT by position, with the columns this store may compare."""
+def _existing(olt_id: int, obs: Observation) -> dict[str, object]:
+    """Known ONUs of the OLT by position, with the columns this store compares or keeps.
+
+    ``collected`` is read as its JSON text: rows that share it (most do) are merged once.
+    """
     columns = [Onu.id, Onu.position, Onu.present, Onu.consecutive_misses, Onu.state_value]
     columns += [Onu.frame, Onu.slot, Onu.port]  # the PON of an event
-    columns += [getattr(Onu, ATTRIBUTE_COLUMNS[a]) for a in attributes if a != "state"]
-    columns.append(Onu.collected)
+    wanted = set(obs.keep_previous) | ({"serial", "rx_power"} & set(obs.values))  # events
+    columns += [getattr(Onu, ATTRIBUTE_COLUMNS[a]) for a in sorted(wanted) if a != "state"]
+    columns.append(cast(Onu.collected, Text).label("collected_json"))
     rows = db.session.execute(select(*columns).where(Onu.olt_id == olt_id))
     return {r.position: r for r in rows}
 
 
-def _state_fields(sighting: Sighting, labels: dict[int, str], report: StoreReport) -> dict:
-    value = sighting.state
-    label = labels.get(value) if value is not None else None
-    report.states[label or ("unknown" if value is None else str(value))] += 1
-    return {"state_value": value, "state_label": label}
+class _Attributes:
+    """The attribute columns to write for each ONU (keep-previous applied), and the stamps of
+    what was collected when; ONUs with the same stamps before share one ``collected`` dict."""
 
+    def __init__(self, obs: Observation, stamp: dict) -> None:
+        self.items = [(ATTRIBUTE_COLUMNS[a], v) for a, v in obs.values.items() if a != "state"]
+        self.keep = [(a, ATTRIBUTE_COLUMNS[a]) for a in obs.values if a in obs.keep_previous]
+        self.stamp = stamp
+        self.kept: Counter = Counter()
+        self.calls = 0
+        self.merged: dict[tuple, dict] = {}
+        self.parsed: dict[str, dict] = {}
 
-def _attribute_fields(
-    obs: Observation, position: str, old, stamp: dict, report: StoreReport
-) -> dict:
-    """The attribute columns to write for one ONU (keep-previous applied)."""
-    out: dict = {}
-    collected = dict(old.collected or {}) if old is not None else {}
-    for attribute, values in obs.values.items():
-        if attribute == "state":
-            continue
-        column = ATTRIBUTE_COLUMNS[attribute]
-        value = values.get(position)
-        previous = getattr(old, column) if old is not None else None
-        if value in (None, "") and attribute in obs.keep_previous and previous not in (None, ""):
-            report.kept_previous[attribute] += 1
-            continue
-        out[column] = value
-        collected[column] = stamp
-        report.stored[attribute] += 1
-    if out:
+    def fields(self, position: str, old) -> dict:
+        """The columns to write for the ONU at ``position`` (``old``: its row, or None)."""
+        if not self.items:
+            return {}
+        self.calls += 1
+        out = {column: values.get(position) for column, values in self.items}
+        kept: tuple = ()
+        if self.keep and old is not None:
+            kept = tuple(
+                (a, c)
+                for a, c in self.keep
+                if out[c] in (None, "") and getattr(old, c) not in (None, "")
+            )
+            for a, c in kept:
+                del out[c]
+                self.kept[a] += 1
+            if not out:
+                return out
+        before = old.collected_json if old is not None else None
+        collected = self.merged.get((before, kept))
+        if collected is None:
+            collected = self._parsed(before)
+            collected.update(dict.fromkeys(out, self.stamp))
+            self.merged[(before, kept)] = collected
         out["collected"] = collected
-    return out
+        return out
+
+    def _parsed(self, text: str | None) -> dict:
+        if text not in self.parsed:
+            self.parsed[text] = json.loads(text) if text else {}
+        return dict(self.parsed[text])
+
+    def count(self, obs: Observation, report: StoreReport) -> None:
+        """Add what was stored and kept to the report."""
+        report.kept_previous.update(self.kept)
+        for attribute in obs.values:
+            if attribute != "state" and self.calls - self.kept[attribute] > 0:
+                report.stored[attribute] += self.calls - self.kept[attribute]
 
 
 def store(
@@ -136,65 +165,67 @@ def store(
     now: datetime | None = None,
 ) -> StoreReport:
     """Write one observation in the caller's transaction; return what changed."""
+    with paused_gc():  # see paused_gc: its row dicts and history all survive the store
+        return _store(olt_id, execution_id, obs, labels, absent_after, now)
+
+
+def _store(olt_id, execution_id, obs, labels, absent_after, now) -> StoreReport:
     now = now or utcnow()
     report = StoreReport()
-    existing = _existing(olt_id, list(obs.values))
-    stamp = {"at": now.isoformat(), "execution": execution_id}
-    inserts, updates = [], []
+    existing = _existing(olt_id, obs)
+    attributes = _Attributes(obs, {"at": now.isoformat(), "execution": execution_id})
     if obs.found is not None:
-        report.found = len(obs.found)
-        for position, sighting in obs.found.items():
-            old = existing.get(position)
-            d = sighting.decoded
-            fields = {
-                "present": True,
-                "consecutive_misses": 0,
-                "last_seen_at": now,
-                "raw_index": sighting.raw_index,
-                "last_execution_id": execution_id,
-            }
-            if d.key is None:  # a position; tables indexed by serial say the PON in a column
-                fields.update(frame=d.frame, slot=d.slot, port=d.port, onu_id=d.onu_id)
-            if obs.state_known:
-                fields.update(_state_fields(sighting, labels, report))
-            fields.update(_attribute_fields(obs, position, old, stamp, report))
-            if old is None:
-                report.new += 1
-                fields.setdefault("collected", {})
-                inserts.append(
-                    dict(
-                        fields,
-                        olt_id=olt_id,
-                        position=position,
-                        first_seen_at=now,
-                        last_change_execution_id=execution_id,
-                    )
-                )
-                continue
-            changed = not old.present or (
-                obs.state_known and old.state_value != fields.get("state_value")
-            )
-            if not old.present:
-                report.reappeared += 1
-            if changed:
-                fields["last_change_execution_id"] = execution_id
-            updates.append(dict(fields, id=old.id))
+        inserts, updates = _sightings(obs, existing, attributes, labels, execution_id, report)
+        common = {"present": True, "consecutive_misses": 0, "last_seen_at": now}
     else:
-        _collect_only(obs, existing, stamp, execution_id, report, updates)
-    _write(inserts, updates)
+        inserts, updates = [], _collect_only(obs, existing, attributes, report)
+        common = {}
+    attributes.count(obs, report)
+    common["last_execution_id"] = execution_id
+    new = {"olt_id": olt_id, "first_seen_at": now, "last_change_execution_id": execution_id}
+    new_ids = onu_writes.write(olt_id, inserts, updates, common, new)
     gone: list[str] = []
     if obs.found is not None and obs.complete:
         gone = _sweep(existing, obs.found, execution_id, absent_after, report)
-    onu_history.after_store(
-        olt_id, execution_id, obs, existing, bool(inserts), gone, labels, now, report
-    )
+    onu_history.after_store(olt_id, execution_id, obs, existing, new_ids, gone, labels, now, report)
     seen = obs.found or {}
     still_absent = sum(1 for p, r in existing.items() if not r.present and p not in seen)
     report.absent_total = still_absent + report.absent_now
     return report
 
 
-def _collect_only(obs, existing, stamp, execution_id, report, updates) -> None:
+def _sightings(obs, existing, attributes, labels, execution_id, report) -> tuple[list, list]:
+    """The rows to insert and to update for the ONUs an enumerating walk found."""
+    inserts, updates = [], []
+    states = report.states
+    report.found = len(obs.found)
+    for position, sighting in obs.found.items():
+        old = existing.get(position)
+        d = sighting.decoded
+        fields = {"raw_index": sighting.raw_index}
+        if d.key is None:  # a position; tables indexed by serial say the PON in a column
+            fields.update(frame=d.frame, slot=d.slot, port=d.port, onu_id=d.onu_id)
+        if obs.state_known:
+            value = sighting.state
+            label = labels.get(value) if value is not None else None
+            states[label or ("unknown" if value is None else str(value))] += 1
+            fields["state_value"], fields["state_label"] = value, label
+        fields.update(attributes.fields(position, old))
+        if old is None:
+            report.new += 1
+            fields["position"] = position
+            inserts.append(fields)
+            continue
+        if not old.present:
+            report.reappeared += 1
+        if not old.present or (obs.state_known and old.state_value != sighting.state):
+            fields["last_change_execution_id"] = execution_id
+        fields["id"] = old.id
+        updates.append(fields)
+    return inserts, updates
+
+
+def _collect_only(obs, existing, attributes, report) -> list[dict]:
     """A get job: values for the present ONUs it knows; rows of unknown positions are counted."""
     present = {p: r for p, r in existing.items() if r.present}
     report.targets = len(present)
@@ -202,37 +233,16 @@ def _collect_only(obs, existing, stamp, execution_id, report, updates) -> None:
     for values in obs.values.values():
         seen.update(values)
     report.unknown_rows = len(seen - set(existing))
+    updates = []
     for position, old in present.items():
         if position not in seen:
             report.no_row += 1  # the walk had no row for it: nothing to say, nothing changed
             continue
-        fields = _attribute_fields(obs, position, old, stamp, report)
+        fields = attributes.fields(position, old)
         if fields:
-            updates.append(dict(fields, id=old.id, last_execution_id=execution_id))
-
-
-def _write(inserts: list[dict], updates: list[dict]) -> None:
-    """Insert new ONUs and update known ones in batches (rows with the same keys together).
-
-    SQLAlchemy Core executemany, not the ORM's bulk methods: the ORM's per-row bookkeeping
-    was most of a 4,096-ONU store (bench/poll.py).
-    """
-    table = Onu.__table__
-    groups: dict[tuple, list[dict]] = {}
-    for row in inserts:
-        groups.setdefault(("insert", *sorted(row)), []).append(row)
-    for row in updates:
-        groups.setdefault(("update", *sorted(row)), []).append(row)
-    for key, rows in groups.items():
-        if key[0] == "insert":
-            statement, params = table.insert(), rows
-        else:
-            statement = table.update().where(table.c.id == bindparam("onu_id_"))
-            params = [
-                {**{k: v for k, v in r.items() if k != "id"}, "onu_id_": r["id"]} for r in rows
-            ]
-        for start in range(0, len(params), CHUNK):
-            db.session.execute(statement, params[start : start + CHUNK])
+            fields["id"] = old.id
+            updates.append(fields)
+    return updates
 
 
 def _sweep(existing: dict, found: dict, execution_id: int, absent_after: int, report) -> list[str]:

@@ -32,6 +32,21 @@ def test_codec_round_trips_nulls_signs_and_clamps():
     assert list(codec.unpack_ids(codec.pack_ids([3, 9, 2**31 - 1]))) == [3, 9, 2**31 - 1]
 
 
+@pytest.mark.parametrize("resolution", [codec.RAW, codec.HOUR])
+def test_pack_writes_each_value_as_its_word(resolution):
+    """The packing's inlined in-range path gives the words _word gives, at every edge."""
+    edges = [None, 0, 1, -1, 32767, -32767, -32768, 40000, -40000, 65534, 65535, 70000]
+    edges += [2.7, -3.2, True, False]
+    unsigned = [f in codec.UNSIGNED for f in codec.FIELDS[resolution]]
+    n = len(unsigned)
+    records = [tuple(edges[(i + k) % len(edges)] for k in range(n)) for i in range(len(edges))]
+    words = [codec._word(v, unsigned[k]) for r in records for k, v in enumerate(r)]
+    blob = codec.pack(records, resolution)
+    assert [int.from_bytes(blob[i : i + 2], "little") for i in range(0, len(blob), 2)] == words
+    with pytest.raises(ValueError):
+        codec.pack([records[0][:-1]], resolution)  # a short record is refused
+
+
 def test_a_poll_stores_a_sample_per_onu_in_its_own_transaction(app, recordings):
     ex, onus, olt = poll_recording(app, recordings, "ufiber")
     assert ex.status == "SUCCESS", ex.error

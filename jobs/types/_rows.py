@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import gc
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
@@ -21,7 +23,7 @@ from snmp.client import (
 )
 from snmp.errors import SnmpError, SnmpTimeout, SnmpTooMuchData, SnmpUnreachable
 from snmp.indexes import IFDESCR_OID, IFNAME_OID, DecodedIndex, NotAnOnu, decode_index
-from snmp.values import ValueRuleError, apply_rule
+from snmp.values import ValueRuleError, apply_rule, int_converter
 from webapp.models import Onu
 from webapp.models.inventory import ATTRIBUTE_COLUMNS
 
@@ -177,6 +179,24 @@ def walk(
     return rows, failures
 
 
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Run a block without the cyclic garbage collector (restored as it was afterwards).
+
+    A store allocates a few hundred thousand small objects that all survive (rows by
+    position, values, row dicts) while the walk's VarBinds fill the heap: each allocation
+    burst triggered full collections that traversed the whole heap, 3-5 times the decoding's
+    own cost (bench/store.py). Nothing of a store is a cycle that must be freed early.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 @dataclass
 class Decoded:
     """The rows of one column by ONU position, and what could not be placed."""
@@ -197,13 +217,20 @@ def decode_rows(
     """
     out = Decoded()
     known = {} if cache is None else cache.setdefault(column.formula, {})
+    with paused_gc():
+        _place(column, rows, names, known, out)
+    return out
+
+
+def _place(column: Resolved, rows: list[VarBind], names, known: dict, out: Decoded) -> None:
     prefix = column.oid + "."
     cut = len(prefix)
     by_position, undecoded = out.by_position, out.undecoded
+    skipped = 0
     for vb in rows:
         if vb.type in EXCEPTION_TYPES:
+            skipped += 1
             continue
-        out.rows += 1
         oid = vb.oid
         raw = oid[cut:] if oid.startswith(prefix) else index_of(column.oid, oid)
         entry = known.get(raw)
@@ -216,7 +243,7 @@ def decode_rows(
             undecoded.append(name)
         elif name not in by_position:
             by_position[name] = (decoded, raw, vb)
-    return out
+    out.rows = len(rows) - skipped
 
 
 def _decode(column: Resolved, raw: str, names: Names | None) -> tuple:
@@ -232,6 +259,10 @@ def _decode(column: Resolved, raw: str, names: Names | None) -> tuple:
     if len(decoded.name) > POSITION_MAX or len(raw) > RAW_INDEX_MAX:
         return None, f"{raw[:80]}…: index longer than an ONU's position may be"
     return decoded, decoded.name
+
+
+# the attributes whose numbers _shape changes (others keep a number as it is)
+_SHAPED_INTS = frozenset({"uptime", "last_down_cause", "distance", "pon_port"})
 
 
 @dataclass
@@ -255,6 +286,35 @@ class Converter:
                 shown.append(f"{position}: {exc}")
             return None
         return self._shape(column, value)
+
+    def values(
+        self, column: Resolved, decoded: Decoded, only: Container[str] | None = None
+    ) -> dict[str, object]:
+        """value() of every placed row (of the positions in ``only``), by position.
+
+        Integer rows of an integer rule take a converter made once for the column rather
+        than four calls per row (a poll converts ten columns of every ONU); any other row,
+        and any that fails there, goes through value() itself.
+        """
+        fast = int_converter(column.rule)
+        shape = functools.partial(self._shape, column) if column.attribute in _SHAPED_INTS else None
+        out: dict[str, object] = {}
+        with paused_gc():
+            for pos, (_d, _raw, vb) in decoded.by_position.items():
+                if only is not None and pos not in only:
+                    continue
+                raw = vb.value
+                if fast is not None and type(raw) is int and vb.type == "Integer":
+                    try:
+                        value = fast(raw)
+                    except (ValueError, OverflowError):
+                        value = self.value(column, vb, pos)  # counts the error
+                    else:
+                        value = value if shape is None else shape(value)
+                else:
+                    value = self.value(column, vb, pos)
+                out[pos] = value
+        return out
 
     def _shape(self, column: Resolved, value: object) -> object:
         attribute = column.attribute

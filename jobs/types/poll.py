@@ -178,11 +178,8 @@ def _states(result: Walked, convert: _rows.Converter) -> dict[str, int | None]:
         return {}
     column = result.chosen["state"][0]
     decoded = _rows.decode_rows(column, result.rows.get(column.oid, []), result.names, result.cache)
-    out: dict[str, int | None] = {}
-    for pos, (_d, _raw, vb) in decoded.by_position.items():
-        value = convert.value(column, vb, pos)
-        out[pos] = value if isinstance(value, int) else None
-    return out
+    values = convert.values(column, decoded).items()
+    return {pos: value if isinstance(value, int) else None for pos, value in values}
 
 
 def _values(result: Walked, convert, positions: set[str]) -> tuple[dict, set[str]]:
@@ -203,10 +200,7 @@ def _values(result: Walked, convert, positions: set[str]) -> tuple[dict, set[str
             rows = result.rows.get(c.oid, [])
             decoded = _rows.decode_rows(c, rows, result.names, result.cache)
             skip_empty = c.column.skip_empty
-            for pos, (_d, _raw, vb) in decoded.by_position.items():
-                if pos not in out:
-                    continue
-                value = convert.value(c, vb, pos)
+            for pos, value in convert.values(c, decoded, out).items():
                 if not skip_empty or value not in (None, ""):
                     out[pos] = value
         values[attribute] = out

@@ -1,0 +1,100 @@
+"""The per-column conversion (Converter.values, int_converter) gives exactly what the per-row
+path (Converter.value, apply_rule) gives, errors counted alike."""
+
+from __future__ import annotations
+
+import gc
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+import pytest
+
+from jobs.types._rows import Converter, Decoded, paused_gc
+from snmp.codec import VarBind
+from snmp.values import ValueRule, ValueRuleError, apply_rule, int_converter
+
+RULES = [
+    ValueRule(),
+    ValueRule(sentinels=(2147483647, 4294967295), valid_min=0),
+    ValueRule(scale=0.01, sentinels=(2147483647, -2147483648), round_to=2),
+    ValueRule(scale=0.01, wrap_above=0, wrap_modulus=10000, round_to=2, sentinels=(-1,)),
+    ValueRule(scale=0.1, offset=-40, valid_min=-50, valid_max=10, round_to=1),
+    ValueRule(scale=2, offset=3),
+    ValueRule(sentinels=("N/A", 0), valid_max=100),
+]
+INTS = [0, 1, -1, 5, 99, 100, 101, -2000, 2500, 32767, 65535, 2147483647, -2147483648, 10**400]
+
+
+def _per_row(rule: ValueRule, raw: int):
+    try:
+        return apply_rule(rule, VarBind("1.3.6.1.1", "Integer", raw))
+    except ValueRuleError:
+        return ValueRuleError
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_int_converter_agrees_with_apply_rule(rule):
+    convert = int_converter(rule)
+    for raw in INTS:
+        try:
+            fast = convert(raw)
+        except (ValueError, OverflowError):
+            fast = ValueRuleError
+        expected = _per_row(rule, raw)
+        assert fast == expected and type(fast) is type(expected), (rule, raw)
+
+
+def test_int_converter_is_only_for_integer_rules():
+    assert int_converter(ValueRule(parse="text")) is None
+    assert int_converter(ValueRule(parse="seconds")) is None
+
+
+def _column(attribute: str, rule: ValueRule, labels=None):
+    return SimpleNamespace(attribute=attribute, rule=rule, labels=labels or {})
+
+
+def _decoded(values: list[tuple[str, object]]) -> Decoded:
+    out = Decoded()
+    for n, (kind, value) in enumerate(values):
+        out.by_position[f"0/1/{n}:1"] = (None, str(n), VarBind(f"1.3.{n}", kind, value))
+    return out
+
+
+@pytest.mark.parametrize(
+    "attribute,rule,labels",
+    [
+        ("rx_power", RULES[2], None),
+        ("olt_rx_power", RULES[3], None),
+        ("distance", RULES[1], None),
+        ("distance", ValueRule(scale=0.5), None),
+        ("last_down_cause", ValueRule(), {1: "LOS", 2: "dying-gasp"}),
+        ("uptime", ValueRule(parse="seconds"), None),
+        ("state", ValueRule(), None),
+        ("description", ValueRule(parse="text"), None),
+    ],
+)
+def test_values_agree_with_value_row_by_row(attribute, rule, labels):
+    rows = [("Integer", v) for v in INTS] + [("Integer", True), ("Gauge32", 7)]
+    rows += [("OctetString", "12"), ("Null", None), ("TimeTicks", 360000)]
+    decoded = _decoded(rows)
+    column = _column(attribute, rule, labels)
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    one, batch = Converter(now), Converter(now)
+    expected = {p: one.value(column, vb, p) for p, (_d, _r, vb) in decoded.by_position.items()}
+    assert batch.values(column, decoded) == expected
+    assert (batch.errors, batch.examples) == (one.errors, one.examples)
+    only = set(list(decoded.by_position)[:3])
+    assert Converter(now).values(column, decoded, only) == {p: expected[p] for p in only}
+
+
+def test_paused_gc_restores_the_collector_as_it_was():
+    assert gc.isenabled()
+    with paused_gc():
+        assert not gc.isenabled()
+        with paused_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # an inner pause does not turn it back on
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), paused_gc():
+        raise RuntimeError
+    assert gc.isenabled()
