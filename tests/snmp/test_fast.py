@@ -10,7 +10,6 @@ from pysnmp.proto.api import v2c
 
 from snmp import codec, fast
 from snmp import column as column_mod
-from snmp.column import Column
 from snmp.client import (
     Target,
     get_many,
@@ -21,6 +20,7 @@ from snmp.client import (
     walk_columns_sync,
 )
 from snmp.codec import VarBind
+from snmp.column import Column
 from snmp.errors import SnmpError, SnmpMalformed, SnmpNoSuchOid, SnmpTimeout, SnmpUnreachable
 from snmp.lab import agent as lab
 from snmp.lab.generate import get_shape, lab_onus, served_columns
