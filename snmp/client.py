@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from snmp import _pysnmp as ps
 from snmp import adapt, fast, walk
@@ -338,9 +340,39 @@ def first_rows_sync(target: Target, columns: list[str]) -> dict[str, VarBind | N
     return asyncio.run(first_rows(target, columns))
 
 
-def walk_columns_sync(target: Target, columns: list[str]) -> dict[str, list[VarBind]]:
-    """Synchronous walk_columns with its own event loop."""
-    return asyncio.run(walk_columns(target, columns))
+def walk_columns_sync(
+    target: Target, columns: list[str], check: Callable[[], None] | None = None
+) -> dict[str, list[VarBind]]:
+    """Synchronous walk_columns: on a blocking socket for v1/v2c, else in an event loop.
+
+    ``check`` (a job's lock check) runs every walk.CHECK_EVERY seconds while the walk is
+    under way; when it raises, the walk stops (its socket closes) and the exception
+    propagates.
+    """
+    if uses_fast(target):
+        names = {c: normalize_oid(c) for c in columns}
+        rows = walk.walk_columns_sync(target, list(dict.fromkeys(names.values())), check)
+        return {c: rows[name] for c, name in names.items()}
+    if check is None:
+        return asyncio.run(walk_columns(target, columns))
+    return asyncio.run(_watched(walk_columns(target, columns), check))
+
+
+async def _watched(work: Awaitable[Any], check: Callable[[], None]) -> Any:
+    """Await ``work``, running ``check`` every walk.CHECK_EVERY seconds; cancel it when
+    ``check`` raises."""
+    task = asyncio.ensure_future(work)
+    while True:
+        done, _pending = await asyncio.wait({task}, timeout=walk.CHECK_EVERY)
+        if done:
+            return task.result()
+        try:
+            check()
+        except BaseException:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            raise
 
 
 def get_many_sync(target: Target, oids: list[str], *, batch: int = fast.GET_BATCH) -> list[VarBind]:

@@ -161,11 +161,13 @@ class Channel(asyncio.DatagramProtocol):
         oids: Sequence[bytes],
         max_repetitions: int = 0,
         waiter: Callback | None = None,
+        raw: bool = False,
     ) -> int:
         """Send one request now (resent with the same octets each timeout); its request-id.
 
         Collect the answer with ``wait`` or abandon it with ``drop``; or have ``waiter`` take
-        it (then ``take`` it in the callback).
+        it (then ``take`` it in the callback). ``raw``: the answer is given as
+        (Response without variable-bindings, message, where they start), as for send_get.
         """
         request_id = self._request_id()
         message = codec.encode_request(
@@ -176,7 +178,7 @@ class Channel(asyncio.DatagramProtocol):
             community=self.community,
             max_repetitions=max_repetitions,
         )
-        return self._submit(request_id, message, False, waiter)
+        return self._submit(request_id, message, raw, waiter)
 
     def send_get(self, tlvs: Sequence[bytes]) -> int:
         """Send a GET of codec.encode_names() TLVs, like ``send``; ``wait`` then gives
@@ -196,17 +198,28 @@ class Channel(asyncio.DatagramProtocol):
     ) -> int:
         if self.lost is not None:  # a closed transport drops what it is given without a word
             raise self.lost
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.target.timeout
+        deadline = self.clock() + self.target.timeout
         if waiter is None:
-            waiter = loop.create_future()  # type: ignore[assignment]
+            waiter = asyncio.get_running_loop().create_future()  # type: ignore[assignment]
         else:
             waiter.request_id = request_id
         self.waiting[request_id] = [waiter, message, deadline, 1, raw]
-        self.transport.sendto(message)  # type: ignore[union-attr]
-        if self._timer is None:  # same timeout for all: an armed timer is due no later
-            self._timer = loop.call_at(deadline, self._expire)
+        self.transmit(message)
+        self._arm(deadline)
         return request_id
+
+    def clock(self) -> float:
+        """Seconds on the clock deadlines are kept in (the event loop's)."""
+        return asyncio.get_running_loop().time()
+
+    def transmit(self, message: bytes) -> None:
+        """Send one datagram to the agent."""
+        self.transport.sendto(message)  # type: ignore[union-attr]
+
+    def _arm(self, deadline: float) -> None:
+        """Make sure _expire runs by ``deadline``."""
+        if self._timer is None:  # same timeout for all: an armed timer is due no later
+            self._timer = asyncio.get_running_loop().call_at(deadline, self._expire)
 
     async def wait(self, request_id: int) -> Any:
         """The parsed Response to a sent request (SnmpTimeout etc. on failure)."""
@@ -219,7 +232,7 @@ class Channel(asyncio.DatagramProtocol):
         """Forget an answered Callback request: (seconds since its last send, sends)."""
         entry = self.waiting.pop(request_id)
         sent = entry[2] - self.target.timeout
-        return asyncio.get_running_loop().time() - sent, entry[3]
+        return self.clock() - sent, entry[3]
 
     def drop(self, request_id: int) -> None:
         """Abandon a sent request: a late answer is then dropped as stray."""
@@ -236,10 +249,17 @@ class Channel(asyncio.DatagramProtocol):
         return await self.wait(self.send(pdu, oids, max_repetitions))
 
     def _expire(self) -> None:
-        """Resend or fail the overdue requests; re-arm for the next deadline."""
-        loop, target = asyncio.get_running_loop(), self.target
-        now, soonest = loop.time() + 0.001, None  # 1 ms: the loop may run timers that early
-        self._timer, failed = None, []
+        """The timer: resend or fail the overdue requests; re-arm for the next deadline."""
+        self._timer = None
+        soonest = self.overdue(self.clock() + 0.001)  # 1 ms: the loop may run timers early
+        if soonest is not None:  # a request sent by a Callback is due later: covered
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = asyncio.get_running_loop().call_at(soonest, self._expire)
+
+    def overdue(self, now: float) -> float | None:
+        """Resend or fail the requests due by ``now``; the next deadline (None: none waits)."""
+        target, soonest, failed = self.target, None, []
         for entry in self.waiting.values():
             if entry[0].done():
                 continue
@@ -248,15 +268,12 @@ class Channel(asyncio.DatagramProtocol):
                     failed.append(entry[0])
                     continue
                 entry[2], entry[3] = now + target.timeout, entry[3] + 1
-                self.transport.sendto(entry[1])  # type: ignore[union-attr]
+                self.transmit(entry[1])
             soonest = entry[2] if soonest is None else min(soonest, entry[2])
         for waiter in failed:  # after the loop: a Callback may send or drop requests
             if not waiter.done():
                 waiter.set_exception(self.garbage or timeout_error(target))
-        if soonest is not None:  # a request sent by a Callback is due later: covered
-            if self._timer is not None:
-                self._timer.cancel()
-            self._timer = loop.call_at(soonest, self._expire)
+        return soonest
 
 
 class Callback:
