@@ -10,6 +10,7 @@ from pysnmp.proto.api import v2c
 
 from snmp import codec, fast
 from snmp import column as column_mod
+from snmp import walk as walk_mod
 from snmp.client import (
     Target,
     get_many,
@@ -543,16 +544,16 @@ def endless(request_id, names, pdu):
 def test_a_memory_error_decoding_an_answer_fails_the_walk_at_once(monkeypatch):
     calls = []
 
-    def exhausted(data, pos):
+    def exhausted(data, pos, prefix):
         calls.append(1)
         if len(calls) > 3:
             raise MemoryError
-        return real(data, pos)
+        return real(data, pos, prefix)
 
-    real = codec.parse_varbinds
-    monkeypatch.setattr(codec, "parse_varbinds", exhausted)
+    real = walk_mod.uniform
+    monkeypatch.setattr(walk_mod, "uniform", exhausted)
     started = time.monotonic()
-    with pytest.raises(SnmpError, match="ran out of memory decoding an answer from 127.0.0.1"):
+    with pytest.raises(SnmpError, match="ran out of memory walking 1.3.6.1.4.1.9.1 on 127.0.0.1"):
         run_with_stub(endless, lambda t: walk_columns(t, ["1.3.6.1.4.1.9.1"]), timeout=30)
     assert time.monotonic() - started < 2
 
