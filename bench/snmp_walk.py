@@ -175,8 +175,12 @@ def pysnmp_walk(targets: list, roots: list[str], max_rep: int) -> int:
 
 
 def ours_walk(targets: list, cols: list[str]) -> int:
-    """Our walk_columns (all columns per request), all targets concurrently in one loop."""
-    from snmp.client import walk_columns
+    """Our walk (all columns per request): one OLT as a job walks it (walk_columns_sync, a
+    blocking socket), several concurrently in one event loop (walk_columns)."""
+    from snmp.client import walk_columns, walk_columns_sync
+
+    if len(targets) == 1:
+        return sum(len(v) for v in walk_columns_sync(targets[0], cols).values())
 
     async def main() -> int:
         results = await asyncio.gather(*(walk_columns(t, cols) for t in targets))
