@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from snmp import _pysnmp as ps
-from snmp import fast
+from snmp import adapt, fast, walk
+from snmp.adapt import BulkStats, bulk_stats
 from snmp.codec import EMPTY_TYPES, EXCEPTION_TYPES, VarBind, render_octets
 from snmp.errors import SnmpMalformed, SnmpNoSuchOid
 
@@ -21,8 +24,10 @@ BACKENDS = ("auto", "fast", "pysnmp")
 __all__ = [
     "EMPTY_TYPES",
     "EXCEPTION_TYPES",
+    "BulkStats",
     "Target",
     "VarBind",
+    "bulk_stats",
     "bulk_walk",
     "engine_scope",
     "first_rows",
@@ -57,10 +62,13 @@ class Target:
     v3_priv_proto: str = "AES"
     timeout: float = 2.0
     retries: int = 1
-    max_repetitions: int = 25
+    max_repetitions: int = 25  # where a walk starts; see adapt_repetitions
     v3_context: str = ""
     backend: str = "auto"  # "fast" (v1/v2c only) or "pysnmp" force one implementation
     max_walk_bytes: int = fast.MAX_WALK_BYTES  # answers one walk or get_many may receive
+    # v1/v2c walks grow max_repetitions while the agent answers fast and whole, and shrink it
+    # on tooBig, truncated or slow answers (snmp.adapt); False keeps it fixed
+    adapt_repetitions: bool = True
 
     def __post_init__(self) -> None:
         if self.version not in VERSIONS:
@@ -211,7 +219,7 @@ async def bulk_walk(target: Target, oid: str, *, engine: object | None = None) -
     """Walk one column (GETBULK; GETNEXT for v1), stopping at its end; [] if empty."""
     column = normalize_oid(oid)
     if uses_fast(target, engine):
-        return (await fast.walk_columns(target, [column]))[column]
+        return (await walk.walk_columns(target, [column]))[column]
     return await _bulk_walk(target, column, engine, _Budget(target, f"while walking {column}"))
 
 
@@ -222,9 +230,13 @@ async def _bulk_walk(
     prefix = tuple(int(x) for x in column.split("."))
     rows: list[VarBind] = []
     last = prefix
+    stats = adapt.current() or BulkStats()  # pysnmp keeps max_repetitions as configured
+    stats.configured = stats.configured or target.max_repetitions
     async with engine_scope(engine) as eng:
         session = await ps.Session.open(eng, target)
         while True:
+            if target.version != "1":  # v1 walks with GETNEXT
+                stats.used(target.max_repetitions)
             status, index, varbinds = await session.next_batch(".".join(map(str, last)))
             if status == _NO_SUCH_NAME and target.version == "1":
                 break  # v1 end of MIB view
@@ -259,7 +271,7 @@ async def walk_columns(
     """Walk several columns (one request per round on v1/v2c); column as given -> rows."""
     names = {c: normalize_oid(c) for c in columns}
     if uses_fast(target, engine):
-        rows = await fast.walk_columns(target, list(dict.fromkeys(names.values())))
+        rows = await walk.walk_columns(target, list(dict.fromkeys(names.values())))
     else:
         unique = list(dict.fromkeys(names.values()))
         budget = _Budget(target, f"while walking {fast._what(unique)}")
@@ -328,9 +340,39 @@ def first_rows_sync(target: Target, columns: list[str]) -> dict[str, VarBind | N
     return asyncio.run(first_rows(target, columns))
 
 
-def walk_columns_sync(target: Target, columns: list[str]) -> dict[str, list[VarBind]]:
-    """Synchronous walk_columns with its own event loop."""
-    return asyncio.run(walk_columns(target, columns))
+def walk_columns_sync(
+    target: Target, columns: list[str], check: Callable[[], None] | None = None
+) -> dict[str, list[VarBind]]:
+    """Synchronous walk_columns: on a blocking socket for v1/v2c, else in an event loop.
+
+    ``check`` (a job's lock check) runs every walk.CHECK_EVERY seconds while the walk is
+    under way; when it raises, the walk stops (its socket closes) and the exception
+    propagates.
+    """
+    if uses_fast(target):
+        names = {c: normalize_oid(c) for c in columns}
+        rows = walk.walk_columns_sync(target, list(dict.fromkeys(names.values())), check)
+        return {c: rows[name] for c, name in names.items()}
+    if check is None:
+        return asyncio.run(walk_columns(target, columns))
+    return asyncio.run(_watched(walk_columns(target, columns), check))
+
+
+async def _watched(work: Awaitable[Any], check: Callable[[], None]) -> Any:
+    """Await ``work``, running ``check`` every walk.CHECK_EVERY seconds; cancel it when
+    ``check`` raises."""
+    task = asyncio.ensure_future(work)
+    while True:
+        done, _pending = await asyncio.wait({task}, timeout=walk.CHECK_EVERY)
+        if done:
+            return task.result()
+        try:
+            check()
+        except BaseException:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            raise
 
 
 def get_many_sync(target: Target, oids: list[str], *, batch: int = fast.GET_BATCH) -> list[VarBind]:

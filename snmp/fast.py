@@ -6,13 +6,13 @@ import asyncio
 import logging
 import random
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from snmp import codec
 from snmp._pysnmp import status_error
-from snmp.codec import END_TAGS, VarBind, decode_value, render_octets
+from snmp.codec import END_TAGS, VarBind, decode_value
 from snmp.errors import SnmpError, SnmpMalformed, SnmpTimeout, SnmpTooMuchData, SnmpUnreachable
 
 if TYPE_CHECKING:
@@ -26,7 +26,6 @@ _TOO_BIG, _NO_SUCH_NAME = 1, 2  # errorStatus values, RFC 3416 §3 / RFC 1157 §
 _VERSIONS = {"1": 0, "2c": 1}  # msgVersion, RFC 1157 §4 / RFC 1901 §3
 
 
-MAX_ROWS = 1_000_000  # per column: a walk past this is an agent returning ever-growing OIDs
 # Octets of answers one walk (or one get_many) may receive: the rows it keeps are what the
 # agent sent, so this bounds its memory where MAX_ROWS does not (an agent looping with 2.5 KB
 # strings took a worker past 1.1 GB in 10 s, issue 9; rows keep their octets and their text,
@@ -38,9 +37,7 @@ MAX_ROWS = 1_000_000  # per column: a walk past this is an agent returning ever-
 # 300 MB (tests/test_hostile_agent.py: 197 MB peak RSS; 64 MiB took it to 298 MB).
 # Target.max_walk_bytes (config SNMP_MAX_WALK_BYTES) overrides it.
 MAX_WALK_BYTES = 32 * 2**20
-_SMALL = tuple(str(n) for n in range(128))  # text of one-octet sub-identifiers
-from_bytes = int.from_bytes
-_INTEGER, _OCTETS = 0x02, 0x04  # universal tags, X.690 §8.3 / §8.7
+_DATAGRAM_MAX = 65535
 
 
 def _size(n: int) -> str:
@@ -76,8 +73,9 @@ def timeout_error(target: Target) -> SnmpTimeout:
 class Channel(asyncio.DatagramProtocol):
     """A connected UDP socket to one agent; answers matched to requests by request-id.
 
-    ``waiting`` maps request-id -> [future, message, deadline, sends, raw]. One timer per channel
-    (not per request) fires at the earliest deadline to resend or fail what is overdue.
+    ``waiting`` maps request-id -> [waiter, message, deadline, sends, raw]; the waiter is a
+    Future, or a Callback run as the answer is read. One timer per channel (not per request)
+    fires at the earliest deadline to resend or fail what is overdue.
     ``received`` counts the octets of the answers taken (callers hold it to a budget), once
     per datagram: it bounds the values and OIDs kept from them at no cost per row.
     """
@@ -109,7 +107,7 @@ class Channel(asyncio.DatagramProtocol):
 
     def _fail_all(self, error: SnmpError) -> None:
         """Fail every request still waiting with ``error``."""
-        for entry in self.waiting.values():
+        for entry in list(self.waiting.values()):  # a Callback may send or drop requests
             if not entry[0].done():
                 entry[0].set_exception(error)
 
@@ -157,10 +155,19 @@ class Channel(asyncio.DatagramProtocol):
         # ICMP port unreachable surfaces here as ConnectionRefusedError on a connected socket
         self._fail_all(SnmpUnreachable(f"cannot reach {self.target.address}: {exc}"))
 
-    def send(self, pdu: int, oids: Sequence[bytes], max_repetitions: int = 0) -> int:
+    def send(
+        self,
+        pdu: int,
+        oids: Sequence[bytes],
+        max_repetitions: int = 0,
+        waiter: Callback | None = None,
+        raw: bool = False,
+    ) -> int:
         """Send one request now (resent with the same octets each timeout); its request-id.
 
-        Collect the answer with ``wait`` or abandon it with ``drop``.
+        Collect the answer with ``wait`` or abandon it with ``drop``; or have ``waiter`` take
+        it (then ``take`` it in the callback). ``raw``: the answer is given as
+        (Response without variable-bindings, message, where they start), as for send_get.
         """
         request_id = self._request_id()
         message = codec.encode_request(
@@ -171,7 +178,7 @@ class Channel(asyncio.DatagramProtocol):
             community=self.community,
             max_repetitions=max_repetitions,
         )
-        return self._submit(request_id, message, False)
+        return self._submit(request_id, message, raw, waiter)
 
     def send_get(self, tlvs: Sequence[bytes]) -> int:
         """Send a GET of codec.encode_names() TLVs, like ``send``; ``wait`` then gives
@@ -186,16 +193,33 @@ class Channel(asyncio.DatagramProtocol):
         self._next_id = request_id + 1 if request_id < 2**31 - 1 else 1
         return request_id
 
-    def _submit(self, request_id: int, message: bytes, raw: bool) -> int:
+    def _submit(
+        self, request_id: int, message: bytes, raw: bool, waiter: Callback | None = None
+    ) -> int:
         if self.lost is not None:  # a closed transport drops what it is given without a word
             raise self.lost
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.target.timeout
-        self.waiting[request_id] = [loop.create_future(), message, deadline, 1, raw]
-        self.transport.sendto(message)  # type: ignore[union-attr]
-        if self._timer is None:  # same timeout for all: an armed timer is due no later
-            self._timer = loop.call_at(deadline, self._expire)
+        deadline = self.clock() + self.target.timeout
+        if waiter is None:
+            waiter = asyncio.get_running_loop().create_future()  # type: ignore[assignment]
+        else:
+            waiter.request_id = request_id
+        self.waiting[request_id] = [waiter, message, deadline, 1, raw]
+        self.transmit(message)
+        self._arm(deadline)
         return request_id
+
+    def clock(self) -> float:
+        """Seconds on the clock deadlines are kept in (the event loop's)."""
+        return asyncio.get_running_loop().time()
+
+    def transmit(self, message: bytes) -> None:
+        """Send one datagram to the agent."""
+        self.transport.sendto(message)  # type: ignore[union-attr]
+
+    def _arm(self, deadline: float) -> None:
+        """Make sure _expire runs by ``deadline``."""
+        if self._timer is None:  # same timeout for all: an armed timer is due no later
+            self._timer = asyncio.get_running_loop().call_at(deadline, self._expire)
 
     async def wait(self, request_id: int) -> Any:
         """The parsed Response to a sent request (SnmpTimeout etc. on failure)."""
@@ -203,6 +227,12 @@ class Channel(asyncio.DatagramProtocol):
             return await self.waiting[request_id][0]
         finally:
             del self.waiting[request_id]
+
+    def take(self, request_id: int) -> tuple[float, int]:
+        """Forget an answered Callback request: (seconds since its last send, sends)."""
+        entry = self.waiting.pop(request_id)
+        sent = entry[2] - self.target.timeout
+        return self.clock() - sent, entry[3]
 
     def drop(self, request_id: int) -> None:
         """Abandon a sent request: a late answer is then dropped as stray."""
@@ -219,20 +249,72 @@ class Channel(asyncio.DatagramProtocol):
         return await self.wait(self.send(pdu, oids, max_repetitions))
 
     def _expire(self) -> None:
-        """Resend or fail the overdue requests; re-arm for the next deadline."""
-        loop, target = asyncio.get_running_loop(), self.target
-        now, soonest = loop.time() + 0.001, None  # 1 ms: the loop may run timers that early
+        """The timer: resend or fail the overdue requests; re-arm for the next deadline."""
+        self._timer = None
+        soonest = self.overdue(self.clock() + 0.001)  # 1 ms: the loop may run timers early
+        if soonest is not None:  # a request sent by a Callback is due later: covered
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = asyncio.get_running_loop().call_at(soonest, self._expire)
+
+    def overdue(self, now: float) -> float | None:
+        """Resend or fail the requests due by ``now``; the next deadline (None: none waits)."""
+        target, soonest, failed = self.target, None, []
         for entry in self.waiting.values():
             if entry[0].done():
                 continue
             if entry[2] <= now:
                 if entry[3] > target.retries:
-                    entry[0].set_exception(self.garbage or timeout_error(target))
+                    failed.append(entry[0])
                     continue
                 entry[2], entry[3] = now + target.timeout, entry[3] + 1
-                self.transport.sendto(entry[1])  # type: ignore[union-attr]
+                self.transmit(entry[1])
             soonest = entry[2] if soonest is None else min(soonest, entry[2])
-        self._timer = None if soonest is None else loop.call_at(soonest, self._expire)
+        for waiter in failed:  # after the loop: a Callback may send or drop requests
+            if not waiter.done():
+                waiter.set_exception(self.garbage or timeout_error(target))
+        return soonest
+
+
+class Callback:
+    """A Future's place in ``Channel.waiting`` for a request answered in a callback.
+
+    ``fn(callback, result, error)`` runs as soon as the answer is read (or the request fails):
+    a walk sends its next request from there, without waking a task per round trip, which
+    costs asyncio a loop iteration and an epoll call (issue 11). ``args`` are the caller's.
+    """
+
+    __slots__ = ("fn", "args", "request_id", "_done")
+
+    def __init__(self, fn: Callable[[Callback, Any, BaseException | None], None], *args: Any):
+        self.fn, self.args, self.request_id, self._done = fn, args, 0, False
+
+    def done(self) -> bool:
+        """True once answered, failed or dropped."""
+        return self._done
+
+    def cancelled(self) -> bool:
+        """Like Future.cancelled: a dropped Callback just never runs."""
+        return False
+
+    def exception(self) -> None:
+        """Like Future.exception: a Callback's failure went to ``fn``."""
+
+    def cancel(self) -> None:
+        """Never run (the request was dropped)."""
+        self._done = True
+
+    def set_result(self, result: Any) -> None:
+        """Run with the answer."""
+        if not self._done:
+            self._done = True
+            self.fn(self, result, None)
+
+    def set_exception(self, error: BaseException) -> None:
+        """Run with the failure."""
+        if not self._done:
+            self._done = True
+            self.fn(self, None, error)
 
 
 @asynccontextmanager
@@ -247,6 +329,10 @@ async def channel(target: Target) -> AsyncIterator[Channel]:
         )
     except OSError as exc:  # includes socket.gaierror
         raise SnmpUnreachable(f"cannot reach {target.address}: {exc}") from exc
+    # asyncio reads each datagram into a 256 KiB buffer (_SelectorDatagramTransport.max_size):
+    # an allocation that large is an mmap/munmap pair per answer, ~20 us of the ~50 us a round
+    # trip cost (measured, issue 11). No UDP payload exceeds 65,535 octets (RFC 768's length).
+    transport.max_size = _DATAGRAM_MAX
     try:
         yield protocol
     finally:
@@ -312,192 +398,6 @@ def _get_slow(data: bytes, pos: int, names: list[str]) -> list[VarBind]:
             raise SnmpMalformed(f"{codec.oid_str(oid)} for a GET of {name}")
         out.append(VarBind(name, *codec.decode_value(tag, content)))
     return out
-
-
-class _Column:
-    """Walk state of one column: where to continue, last index seen, rows so far.
-
-    Indexes are split before their last sub-identifier: the head (say a PON port's ifIndex)
-    repeats over many rows, so its arcs and text are decoded once per column and cached.
-    """
-
-    __slots__ = ("name", "dotted", "prefix", "next_oid", "rows", "limit", "_heads", "_key")
-    __slots__ += ("_head", "_arc", "_text")
-
-    def __init__(self, name: str) -> None:
-        self.prefix = codec.encode_oid(name)
-        self.name = codec.oid_str(self.prefix)
-        self.dotted = self.name + "."
-        self.next_oid = self.prefix
-        self.rows: list[VarBind] = []
-        self.limit = MAX_ROWS
-        self._heads: dict[bytes, tuple[tuple[int, ...], str]] = {}
-        self.last = ()
-
-    @property
-    def last(self) -> tuple[int, ...]:
-        """Arcs of the last index taken; () before the first row."""
-        return self._head if self._arc < 0 else (*self._head, self._arc)
-
-    @last.setter
-    def last(self, arcs: tuple[int, ...]) -> None:
-        self._key, self._text = None, ""
-        self._head, self._arc = tuple(arcs[:-1]), arcs[-1] if arcs else -1
-
-    def take(self, answers: list[tuple[bytes, int, bytes]]) -> bool:
-        """Record this column's answers; False once one ends it (out of subtree or exception)."""
-        rows, prefix, small, key, arc, text = (
-            self.rows,
-            self.prefix,
-            _SMALL,
-            self._key,
-            self._arc,
-            self._text,
-        )
-        append, taken, going = rows.append, None, True
-        for oid, tag, content in answers:
-            last = oid[-1]  # hot path: same head, a larger one-octet last arc, not an exception
-            if arc < last < 0x80 and tag < 0x80 and oid[:-1] == key:
-                arc, name = last, text + small[last]
-            elif tag in END_TAGS or not oid.startswith(prefix):
-                going = False
-                break
-            else:
-                self._arc = arc
-                name = self._index(oid)  # checks that the index increases
-                key, arc, text = self._key, self._arc, self._text
-            if tag == _INTEGER and 0 < len(content) < 5:
-                append(VarBind(name, "Integer", from_bytes(content, "big", signed=True)))
-            elif tag == _OCTETS:
-                append(VarBind(name, "OctetString", render_octets(content), content))
-            else:
-                append(VarBind(name, *decode_value(tag, content)))
-            taken = oid
-        self._arc = arc
-        if taken is not None:
-            self.next_oid = taken
-        if len(rows) > self.limit:
-            raise SnmpMalformed(f"{self.name} has more than {self.limit} rows: a looping agent?")
-        return going
-
-    def _index(self, oid: bytes) -> str:
-        """Full text of a new index (head changed or unusual encoding); checks it increases."""
-        rest = oid[len(self.prefix) :]
-        key = oid[:-1] if rest and oid[-1] < 0x80 and oid[-2] < 0x80 else None
-        if key is None:
-            arcs = codec.oid_arcs(rest, first=False) if rest else ()
-            text = self.dotted + ".".join(map(str, arcs))
-        else:
-            entry = self._heads.get(key)
-            if entry is None:
-                head = codec.oid_arcs(rest[:-1], first=False) if len(rest) > 1 else ()
-                if len(self._heads) >= 4096:
-                    self._heads.clear()
-                entry = self._heads[key] = (head, self.dotted + "".join(f"{a}." for a in head))
-            arcs, text = (*entry[0], oid[-1]), entry[1] + _SMALL[oid[-1]]
-        if arcs <= self.last:
-            raise SnmpMalformed(f"non-increasing OID {text} while walking {self.name}")
-        self.last = arcs
-        if key is not None:
-            self._key, self._text = key, entry[1]
-        return text
-
-
-async def walk_columns(target: Target, columns: Sequence[str]) -> dict[str, list[VarBind]]:
-    """Walk several columns together (GETBULK, GETNEXT for v1); each ends on its own."""
-    state = {name: _Column(name) for name in columns}
-    try:
-        async with channel(target) as ch:
-            await _walk(ch, list(state.values()))
-    except MemoryError:
-        state.clear()  # the rows go first: raising needs a little memory too
-        raise SnmpError(
-            f"ran out of memory walking {_what(list(columns))} on {target.address}"
-        ) from None
-    for column in state.values():
-        log.debug("walked %s on %s: %d rows", column.name, target.address, len(column.rows))
-    log.debug("walk on %s: %d octets of answers", target.address, ch.received)
-    return {name: column.rows for name, column in state.items()}
-
-
-async def _walk(ch: Channel, active: list[_Column]) -> None:
-    """Request rounds until every column has ended.
-
-    The next request goes out before an answer is decoded when its last row shows where
-    each column continues: the agent works on it while we decode (checked, resent if wrong).
-    """
-    v1 = ch.target.version == "1"
-    pdu, repetitions = (codec.GETNEXT, 0) if v1 else (codec.GETBULK, ch.target.max_repetitions)
-    budget = ch.target.max_walk_bytes
-    ahead: tuple[list[bytes], int] | None = None  # a request sent before decoding
-    try:
-        while active:
-            oids = [c.next_oid for c in active]
-            sent, ahead = ahead, None  # wait() forgets the request even when it fails
-            if sent is not None and sent[0] == oids:
-                answer = await ch.wait(sent[1])
-            else:
-                if sent is not None:
-                    ch.drop(sent[1])
-                answer = await ch.request(pdu, oids, repetitions)
-            if ch.received > budget:  # before its rows are kept
-                raise too_much_data(ch.target, f"while walking {_what([c.name for c in active])}")
-            status, index = answer.error_status, answer.error_index
-            if status == _NO_SUCH_NAME and v1:  # RFC 1157 §4.1.3: column past the MIB view
-                valid = 0 < index <= len(active)
-                active = [c for i, c in enumerate(active) if i != index - 1] if valid else []
-                continue
-            if status == _TOO_BIG and not v1 and repetitions > 1:
-                repetitions //= 2
-                continue
-            if status:
-                raise status_error(ch.target, status, index, [c.name for c in active])
-            if not answer.varbinds:
-                # RFC 3416 §4.2.3 leaves no room for an empty answer (tooBig is the way to say
-                # "too much"): ask once with GETNEXT whether the columns really ended, so that
-                # a glitching agent does not end the walk early (a truncated walk must not
-                # pass for a complete one)
-                answer = await ch.request(codec.GETNEXT, [c.next_oid for c in active])
-                if answer.error_status or len(answer.varbinds) != len(active):
-                    raise SnmpMalformed(
-                        f"{ch.target.address} sent an empty answer to a GETBULK and no usable "
-                        "GETNEXT answer: the walk is incomplete"
-                    )
-            guess = _next_oids(active, answer.varbinds)
-            if guess is not None:
-                ahead = guess, ch.send(pdu, guess, repetitions)
-            active = _consume(active, answer.varbinds)
-    finally:
-        if ahead is not None:
-            ch.drop(ahead[1])
-
-
-def _next_oids(
-    active: list[_Column], varbinds: list[tuple[bytes, int, bytes]]
-) -> list[bytes] | None:
-    """Where each column continues after this answer, if all go on (None: some may end)."""
-    width, count, oids = len(active), len(varbinds), []
-    for i, column in enumerate(active):
-        if i >= count:
-            oids.append(column.next_oid)
-            continue
-        oid, tag, _ = varbinds[i + (count - 1 - i) // width * width]
-        if tag in END_TAGS or not oid.startswith(column.prefix) or len(oid) == len(column.prefix):
-            return None
-        oids.append(oid)
-    return oids
-
-
-def _consume(active: list[_Column], varbinds: list[tuple[bytes, int, bytes]]) -> list[_Column]:
-    """Hand each column its answers; the still-running columns.
-
-    GETBULK answers come row by row, one per requested column (RFC 3416 §4.2.3); an agent
-    may cut the list anywhere, so a column missing from a short answer just asks again.
-    """
-    width = len(active)
-    if width == 1:
-        return active if active[0].take(varbinds) else []
-    return [c for i, c in enumerate(active) if c.take(varbinds[i::width])]
 
 
 PROBE_BATCH = 16  # columns per GETNEXT when probing which tables an agent has

@@ -260,12 +260,12 @@ def test_running_is_visible_to_others_while_the_olt_is_polled(app, lab, monkeypa
     other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])  # another process's view
     seen = {}
 
-    def watching_walk(target, columns):
+    def watching_walk(target, columns, *check):
         with other.connect() as conn:
             seen["row"] = conn.execute(
                 select(Execution.status, Execution.started_at, Execution.worker_name)
             ).one()
-        return real_walk(target, columns)
+        return real_walk(target, columns, *check)
 
     real_walk = poll.walk_columns_sync
     monkeypatch.setattr(poll, "walk_columns_sync", watching_walk)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import gc
@@ -18,7 +17,6 @@ from snmp.client import (
     Target,
     VarBind,
     index_of,
-    walk_columns,
     walk_columns_sync,
 )
 from snmp.errors import SnmpError, SnmpTimeout, SnmpTooMuchData, SnmpUnreachable
@@ -101,32 +99,12 @@ def subtrees(columns: list[Resolved], ports: list[int]) -> dict[str, str]:
     return out
 
 
-CHECK_EVERY = 0.2  # seconds between two ``between`` checks while a walk is under way
-
-
 def _walk_sync(
     target: Target, trees: list[str], between: Callable[[], None] | None
 ) -> dict[str, list[VarBind]]:
-    """walk_columns_sync that also runs ``between`` while it waits, and stops the walk (the
-    asyncio task is cancelled: its sockets close) as soon as ``between`` raises."""
-    if between is None:
-        return walk_columns_sync(target, trees)
-
-    async def watched():
-        task = asyncio.ensure_future(walk_columns(target, trees))
-        while True:
-            done, _pending = await asyncio.wait({task}, timeout=CHECK_EVERY)
-            if done:
-                return task.result()
-            try:
-                between()
-            except BaseException:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-                raise
-
-    return asyncio.run(watched())
+    """walk_columns_sync that also runs ``between`` while it waits, and stops the walk as
+    soon as ``between`` raises."""
+    return walk_columns_sync(target, trees, between)
 
 
 def walk(

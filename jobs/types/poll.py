@@ -20,7 +20,7 @@ from jobs.context import RunContext
 from jobs.errors import JobError
 from jobs.types import _rows
 from jobs.types.base import JobType
-from snmp.client import first_rows_sync, index_of
+from snmp.client import bulk_stats, first_rows_sync, index_of
 from snmp.errors import SnmpNoSuchOid
 from snmp.indexes import NotAnOnu, decode_index
 from snmp.profiles.base import EXPECTED_ATTRIBUTES
@@ -48,6 +48,7 @@ class Walked:
     failures: dict[str, str] = field(default_factory=dict)
     walk: str = "whole columns"
     cache: dict = field(default_factory=dict)  # index decodings shared by the columns
+    repetitions: dict = field(default_factory=dict)  # GETBULK max-repetitions used (issue 11)
 
 
 class PollType(JobType):
@@ -86,11 +87,12 @@ class PollType(JobType):
         chosen = _choose(usable)
         walked = _unique([presence, *(c for cols in chosen.values() for c in cols)])
         ports = _rows.pon_ports(names) if plan.walk_per_pon else []
-        rows, failures = _rows.walk(
-            ctx.target, walked, ports, required=presence.oid, between=ctx.check
-        )
+        with bulk_stats() as bulk:
+            rows, failures = _rows.walk(
+                ctx.target, walked, ports, required=presence.oid, between=ctx.check
+            )
         walk = f"per PON ({len(ports)} ports)" if ports else "whole columns"
-        return Walked(presence, chosen, rows, names, probe, failures, walk)
+        return Walked(presence, chosen, rows, names, probe, failures, walk, {}, bulk.as_dict())
 
     def store(self, ctx: RunContext, plan: Plan, result: Walked) -> dict:
         now = utcnow()
@@ -242,6 +244,8 @@ def _summary(plan: Plan, result: Walked, presence, report, convert) -> dict:
         "not_onus": presence.not_onus,
         "stored": dict(report.stored),
     }
+    if result.repetitions:
+        summary["max_repetitions"] = result.repetitions
     if not result.presence.lists_every_onu:
         summary["presence_note"] = _PARTIAL_TABLE
     if report.kept_previous:

@@ -9,6 +9,8 @@ from pyasn1.codec.ber import decoder, encoder
 from pysnmp.proto.api import v2c
 
 from snmp import codec, fast
+from snmp import column as column_mod
+from snmp import walk as walk_mod
 from snmp.client import (
     Target,
     get_many,
@@ -19,6 +21,7 @@ from snmp.client import (
     walk_columns_sync,
 )
 from snmp.codec import VarBind
+from snmp.column import Column
 from snmp.errors import SnmpError, SnmpMalformed, SnmpNoSuchOid, SnmpTimeout, SnmpUnreachable
 from snmp.lab import agent as lab
 from snmp.lab.generate import get_shape, lab_onus, served_columns
@@ -306,7 +309,10 @@ def test_walk_indexes_of_every_shape_and_no_wasted_request():
     table = [(column + i, v2c.Integer(n)) for n, i in enumerate(indexes)]
     table += [((1, 3, 6, 1, 4, 1, 9, 2, 1), v2c.OctetString(b"next column"))]
     got, stub = run_with_stub(
-        bulk_table(table), lambda t: walk_columns(t, ["1.3.6.1.4.1.9.1"]), max_repetitions=3
+        bulk_table(table),
+        lambda t: walk_columns(t, ["1.3.6.1.4.1.9.1"]),
+        max_repetitions=3,
+        adapt_repetitions=False,
     )
     rows = got["1.3.6.1.4.1.9.1"]
     assert [vb.oid for vb in rows] == [".".join(map(str, column + i)) for i in indexes]
@@ -329,7 +335,7 @@ def test_non_increasing_index_shapes_are_malformed(indexes):
 
 
 def test_endless_column_stops_at_max_rows(monkeypatch):
-    monkeypatch.setattr(fast, "MAX_ROWS", 20)
+    monkeypatch.setattr(column_mod, "MAX_ROWS", 20)
     column = (1, 3, 6, 1, 4, 1, 9, 1)
 
     def answer(request_id, names, pdu):  # ever-growing OIDs: always one arc longer
@@ -341,8 +347,8 @@ def test_endless_column_stops_at_max_rows(monkeypatch):
 
 
 def test_column_last_resets():
-    column = fast._Column("1.3.6.1.4.1.9.1")
-    assert column.last == () and fast.MAX_ROWS == 1_000_000
+    column = Column("1.3.6.1.4.1.9.1")
+    assert column.last == () and column_mod.MAX_ROWS == 1_000_000
     column.last = (7, 3)
     assert column.last == (7, 3)
 
@@ -538,16 +544,16 @@ def endless(request_id, names, pdu):
 def test_a_memory_error_decoding_an_answer_fails_the_walk_at_once(monkeypatch):
     calls = []
 
-    def exhausted(data, pos):
+    def exhausted(data, pos, prefix):
         calls.append(1)
         if len(calls) > 3:
             raise MemoryError
-        return real(data, pos)
+        return real(data, pos, prefix)
 
-    real = codec.parse_varbinds
-    monkeypatch.setattr(codec, "parse_varbinds", exhausted)
+    real = walk_mod.uniform
+    monkeypatch.setattr(walk_mod, "uniform", exhausted)
     started = time.monotonic()
-    with pytest.raises(SnmpError, match="ran out of memory decoding an answer from 127.0.0.1"):
+    with pytest.raises(SnmpError, match="ran out of memory walking 1.3.6.1.4.1.9.1 on 127.0.0.1"):
         run_with_stub(endless, lambda t: walk_columns(t, ["1.3.6.1.4.1.9.1"]), timeout=30)
     assert time.monotonic() - started < 2
 
@@ -556,6 +562,6 @@ def test_a_memory_error_keeping_rows_fails_the_walk_with_a_typed_error(monkeypat
     def exhausted(raw):
         raise MemoryError
 
-    monkeypatch.setattr(fast, "render_octets", exhausted)
+    monkeypatch.setattr(column_mod, "render_octets", exhausted)
     with pytest.raises(SnmpError, match="ran out of memory walking 1.3.6.1.4.1.9.1 on 127.0.0.1"):
         run_with_stub(endless, lambda t: walk_columns(t, ["1.3.6.1.4.1.9.1"]), timeout=30)
