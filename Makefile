@@ -23,8 +23,20 @@ translations: $(VENV)/.run-deps
 run: $(VENV)/.run-deps translations
 	OLTWATCH_EMBEDDED=1 $(PY) manage_cli.py devstack
 
+# With TEST_DATABASE_URL set, the SQLite and PostgreSQL halves run at once (tests/conftest.py).
 test: $(VENV)/.dev-deps translations
-	$(PY) -m pytest -q
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "make test: the SQLite and PostgreSQL halves run at once"; \
+	  OLTWATCH_TEST_BACKEND=postgresql $(PY) -m pytest -q -p no:cacheprovider \
+	    > .pytest-postgresql.log 2>&1 & pg=$$!; \
+	  OLTWATCH_TEST_BACKEND=sqlite $(PY) -m pytest -q; lite=$$?; \
+	  wait $$pg; post=$$?; \
+	  echo "--- the PostgreSQL half:"; cat .pytest-postgresql.log; \
+	  echo "make test: SQLite half exit $$lite, PostgreSQL half exit $$post"; \
+	  [ $$lite -eq 0 ] && [ $$post -eq 0 ]; \
+	else \
+	  $(PY) -m pytest -q; \
+	fi
 
 lint: $(VENV)/.dev-deps
 	$(VENV)/bin/ruff check .
