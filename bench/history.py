@@ -17,7 +17,6 @@ slowest database's append and chart; bytes on PostgreSQL, "n/a" without it).
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -37,22 +36,9 @@ POLLS_PER_DAY = 96
 
 
 def _databases(tmp: Path):
-    """(name, url, drop) for SQLite and, when TEST_DATABASE_URL is set, PostgreSQL."""
-    yield "sqlite", f"sqlite:///{tmp / 'history.db'}", lambda: None
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        print("notice: TEST_DATABASE_URL is not set; PostgreSQL not measured")
-        return
     import upsert  # bench/upsert.py: the throw-away PostgreSQL database of every bench
 
-    admin, name, url = upsert._postgres(base)
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    yield "postgresql", url, drop
+    return upsert.databases(tmp, "history.db")
 
 
 def _onus(db, olt_id: int, n: int) -> list[int]:

@@ -40,22 +40,9 @@ from webapp.devstack import free_tcp_port, start_redis, stop_process  # noqa: E4
 
 
 def _databases(tmp: Path):
-    """(name, url, drop) for SQLite and, when TEST_DATABASE_URL is set, PostgreSQL."""
-    yield "sqlite", f"sqlite:///{tmp / 'scale.db'}", lambda: None
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        print("notice: TEST_DATABASE_URL is not set; PostgreSQL not measured")
-        return
     import upsert  # bench/upsert.py: the throw-away PostgreSQL database of every bench
 
-    admin, name, url = upsert._postgres(base)
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    yield "postgresql", url, drop
+    return upsert.databases(tmp, "scale.db")
 
 
 def _app(url: str, redis_url: str):

@@ -118,6 +118,24 @@ def _postgres(base: str):
     return admin, name, url.set(database=name).render_as_string(hide_password=False)
 
 
+def databases(tmp: Path, filename: str):
+    """(name, url, drop) for a SQLite file in tmp and, when TEST_DATABASE_URL is set, a
+    throw-away PostgreSQL database next to it (drop() removes it): every bench's databases."""
+    yield "sqlite", f"sqlite:///{tmp / filename}", lambda: None
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        print("notice: TEST_DATABASE_URL is not set; PostgreSQL not measured")
+        return
+    admin, name, url = _postgres(base)
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    yield "postgresql", url, drop
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--onus", type=int, default=4096)
