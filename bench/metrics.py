@@ -16,14 +16,12 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, event, insert, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import event, insert, select, text  # noqa: E402
 
 # SQL that makes n rows from a row number g (1..n), per dialect: far faster than ORM inserts.
 SERIES = {
@@ -185,15 +183,6 @@ def measure(url: str, redis_url: str, args) -> dict:
     return out
 
 
-def _postgres(base: str):
-    url = make_url(base.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"oltwatch_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    return admin, name, url.set(database=name).render_as_string(hide_password=False)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--olts", type=int, default=1000)
@@ -213,7 +202,9 @@ def main() -> int:
             results["sqlite"] = measure(f"sqlite:///{tmp}/bench.db", redis_url, args)
             if os.environ.get("TEST_DATABASE_URL"):
                 print("postgresql:", flush=True)
-                admin, name, url = _postgres(os.environ["TEST_DATABASE_URL"])
+                import upsert  # bench/upsert.py: the throw-away PostgreSQL database of every bench
+
+                admin, name, url = upsert._postgres(os.environ["TEST_DATABASE_URL"])
                 try:
                     results["postgresql"] = measure(url, redis_url, args)
                 finally:

@@ -20,7 +20,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections import defaultdict
 from contextlib import contextmanager
 from pathlib import Path
@@ -194,16 +193,12 @@ def measure(url: str, onus: int = ONUS, runs: int = 3, shape: str = "huawei") ->
 @contextmanager
 def throwaway_postgres(base: str):
     """Yield the URL of a new PostgreSQL database next to ``base``; drop it afterwards."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
+    import upsert  # bench/upsert.py: the throw-away PostgreSQL database of every bench
+    from sqlalchemy import text
 
-    url = make_url(base.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"oltwatch_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin, name, url = upsert._postgres(base)
     try:
-        yield url.set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
