@@ -48,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from webapp import auth, cli
     from webapp.admin import init_admin
     from webapp.admin.base import local_time
+    from webapp.api import init_api
     from webapp.ops_views import init_ops
 
     app.register_blueprint(auth.bp)
@@ -55,6 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.jinja_env.globals["get_locale"] = get_locale
     init_admin(app)
     init_ops(app)
+    init_api(app)
     cli.register(app)
 
     @app.route("/")

@@ -211,6 +211,7 @@ def commands() -> list[click.Command]:
     from webapp.cli_olts import olts, onus
     from webapp.cli_ops import COMMANDS
     from webapp.cli_secrets import secrets_group
+    from webapp.cli_tokens import tokens
 
     return [
         users,
@@ -220,6 +221,7 @@ def commands() -> list[click.Command]:
         onus,
         jobs,
         secrets_group,
+        tokens,
         *COMMANDS,
         run_command,
         seed_command,

@@ -142,6 +142,7 @@ DEFAULTS = {
     "WTF_CSRF_TIME_LIMIT": None,
     # answers one SNMP walk may receive before it fails (a looping agent); = snmp.fast's default
     "SNMP_MAX_WALK_BYTES": 32 * 2**20,
+    "API_RATE_LIMIT": "600 per minute",  # requests per API token (Flask-Limiter notation)
 }
 
 
@@ -200,6 +201,8 @@ def from_environment() -> dict:
         cfg["ALARM_EMAILS"] = tuple(e.strip() for e in env["ALARM_EMAILS"].split(",") if e.strip())
     if env.get("SMTP_STARTTLS"):
         cfg["SMTP_STARTTLS"] = _flag("SMTP_STARTTLS", env["SMTP_STARTTLS"], False)
+    if env.get("API_RATE_LIMIT"):
+        cfg["API_RATE_LIMIT"] = _rate_limit(env["API_RATE_LIMIT"])
     if env.get("METRICS_TOKEN"):
         cfg["METRICS_TOKEN"] = env["METRICS_TOKEN"]
     # `make run` serves plain http on 127.0.0.1, where a Secure cookie would never come back
@@ -217,6 +220,19 @@ def from_environment() -> dict:
     if secret:
         cfg["SECRET_KEY"] = secret
     return cfg
+
+
+def _rate_limit(value: str) -> str:
+    """A Flask-Limiter limit such as "600 per minute" or "10/second;1000/hour"."""
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(
+            f"API_RATE_LIMIT {value!r} is not valid: write it as 600 per minute or 10/second"
+        ) from None
+    return value
 
 
 def _queue_name(value: str) -> str:

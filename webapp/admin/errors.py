@@ -50,6 +50,16 @@ def _texts(error: HTTPException) -> tuple[str, str]:
 def error_response(error: HTTPException):
     """The response for an HTTP error, in the form the one who asked can read."""
     code = error.code or 500
+    if request.path.startswith("/api/"):
+        from webapp.api.core import PROBLEM, problem_body
+
+        body, headers = problem_body(error)
+        headers.update((k, v) for k, v in error.get_headers() if k.lower() != "content-type")
+        response = jsonify(body)
+        response.status_code = code
+        response.mimetype = PROBLEM
+        response.headers.extend(headers)
+        return response
     title, message = _texts(error)
     if request.endpoint == "ops.metrics":
         headers = {"WWW-Authenticate": "Bearer"} if code == 401 else {}

@@ -11,10 +11,12 @@ from webapp.models.history import (
 )
 from webapp.models.inventory import Brand, IndexFormula, Oid, Olt, OltModel, Onu, StateLabel
 from webapp.models.jobs import JobHost, SnmpJob
+from webapp.models.tokens import ApiToken
 from webapp.models.users import User
 
 __all__ = [
     "Alarm",
+    "ApiToken",
     "AlarmRule",
     "Brand",
     "Execution",
