@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, abort, redirect, request, send_from_directory, url_for
+from flask import Flask, abort, current_app, redirect, request, send_from_directory, url_for
 from flask_login import current_user
 
 from webapp.api.core import API_PREFIX, OltwatchApi, authenticate, make_limiter
@@ -67,7 +67,10 @@ def init_api(app: Flask) -> OltwatchApi:
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "An API token"}
     )
     limiter = make_limiter(app)
-    rate = app.config["API_RATE_LIMIT"]
+
+    def rate() -> str:  # read per request: a running app's limit can be changed
+        return current_app.config["API_RATE_LIMIT"]
+
     for blp in _blueprints():
         csrf.exempt(blp)
         limiter.limit(rate)(blp)

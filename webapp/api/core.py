@@ -44,6 +44,7 @@ class ProblemSchema(ma.Schema):
     skipped = ma.fields.List(
         ma.fields.Dict(), metadata={"description": "Skip reasons of a run that created nothing"}
     )
+    report = ma.fields.Dict(metadata={"description": "A run-now's report (409, 503)"})
 
 
 class OltwatchApi(Api):
