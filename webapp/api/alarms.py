@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from history import alarms
-from webapp.api.core import api_user, keyset_page, problem, scope
+from webapp.api.core import ID, api_user, keyset_page, problem, scope
 from webapp.api.schemas import (
     AlarmListArgs,
     AlarmPage,
@@ -62,7 +62,7 @@ class Alarms(MethodView):
         )  # fmt: skip
 
 
-@alarms_blp.route("/<int:alarm_id>")
+@alarms_blp.route(f"/<{ID}:alarm_id>")
 class AlarmItem(MethodView):
     @alarms_blp.response(200, AlarmSchema)
     def get(self, alarm_id):
@@ -70,7 +70,7 @@ class AlarmItem(MethodView):
         return get_alarm(alarm_id)
 
 
-@alarms_blp.route("/<int:alarm_id>/acknowledge")
+@alarms_blp.route(f"/<{ID}:alarm_id>/acknowledge")
 class AcknowledgeAlarm(MethodView):
     @alarms_blp.response(200, AlarmSchema)
     @scope("run")

@@ -29,6 +29,7 @@ MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
 SCOPE_ATTR = "_api_scope"
 API_PREFIX = "/api/v1"
+ID = "int(min=1, max=2147483647)"  # ids in paths: what the columns hold, else 404
 
 
 class ProblemSchema(ma.Schema):
@@ -210,11 +211,14 @@ class PageArgs(ma.Schema):
         metadata={"description": f"Items per page (1 to {MAX_LIMIT})"},
     )
     cursor = ma.fields.String(
-        validate=ma.validate.Length(max=40),
+        validate=[
+            ma.validate.Length(max=40),
+            ma.validate.Regexp(r"^[A-Za-z0-9_-]*$", error="Not a cursor of this list."),
+        ],
         metadata={"description": "Where the page starts: take it from the last page's `next`"},
     )
     fields = ma.fields.String(
-        validate=ma.validate.Length(max=500),
+        validate=[ma.validate.Length(max=500), ma.validate.Regexp(r"^[a-z0-9_, ]*$")],
         metadata={"description": "Only these fields, comma-separated (e.g. id,serial,rx_dbm)"},
     )
 

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import func, or_, select
 
 from jobs.olts import NewOlt, add_olt, check_v3, poll_job_of, poll_now
-from webapp.api.core import With, api_user, keyset_page, problem, scope
+from webapp.api.core import ID, With, api_user, keyset_page, problem, scope
 from webapp.api.runs import report_response
 from webapp.api.schemas import (
     DetectArgs,
@@ -122,7 +122,7 @@ class Olts(MethodView):
         return _detail(olt)
 
 
-@blp.route("/<int:olt_id>")
+@blp.route(f"/<{ID}:olt_id>")
 class OltItem(MethodView):
     @blp.response(200, OltDetailSchema)
     def get(self, olt_id):
@@ -169,7 +169,7 @@ class OltItem(MethodView):
         return _detail(olt)
 
 
-@blp.route("/<int:olt_id>/disable")
+@blp.route(f"/<{ID}:olt_id>/disable")
 class OltDisable(MethodView):
     @blp.response(200, OltDetailSchema)
     @scope("write")
@@ -182,7 +182,7 @@ class OltDisable(MethodView):
         return _detail(olt)
 
 
-@blp.route("/<int:olt_id>/enable")
+@blp.route(f"/<{ID}:olt_id>/enable")
 class OltEnable(MethodView):
     @blp.response(200, OltDetailSchema)
     @scope("write")
@@ -195,7 +195,7 @@ class OltEnable(MethodView):
         return _detail(olt)
 
 
-@blp.route("/<int:olt_id>/detect")
+@blp.route(f"/<{ID}:olt_id>/detect")
 class OltDetect(MethodView):
     @blp.arguments(DetectArgs, location="query")
     @blp.response(200, DetectResultSchema)
@@ -212,7 +212,7 @@ class OltDetect(MethodView):
         return {"olt": olt, "detection": data}
 
 
-@blp.route("/<int:olt_id>/poll")
+@blp.route(f"/<{ID}:olt_id>/poll")
 class OltPoll(MethodView):
     @blp.response(202, RunReportSchema)
     @scope("run")

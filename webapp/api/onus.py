@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from history import query as history
-from webapp.api.core import With, keyset_page, problem
+from webapp.api.core import ID, With, keyset_page, problem
 from webapp.api.schemas import OnuDetailArgs, OnuDetailSchema, OnuListArgs, OnuPage, OnuSchema
 from webapp.extensions import db
 from webapp.models import Onu, OnuEvent
@@ -63,7 +63,7 @@ class Onus(MethodView):
         return keyset_page(query, Onu.id, args, OnuSchema)
 
 
-@blp.route("/<int:onu_id>")
+@blp.route(f"/<{ID}:onu_id>")
 class OnuItem(MethodView):
     @blp.arguments(OnuDetailArgs, location="query")
     @blp.response(200, OnuDetailSchema)

@@ -9,7 +9,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import selectinload
 
 from jobs.dispatch import RunReport, run_jobs_now
-from webapp.api.core import api_user, keyset_page, problem, scope
+from webapp.api.core import ID, api_user, keyset_page, problem, scope
 from webapp.api.schemas import (
     ExecutionDetailSchema,
     ExecutionListArgs,
@@ -124,7 +124,7 @@ class RunJobs(MethodView):
         return _run(data["job_ids"], data.get("olt_ids"))
 
 
-@jobs_blp.route("/<int:job_id>")
+@jobs_blp.route(f"/<{ID}:job_id>")
 class JobItem(MethodView):
     @jobs_blp.response(200, JobSchema)
     def get(self, job_id):
@@ -135,7 +135,7 @@ class JobItem(MethodView):
         return job
 
 
-@jobs_blp.route("/<int:job_id>/run")
+@jobs_blp.route(f"/<{ID}:job_id>/run")
 class RunJob(MethodView):
     @jobs_blp.arguments(RunOneSchema(), required=False)
     @jobs_blp.response(202, RunReportSchema)
@@ -169,7 +169,7 @@ class Executions(MethodView):
         return keyset_page(query, Execution.id, args, ExecutionSchema, newest_first=True)
 
 
-@executions_blp.route("/<int:execution_id>")
+@executions_blp.route(f"/<{ID}:execution_id>")
 class ExecutionItem(MethodView):
     @executions_blp.response(200, ExecutionDetailSchema)
     def get(self, execution_id):
@@ -177,7 +177,7 @@ class ExecutionItem(MethodView):
         return get_execution(execution_id)
 
 
-@executions_blp.route("/<int:execution_id>/cancel")
+@executions_blp.route(f"/<{ID}:execution_id>/cancel")
 class CancelExecution(MethodView):
     @executions_blp.response(200, ExecutionDetailSchema)
     @scope("run")
@@ -193,7 +193,7 @@ class CancelExecution(MethodView):
         return ex
 
 
-@executions_blp.route("/<int:execution_id>/rerun")
+@executions_blp.route(f"/<{ID}:execution_id>/rerun")
 class RerunExecution(MethodView):
     @executions_blp.response(202, RunReportSchema)
     @scope("run")

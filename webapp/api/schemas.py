@@ -13,6 +13,23 @@ from webapp.models.executions import STATUSES
 TRIGGERS = ("manual", "cli", "api", "schedule", "retry")
 
 
+class Text(f.String):
+    """A string as the database can hold it: no NUL character (PostgreSQL refuses it) and
+    no lone surrogate (not UTF-8)."""
+
+    default_error_messages = {"bad_text": "Must not contain NUL characters or lone surrogates."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise self.make_error("bad_text") from None
+        if "\x00" in text:
+            raise self.make_error("bad_text")
+        return text
+
+
 def _nullable(field_cls, **kw):
     return field_cls(allow_none=True, **kw)
 
@@ -80,48 +97,48 @@ class OltCreateSchema(ma.Schema):
     """A new OLT. Give `community` for v1/v2c or `v3_user` and keys for v3; leave brand and
     model out to detect them from the OLT's first answer."""
 
-    name = f.String(required=True, validate=_NAME)
-    host = f.String(required=True, validate=v.Length(min=1, max=255))
+    name = Text(required=True, validate=_NAME)
+    host = Text(required=True, validate=v.Length(min=1, max=255))
     port = f.Integer(load_default=161, validate=v.Range(1, 65535))
-    snmp_version = f.String(load_default="2c", validate=v.OneOf(["1", "2c", "3"]))
-    community = f.String(load_only=True, load_default="", validate=_SECRET)
-    v3_user = f.String(load_default="", validate=v.Length(max=100))
-    v3_auth_proto = f.String(load_default="SHA", validate=v.OneOf(AUTH_PROTOCOLS))
-    v3_auth_key = f.String(load_only=True, load_default="", validate=_SECRET)
-    v3_priv_proto = f.String(load_default="AES", validate=v.OneOf(PRIV_PROTOCOLS))
-    v3_priv_key = f.String(load_only=True, load_default="", validate=_SECRET)
-    brand = _nullable(f.String, load_default=None, validate=v.Length(max=100))
-    model = _nullable(f.String, load_default=None, validate=v.Length(max=100))
+    snmp_version = Text(load_default="2c", validate=v.OneOf(["1", "2c", "3"]))
+    community = Text(load_only=True, load_default="", validate=_SECRET)
+    v3_user = Text(load_default="", validate=v.Length(max=100))
+    v3_auth_proto = Text(load_default="SHA", validate=v.OneOf(AUTH_PROTOCOLS))
+    v3_auth_key = Text(load_only=True, load_default="", validate=_SECRET)
+    v3_priv_proto = Text(load_default="AES", validate=v.OneOf(PRIV_PROTOCOLS))
+    v3_priv_key = Text(load_only=True, load_default="", validate=_SECRET)
+    brand = _nullable(Text, load_default=None, validate=v.Length(max=100))
+    model = _nullable(Text, load_default=None, validate=v.Length(max=100))
     timeout = f.Float(load_default=2.0, validate=v.Range(0.1, 60))
     retries = f.Integer(load_default=1, validate=v.Range(0, 10))
-    description = f.String(load_default="", validate=v.Length(max=2000))
+    description = Text(load_default="", validate=v.Length(max=2000))
 
 
 class OltUpdateSchema(ma.Schema):
     """Fields to change; those left out stay as they are. Secrets are replaced, never read."""
 
-    name = f.String(validate=_NAME)
-    host = f.String(validate=v.Length(min=1, max=255))
+    name = Text(validate=_NAME)
+    host = Text(validate=v.Length(min=1, max=255))
     port = f.Integer(validate=v.Range(1, 65535))
-    snmp_version = f.String(validate=v.OneOf(["1", "2c", "3"]))
-    community = f.String(load_only=True, validate=_SECRET)
-    v3_user = f.String(validate=v.Length(max=100))
-    v3_auth_proto = f.String(validate=v.OneOf(AUTH_PROTOCOLS))
-    v3_auth_key = f.String(load_only=True, validate=_SECRET)
-    v3_priv_proto = f.String(validate=v.OneOf(PRIV_PROTOCOLS))
-    v3_priv_key = f.String(load_only=True, validate=_SECRET)
-    v3_context = f.String(validate=v.Length(max=100))
+    snmp_version = Text(validate=v.OneOf(["1", "2c", "3"]))
+    community = Text(load_only=True, validate=_SECRET)
+    v3_user = Text(validate=v.Length(max=100))
+    v3_auth_proto = Text(validate=v.OneOf(AUTH_PROTOCOLS))
+    v3_auth_key = Text(load_only=True, validate=_SECRET)
+    v3_priv_proto = Text(validate=v.OneOf(PRIV_PROTOCOLS))
+    v3_priv_key = Text(load_only=True, validate=_SECRET)
+    v3_context = Text(validate=v.Length(max=100))
     timeout = f.Float(validate=v.Range(0.1, 60))
     retries = f.Integer(validate=v.Range(0, 10))
     max_repetitions = f.Integer(validate=v.Range(1, 200))
     enabled = f.Boolean()
-    description = f.String(validate=v.Length(max=2000))
+    description = Text(validate=v.Length(max=2000))
 
 
 class OltListArgs(PageArgs):
-    q = f.String(validate=v.Length(max=100), metadata={"description": "Part of name or host"})
+    q = Text(validate=v.Length(max=100), metadata={"description": "Part of name or host"})
     enabled = f.Boolean()
-    brand = f.String(validate=v.Length(max=100))
+    brand = Text(validate=v.Length(max=100))
 
 
 class DetectArgs(ma.Schema):
@@ -213,20 +230,20 @@ class OnuDetailSchema(OnuSchema):
 
 
 class OnuListArgs(PageArgs):
-    serial = f.String(
+    serial = Text(
         validate=v.Length(min=1, max=64),
         metadata={"description": "Serial starts with this (any case)"},
     )
-    q = f.String(
+    q = Text(
         validate=v.Length(min=1, max=100),
         metadata={"description": "Part of serial, name, description, position or MAC"},
     )
     olt_id = f.Integer(validate=v.Range(1, 2**31 - 1))
-    pon = f.String(
+    pon = Text(
         validate=v.Regexp(r"^\d{1,6}/\d{1,6}(/\d{1,6})?$"),
         metadata={"description": "frame/slot/port (0/1/3) or slot/port"},
     )
-    state = f.String(validate=v.Length(max=60))
+    state = Text(validate=v.Length(max=60))
     present = f.Boolean()
     rx_min = f.Float(validate=v.Range(-100, 100), metadata={"description": "rx >= (dBm)"})
     rx_max = f.Float(validate=v.Range(-100, 100), metadata={"description": "rx <= (dBm)"})
@@ -264,8 +281,8 @@ class JobSchema(ma.Schema):
 
 
 class JobListArgs(PageArgs):
-    q = f.String(validate=v.Length(max=150))
-    job_type = f.String(validate=v.Length(max=20))
+    q = Text(validate=v.Length(max=150))
+    job_type = Text(validate=v.Length(max=20))
     enabled = f.Boolean()
     olt_id = f.Integer(validate=v.Range(1, 2**31 - 1))
 
@@ -330,12 +347,12 @@ class ExecutionDetailSchema(ExecutionSchema):
 
 
 class ExecutionListArgs(PageArgs):
-    status = f.String(validate=v.OneOf(STATUSES))
-    trigger = f.String(validate=v.Length(max=20))
+    status = Text(validate=v.OneOf(STATUSES))
+    trigger = Text(validate=v.Length(max=20))
     job_id = f.Integer(validate=v.Range(1, 2**31 - 1))
     olt_id = f.Integer(validate=v.Range(1, 2**31 - 1))
-    job_name = f.String(validate=v.Length(max=150))
-    olt_name = f.String(validate=v.Length(max=100))
+    job_name = Text(validate=v.Length(max=150))
+    olt_name = Text(validate=v.Length(max=100))
     since = f.AwareDateTime(default_timezone=None, metadata={"description": "created at >="})
     until = f.AwareDateTime(default_timezone=None, metadata={"description": "created at <"})
 
@@ -365,12 +382,12 @@ class AlarmSchema(ma.Schema):
 
 
 class AlarmListArgs(PageArgs):
-    status = f.String(
+    status = Text(
         validate=v.OneOf(["open", "pending", "active", "cleared"]),
         metadata={"description": "open: pending or active"},
     )
-    severity = f.String(validate=v.OneOf(["warning", "major", "critical"]))
-    kind = f.String(validate=v.Length(max=20))
+    severity = Text(validate=v.OneOf(["warning", "major", "critical"]))
+    kind = Text(validate=v.Length(max=20))
     olt_id = f.Integer(validate=v.Range(1, 2**31 - 1))
     onu_id = f.Integer(validate=v.Range(1, 2**31 - 1))
     acknowledged = f.Boolean()
@@ -379,7 +396,7 @@ class AlarmListArgs(PageArgs):
 class EventListArgs(PageArgs):
     olt_id = f.Integer(validate=v.Range(1, 2**31 - 1))
     onu_id = f.Integer(validate=v.Range(1, 2**31 - 1))
-    kind = f.String(validate=v.Length(max=20))
+    kind = Text(validate=v.Length(max=20))
     since = f.AwareDateTime(default_timezone=None)
 
 
