@@ -417,3 +417,43 @@ def test_tokens_cli_create_list_revoke(app, client, runner, noc):
     make_user("guest", staff=False)
     guest = runner.invoke(args=["tokens", "create", "x", "--user", "guest"])
     assert guest.exit_code == 1 and "not active staff" in guest.output
+
+
+# ---------------------------------------------------------------- the admin's tokens
+
+
+def test_staff_make_and_revoke_their_own_tokens_in_the_admin(app, client):
+    from tests.conftest import csrf_token
+
+    make_user("ana")
+    other = make_user("luis")
+    theirs = create_token(other, "luis-script", "read", None)
+    login(client, "ana")
+    form = client.get("/admin/apitoken/new/")
+    assert form.status_code == 200 and "scopes" in form.text
+    empty = client.post("/admin/apitoken/new/", data={"csrf_token": csrf_token(form.text)})
+    assert empty.status_code == 200 and "invalid-feedback" in empty.text
+    made = client.post(
+        "/admin/apitoken/new/",
+        data={"csrf_token": csrf_token(form.text), "name": "billing", "scopes": ["run"],
+              "expires": "30d"},
+    )  # fmt: skip
+    assert made.status_code == 200
+    token = made.text.split('id="api-token" class="h5 user-select-all">', 1)[1].split("<")[0]
+    assert token.startswith("oltw_")
+    assert api(client, "GET", "/whoami", token).get_json()["scopes"] == ["read", "run"]
+
+    listing = client.get("/admin/apitoken/")
+    assert "billing" in listing.text and token not in listing.text
+    assert "luis-script" not in listing.text  # another user's token is not ana's to see
+    row = db.session.scalar(select(ApiToken).filter_by(name="billing"))
+    for ids in ([theirs.row.id], [row.id]):
+        client.post(
+            "/admin/apitoken/action/",
+            data={"csrf_token": csrf_token(listing.text), "action": "revoke",
+                  "rowid": [str(i) for i in ids]},
+        )  # fmt: skip
+    db.session.expire_all()
+    assert db.session.get(ApiToken, theirs.row.id).revoked_at is None
+    assert db.session.get(ApiToken, row.id).revoked_at is not None
+    assert_problem(api(client, "GET", "/whoami", token), 401)

@@ -25,11 +25,13 @@ from webapp.admin.jobs import SnmpJobView
 from webapp.admin.olts import OltView
 from webapp.admin.onus import OnuView
 from webapp.admin.profiles import ProfilesView
+from webapp.admin.tokens import ApiTokenView
 from webapp.admin.users import UserView
 from webapp.extensions import db
 from webapp.models import (
     Alarm,
     AlarmRule,
+    ApiToken,
     Brand,
     Execution,
     IndexFormula,
@@ -101,6 +103,8 @@ def init_admin(app: Flask) -> Admin:
     )
     admin.add_view(ProfilesView(name=_l("Profiles"), category=jobs, endpoint="profiles"))
     admin.add_view(UserView(User, db, name=_l("Users"), endpoint="user"))
+    admin.add_view(ApiTokenView(ApiToken, db, name=_l("API tokens"), endpoint="apitoken"))
+    admin.add_link(StaffMenuLink(name=_l("API documentation"), url="/api/v1/docs"))
     admin.add_link(StaffMenuLink(name=_l("RQ dashboard"), url="/admin/rq/", category=jobs))
     init_error_pages(app)
     return admin
