@@ -121,7 +121,6 @@ class SyncChannel(Channel):
         if self.limit <= seconds < 2 * self.limit:
             return
         wait = 2.0 ** math.floor(math.log2(seconds))
-        whole = int(wait)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(wait))
         self.limit = wait
 
