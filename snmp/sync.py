@@ -115,7 +115,9 @@ class SyncChannel(Channel):
         The timeout set is ``seconds`` rounded down to a power of two (of seconds), changed
         only when that power changes: a read may end early, never late, and the walk then
         just looks at the clock again. A 5 s timeout sets it once or twice per walk; a
-        ``check`` every 0.2 s some eight times per 0.2 s.
+        ``check`` every 0.2 s some eight times per 0.2 s. (The kernel counts it in jiffies,
+        rounded up: a wait of a few milliseconds may last one jiffy, as poll() rounds up to
+        a millisecond.)
         """
         seconds = min(seconds, 3600.0)  # an hour at most: the loop comes back and waits again
         if self.limit <= seconds < 2 * self.limit:
