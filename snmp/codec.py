@@ -153,6 +153,9 @@ def encode_get(request_id: int, tlvs: Sequence[bytes], *, version: int, communit
     return _tlv(_SEQUENCE, _integer(version) + _tlv(_OCTETS, community) + _tlv(GET, body))
 
 
+_SMALL_INTEGERS = [b"\x02\x01" + _BYTE[n] for n in range(0x80)]  # INTEGER TLVs of 0..127
+
+
 def _null_varbind(oid: bytes) -> bytes:
     """SEQUENCE { name, NULL } as requests carry it (RFC 3416 §3)."""
     n = len(oid)
@@ -174,9 +177,20 @@ def encode_request(
     """A v1 (0) or v2c (1) message with one request PDU; ``oids`` are encode_oid() octets."""
     # GetBulk reuses the error-status/error-index slots, RFC 3416 §3
     second, third = (non_repeaters, max_repetitions) if pdu == GETBULK else (0, 0)
-    varbinds = b"".join([_null_varbind(o) for o in oids])
-    body = _integer(request_id) + _integer(second) + _integer(third) + _tlv(_SEQUENCE, varbinds)
-    message = _integer(version) + _tlv(_OCTETS, community) + _tlv(pdu, body)
+    # a walk sends one request a round trip: small INTEGERs and a single name without calls
+    varbinds = _null_varbind(oids[0]) if len(oids) == 1 else b"".join(map(_null_varbind, oids))
+    small = _SMALL_INTEGERS
+    body = (
+        _integer(request_id)
+        + (small[second] if 0 <= second < 0x80 else _integer(second))
+        + (small[third] if 0 <= third < 0x80 else _integer(third))
+        + _tlv(_SEQUENCE, varbinds)
+    )
+    message = (
+        (small[version] if 0 <= version < 0x80 else _integer(version))
+        + _tlv(_OCTETS, community)
+        + _tlv(pdu, body)
+    )
     return _tlv(_SEQUENCE, message)
 
 
