@@ -247,3 +247,25 @@ def test_rows_alike_but_not_increasing_are_malformed():
         column.keep(data, uniform(data, pos, column.prefix)[0])  # the same rows again
     shuffled = reply(1, [(COLUMN + (6,), v2c.Integer(1)), (COLUMN + (5,), v2c.Integer(1))])
     assert uniform(shuffled, codec.parse_head(shuffled)[1], column.prefix) is None
+
+
+def test_index_heads_kept_from_walk_to_walk_are_bounded(monkeypatch):
+    """Heads of indexes are decoded once per worker, not once per walk; an agent sending
+    ever-new or long heads cannot grow the cache past its bound."""
+    from snmp import column
+
+    monkeypatch.setattr(column, "_HEADS", {})
+    monkeypatch.setattr(column, "_HEADS_MAX", 8)
+    for n in range(20):
+        head = codec.encode_oid(f"1.3.3.{n + 200}")[1:]  # 3, then n + 200 in two octets
+        assert column._head_of(head) == ((3, n + 200), f"3.{n + 200}.")
+        assert len(column._HEADS) <= 8
+    long = codec.encode_oid("1.3." + ".".join(["7"] * 40))[1:]
+    assert column._head_of(long)[1] == "7." * 40
+    assert long not in column._HEADS
+    walked = Column(NAME)
+    first = reply(1, [(COLUMN + (5, 1), v2c.Integer(1)), (COLUMN + (5, 2), v2c.Integer(2))])
+    response, pos = codec.parse_head(first)
+    assert walked.take(first, varbind_starts(first, pos))
+    assert [vb.oid for vb in walked.rows] == [f"{NAME}.5.1", f"{NAME}.5.2"]
+    assert column._HEADS[bytes([5])] == ((5,), "5.")
