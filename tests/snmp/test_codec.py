@@ -378,3 +378,43 @@ def test_get_values_truncated_or_bad_value_is_malformed(cut):
     bad = data.replace(b"\x02\x01\x02", b"\x41\x00\x00")  # an empty Counter32
     with pytest.raises(SnmpMalformed):
         codec.get_values(bad, pos, tlvs, names)
+
+
+def _heads_of(data: bytes):
+    """(the one-function head, or None; the field-by-field head, or the error it raised)."""
+    try:
+        full = codec._full_head(data)
+    except Exception as exc:  # noqa: BLE001 - compared below
+        full = type(exc)
+    return codec._usual_head(data), full
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        GOOD,
+        _big_message(),  # long-form lengths
+        response_message([((1, 3, 6, 1, 2, 1, 1, 5, 0), v2c.OctetString(b"x" * 100))], -5),
+        response_message([], 2**31 - 1, 5, 1, "c" * 127),
+    ],
+    ids=["short", "long", "0x81", "empty"],
+)
+def test_usual_head_is_the_full_head_or_steps_aside(message):
+    """Every one-octet change and every cut of an answer: the quick head parser agrees with
+    the full one or leaves the message to it (issue 11: a walk reads a head per answer)."""
+    assert _heads_of(message)[0] is not None  # the usual shape takes the quick path
+    seen = 0
+    variants = [message[:cut] for cut in range(len(message))]
+    for at in range(len(message)):
+        for octet in {0x00, 0x01, 0x02, 0x04, 0x30, 0x7F, 0x80, 0x81, 0x82, 0x83, 0xA2, 0xFF}:
+            variants.append(message[:at] + bytes((octet,)) + message[at + 1 :])
+    for data in variants:
+        quick, full = _heads_of(data)
+        if quick is not None:
+            seen += 1
+            assert quick == full, data.hex()
+        try:
+            codec.parse_head(data)
+        except SnmpMalformed:
+            pass
+    assert seen > len(message)  # changed values (request-id, statuses...) stay quick

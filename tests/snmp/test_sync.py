@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import gc
 import socket
+import struct
 import time
 
 import pytest
 from pysnmp.proto.api import v2c
 
-from snmp import codec
+from snmp import codec, sync
 from snmp.adapt import bulk_stats
 from snmp.client import Target, walk_columns, walk_columns_sync
 from snmp.column import Column, uniform, varbind_starts
@@ -160,6 +161,40 @@ def test_a_closed_port_is_unreachable_at_once():
     assert time.monotonic() - started < 2  # ICMP port unreachable, not four timeouts
 
 
+def test_a_default_socket_timeout_changes_nothing():
+    """socket.setdefaulttimeout() (a library may call it) would make every read poll first
+    and end at its own time; the sync walk's socket stays blocking, timed by the walk."""
+    before = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(0.05)
+    try:
+        test_a_silent_agent_times_out_after_the_olts_tries()
+    finally:
+        socket.setdefaulttimeout(before)
+
+
+class _CountingSocket:
+    """What SyncChannel._limit sets on its socket."""
+
+    def __init__(self):
+        self.set = []
+
+    def setsockopt(self, level, option, value):
+        assert (level, option) == (socket.SOL_SOCKET, socket.SO_RCVTIMEO)
+        seconds, micro = struct.unpack("@ll", value)
+        self.set.append(seconds + micro / 1e6)
+
+
+@pytest.mark.skipif(not sync._RCVTIMEO, reason="SO_RCVTIMEO is used on Linux only")
+def test_the_read_timeout_is_set_when_its_power_of_two_changes():
+    """A read never waits past the nearest deadline, and the socket option (a system call)
+    changes only when the wait halves or doubles (issue 11: five calls a round trip)."""
+    ch = sync.SyncChannel(Target("127.0.0.1", 161), _CountingSocket())
+    for wait in [5.0, 4.99, 4.2, 3.9, 0.2, 0.19, 0.11, 0.1, 1e-5, 4000.0]:
+        ch._limit(wait)
+        assert 0 < ch.limit <= wait and 0 < ch.sock.set[-1] <= wait
+    assert ch.sock.set == [4.0, 2.0, 0.125, 0.0625, 7e-6, 2048.0]  # 2**-17 s: 7.6 us
+
+
 # ---------------------------------------------------------------- decoding by layout
 
 
@@ -212,3 +247,25 @@ def test_rows_alike_but_not_increasing_are_malformed():
         column.keep(data, uniform(data, pos, column.prefix)[0])  # the same rows again
     shuffled = reply(1, [(COLUMN + (6,), v2c.Integer(1)), (COLUMN + (5,), v2c.Integer(1))])
     assert uniform(shuffled, codec.parse_head(shuffled)[1], column.prefix) is None
+
+
+def test_index_heads_kept_from_walk_to_walk_are_bounded(monkeypatch):
+    """Heads of indexes are decoded once per worker, not once per walk; an agent sending
+    ever-new or long heads cannot grow the cache past its bound."""
+    from snmp import column
+
+    monkeypatch.setattr(column, "_HEADS", {})
+    monkeypatch.setattr(column, "_HEADS_MAX", 8)
+    for n in range(20):
+        head = codec.encode_oid(f"1.3.3.{n + 200}")[1:]  # 3, then n + 200 in two octets
+        assert column._head_of(head) == ((3, n + 200), f"3.{n + 200}.")
+        assert len(column._HEADS) <= 8
+    long = codec.encode_oid("1.3." + ".".join(["7"] * 40))[1:]
+    assert column._head_of(long)[1] == "7." * 40
+    assert long not in column._HEADS
+    walked = Column(NAME)
+    first = reply(1, [(COLUMN + (5, 1), v2c.Integer(1)), (COLUMN + (5, 2), v2c.Integer(2))])
+    response, pos = codec.parse_head(first)
+    assert walked.take(first, varbind_starts(first, pos))
+    assert [vb.oid for vb in walked.rows] == [f"{NAME}.5.1", f"{NAME}.5.2"]
+    assert column._HEADS[bytes([5])] == ((5,), "5.")
