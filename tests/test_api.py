@@ -215,6 +215,27 @@ def test_detect_an_olt_of_the_lab(app, client, lab, tokens):
 # ---------------------------------------------------------------- run now, executions
 
 
+def test_jobs_list_filters_and_read(app, client, lab, tokens):
+    olt = make_olt(lab)
+    other = make_olt(lab, "zte-a", brand_name="ZTE")
+    first = make_job([olt], name="disc-a")
+    second = make_job([other], name="disc-b", enabled=False, brand_name="ZTE")
+    read = tokens["read"]
+
+    everything = api(client, "GET", "/jobs", read).get_json()["items"]
+    assert [j["name"] for j in everything] == ["disc-a", "disc-b"]
+    assert everything[0]["olts"] == [{"id": olt.id, "name": "huawei-a", "enabled": True}]
+    on_other = api(client, "GET", f"/jobs?olt_id={other.id}", read).get_json()["items"]
+    assert [j["id"] for j in on_other] == [second.id]
+    enabled = api(client, "GET", "/jobs?enabled=true&q=disc", read).get_json()["items"]
+    assert [j["id"] for j in enabled] == [first.id]
+    one = api(client, "GET", f"/jobs/{second.id}", read).get_json()
+    assert one["enabled"] is False and one["job_type"] == "discovery" and one["brand"] == "ZTE"
+    assert_problem(api(client, "GET", "/jobs/31337", read), 404, "no SNMP job 31337")
+    skipped = api(client, "POST", f"/jobs/{second.id}/run", tokens["read,run"])
+    assert_problem(skipped, 409, "Nothing was run")
+
+
 def test_run_now_through_the_api_runs_jobs_on_real_workers(app, client, lab, tokens, noc):
     olt = make_olt(lab)
     other = make_olt(lab, "zte-a", brand_name="ZTE")
