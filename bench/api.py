@@ -123,7 +123,6 @@ def measure_prefix(url: str, redis_url: str, onus: int, olts: int, runs: int) ->
 
 def measure_runnow(url: str, redis_url: str, olts: int, jobs: int, runs: int) -> dict:
     import scale  # bench/scale.py: its OLTs and jobs, and its clean-up between runs
-
     from flask import g
 
     from jobs.queues import get_redis
