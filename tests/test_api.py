@@ -478,3 +478,37 @@ def test_staff_make_and_revoke_their_own_tokens_in_the_admin(app, client):
     assert db.session.get(ApiToken, theirs.row.id).revoked_at is None
     assert db.session.get(ApiToken, row.id).revoked_at is not None
     assert_problem(api(client, "GET", "/whoami", token), 401)
+
+
+def test_a_get_records_last_use_while_a_worker_writes(app, client, database_url, noc):
+    """SQLite: a GET's transaction is deferred; the last-use write must not fail (or fail
+    the request) because a worker wrote since the token was read."""
+    import sqlite3
+    import threading
+    import time
+
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's deferred transactions")
+    made = create_token(noc, "busy", "read", None)
+    path = database_url.removeprefix("sqlite:///")
+    holding = threading.Event()
+    user_id = noc.id
+
+    def worker_writes():
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("UPDATE users SET language = 'es' WHERE id = ?", (user_id,))
+        holding.set()
+        time.sleep(0.5)
+        conn.execute("COMMIT")
+        conn.close()
+
+    db.session.commit()
+    thread = threading.Thread(target=worker_writes)
+    thread.start()
+    holding.wait(5)
+    response = api(client, "GET", "/whoami", made.token)
+    thread.join()
+    assert response.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(ApiToken, made.row.id).last_used_at is not None

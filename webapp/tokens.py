@@ -7,18 +7,21 @@ One place for the admin, the CLI and the API. A token is "oltw_" and 43 URL-safe
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from webapp.extensions import db
 from webapp.models import ApiToken, User
 from webapp.models.base import utcnow
 from webapp.models.tokens import SCOPES
 
+log = logging.getLogger(__name__)
 TOKEN_PREFIX = "oltw_"
 SHOWN = len(TOKEN_PREFIX) + 6  # "oltw_Ab3dE9": enough to tell a user's tokens apart
 MAX_DAYS = 3650
@@ -115,16 +118,27 @@ def find_token(token: str) -> ApiToken | None:
 
 def note_use(row: ApiToken, address: str | None, now: datetime | None = None) -> bool:
     """Record the token's last use, at most once a minute (a write per request would make
-    every GET a write: on SQLite, behind the workers' write lock). Commits when it writes."""
+    every GET a write: on SQLite, behind the workers' write lock). Best effort: a database
+    too busy to take it loses this one, not the request. Commits when it writes."""
     now = now or utcnow()
     if row.last_used_at is not None and now - row.last_used_at < LAST_USE_EVERY:
         return False
-    db.session.execute(
-        update(ApiToken)
-        .where(ApiToken.id == row.id)
-        .values(last_used_at=now, last_used_ip=(address or "")[:45] or None)
-    )
+    token_id = row.id
+    # End the read first: on SQLite a GET's transaction is deferred, and one that read and
+    # then writes fails at once if a worker committed meanwhile; a new one that begins with
+    # the write waits for the lock as any writer does.
     db.session.commit()
+    try:
+        db.session.execute(
+            update(ApiToken)
+            .where(ApiToken.id == token_id)
+            .values(last_used_at=now, last_used_ip=(address or "")[:45] or None)
+        )
+        db.session.commit()
+    except OperationalError as exc:
+        db.session.rollback()
+        log.warning("API token %s: last use not recorded: %s", token_id, type(exc).__name__)
+        return False
     return True
 
 
