@@ -6,10 +6,12 @@ The admin action, `manage_cli.py run` and the scheduler all call run_jobs_now().
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
+from redis.client import Pipeline
 from redis.exceptions import RedisError
 from rq import Queue
 from sqlalchemy import String, cast, func, insert, literal, select, text, update
@@ -18,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from jobs import metrics
 from jobs.bulk import copy_rows
 from jobs.queues import RUN_EXECUTION, get_redis, redis_describe, rq_job_id
+from jobs.types._rows import paused_gc
 from webapp.extensions import db
 from webapp.models import Execution, JobHost, Olt, SnmpJob, User
 from webapp.models.base import utcnow
@@ -214,7 +217,8 @@ def run_jobs_now(
     """
     for attempt in range(1, PLAN_ATTEMPTS + 1):
         try:
-            report = _run_jobs_now(job_ids, user, trigger, label, olt_ids, scheduled_for)
+            with paused_gc():
+                report = _run_jobs_now(job_ids, user, trigger, label, olt_ids, scheduled_for)
             metrics.run_now(report, trigger)  # what was queued and skipped, once committed
             return report
         except IntegrityError:
@@ -226,7 +230,14 @@ def run_jobs_now(
 
 
 def _run_jobs_now(job_ids, user, trigger, label, olt_ids, scheduled_for) -> RunReport:
-    """Plan; insert every execution in set-based INSERTs (ids returned); commit; enqueue."""
+    """Plan; write every execution in one set-based pass (ids taken first); commit; enqueue.
+
+    Without the cyclic garbage collector (jobs.types._rows.paused_gc): the rows, RQ jobs and
+    their packed commands all survive the call, and the full collections their allocation
+    set off cost a fifth of a 10,000-pair run-now (bench/scale.py). On PostgreSQL the RQ
+    jobs are built while the server writes the rows (see _write_and_build); nothing is sent
+    to Redis before the commit, so a worker always finds its execution's row.
+    """
     plans = plan_run(job_ids)
     if olt_ids is not None:
         names = set(db.session.scalars(select(Olt.name).where(Olt.id.in_(olt_ids))))
@@ -238,41 +249,77 @@ def _run_jobs_now(job_ids, user, trigger, label, olt_ids, scheduled_for) -> RunR
     rows = _execution_rows(plans, user, trigger, label, scheduled_for, now)
     if not rows:
         return report
-    ids = insert_executions(rows)
-    ran = [p.job_id for p in plans if p.count]
-    db.session.execute(update(SnmpJob).where(SnmpJob.id.in_(ran)).values(last_run_at=now))
-    db.session.commit()  # rows exist before any worker can look for them
-    report.execution_ids = list(ids)
+    ids = _take_ids(len(rows))
     queued = [
         Queued(i, row["job_name"], row["olt_name"], _later(row["scheduled_for"], now))
         for i, row in zip(ids, rows, strict=True)
     ]
-    report.enqueued = enqueue_many(queued, report)
+    ran = [p.job_id for p in plans if p.count]
+    batch = _write_and_build(rows, ids, ran, now, queued)
+    report.execution_ids = list(ids)
+    report.enqueued = batch.send(report)
     return report
 
 
-def insert_executions(rows: list[dict]) -> list[int]:
-    """Insert PENDING executions with their rq_job_id; return their ids in the rows' order.
+def _write_and_build(rows, ids, ran, now, queued) -> Batch:
+    """Write the executions and last_run_at, commit, and build their RQ batch (unsent).
 
-    The ids are taken first, so each row is written whole in one pass with no RETURNING
-    and no second UPDATE: on PostgreSQL from the sequence in one query, then COPY
-    (SQLAlchemy's batched INSERT … RETURNING spent most of a 10,000-row run-now having
-    psycopg rewrite its placeholders); on SQLite after the highest id, which is safe because
-    the transaction began IMMEDIATE (it holds the write lock), then one executemany.
+    On PostgreSQL most of the write is the server's (foreign key checks and index entries
+    of the COPY), so a thread builds the batch meanwhile: it only makes RQ jobs and buffers
+    their commands, which holds the GIL while the COPY mostly waits on its socket. On
+    SQLite the write is the process's own CPU, with nothing to overlap (a thread there
+    measured no faster): one after the other.
+    """
+    cfg = current_app.config
+    if db.session.get_bind().dialect.name != "postgresql":
+        _write(rows, ids, ran, now)
+        return Batch.build(cfg, queued)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-now-batch") as pool:
+        building = pool.submit(Batch.build, cfg, queued)
+        try:
+            _write(rows, ids, ran, now)
+        except BaseException:
+            building.cancel()
+            raise
+        return building.result()
+
+
+def _write(rows, ids, ran, now) -> None:
+    insert_executions(rows, ids)
+    db.session.execute(update(SnmpJob).where(SnmpJob.id.in_(ran)).values(last_run_at=now))
+    db.session.commit()  # rows exist before any worker can look for them
+
+
+def _take_ids(n: int) -> list[int]:
+    """n new execution ids, ascending.
+
+    On PostgreSQL from the sequence in one query; on SQLite after the highest id, which is
+    safe because the transaction began IMMEDIATE (it holds the write lock until the commit).
     """
     if db.session.get_bind().dialect.name == "postgresql":
-        ids = sorted(
+        return sorted(
             db.session.scalars(
                 text(
                     "SELECT nextval(pg_get_serial_sequence('executions', 'id'))"
                     " FROM generate_series(1, :n)"
                 ),
-                {"n": len(rows)},
+                {"n": n},
             )
         )
-    else:
-        first = (db.session.scalar(select(func.max(Execution.id))) or 0) + 1
-        ids = list(range(first, first + len(rows)))
+    first = (db.session.scalar(select(func.max(Execution.id))) or 0) + 1
+    return list(range(first, first + n))
+
+
+def insert_executions(rows: list[dict], ids: list[int] | None = None) -> list[int]:
+    """Insert PENDING executions with their rq_job_id; return their ids in the rows' order.
+
+    The ids are taken first (_take_ids, unless given), so each row is written whole in one
+    pass with no RETURNING and no second UPDATE: on PostgreSQL by COPY (SQLAlchemy's batched
+    INSERT … RETURNING spent most of a 10,000-row run-now having psycopg rewrite its
+    placeholders), on SQLite by one executemany.
+    """
+    if ids is None:
+        ids = _take_ids(len(rows))
     full = [{**row, "id": i, "rq_job_id": rq_job_id(i)} for i, row in zip(ids, rows, strict=True)]
     if db.session.get_bind().dialect.name == "postgresql":
         copy_rows(Execution.__table__, full)
@@ -308,42 +355,74 @@ def _set_rq_job_ids(ids: list[int], suffix: str = "") -> None:
 def enqueue_many(executions: list[Queued], report: RunReport | None = None, suffix="") -> int:
     """Enqueue executions in one Redis pipeline; on failure mark them FAILED, not pending.
 
-    Their rq_job_id ("execution-<id><suffix>") is already written.
+    Their rq_job_id ("execution-<id><suffix>") is already written and committed.
     """
-    cfg = current_app.config
-    queue = Queue(cfg["QUEUE_NAME"], connection=get_redis(cfg["REDIS_URL"]))
-    options = {
-        "timeout": cfg["JOB_TIMEOUT"],
-        "result_ttl": cfg["RESULT_TTL"],
-        "failure_ttl": cfg["FAILURE_TTL"],
-    }
-    datas = [
-        Queue.prepare_data(
-            RUN_EXECUTION,
-            args=(e.id,),
-            job_id=rq_job_id(e.id) + suffix,
-            description=f"{e.job_name} @ {e.olt_name} (execution {e.id})",
-            **options,
-        )
-        for e in executions
-        if e.at is None
-    ]
-    try:
-        with queue.connection.pipeline() as pipe:
-            jobs = queue.enqueue_many(datas, pipeline=pipe)
-            jobs += [_schedule(queue, e, suffix, options, pipe) for e in executions if e.at]
-            pipe.execute()
-    except RedisError as exc:
-        reason = (
-            f"queue unavailable: cannot reach Redis at {redis_describe(cfg['REDIS_URL'])} ({exc})"
-        )
-        log.error("enqueue of %d executions failed: %s", len(executions), reason)
-        _fail_unqueued([e.id for e in executions], reason)
-        if report is not None:
-            report.queue_error = reason
-        return 0
-    log.info("enqueued %d executions on %s", len(jobs), queue.name)
-    return len(jobs)
+    return Batch.build(current_app.config, executions, suffix).send(report)
+
+
+@dataclass
+class Batch:
+    """Executions' RQ jobs with their commands buffered in one pipeline, not yet sent.
+
+    Built from the config alone (no app context), so it may be built in another thread
+    while the executions are written; sent only once their rows are committed.
+    """
+
+    executions: list[Queued]
+    redis_url: str
+    queue: Queue | None = None
+    pipe: Pipeline | None = None
+    jobs: list = field(default_factory=list)
+    error: RedisError | None = None  # a failure while building (the Redis version is read)
+
+    @classmethod
+    def build(cls, cfg, executions: list[Queued], suffix: str = "") -> Batch:
+        batch = cls(executions, cfg["REDIS_URL"])
+        try:
+            batch.queue = Queue(cfg["QUEUE_NAME"], connection=get_redis(cfg["REDIS_URL"]))
+            options = {
+                "timeout": cfg["JOB_TIMEOUT"],
+                "result_ttl": cfg["RESULT_TTL"],
+                "failure_ttl": cfg["FAILURE_TTL"],
+            }
+            datas = [
+                Queue.prepare_data(
+                    RUN_EXECUTION,
+                    args=(e.id,),
+                    job_id=rq_job_id(e.id) + suffix,
+                    description=f"{e.job_name} @ {e.olt_name} (execution {e.id})",
+                    **options,
+                )
+                for e in executions
+                if e.at is None
+            ]
+            batch.pipe = batch.queue.connection.pipeline()
+            batch.jobs = batch.queue.enqueue_many(datas, pipeline=batch.pipe)
+            batch.jobs += [
+                _schedule(batch.queue, e, suffix, options, batch.pipe) for e in executions if e.at
+            ]
+        except RedisError as exc:
+            batch.error = exc
+        return batch
+
+    def send(self, report: RunReport | None = None) -> int:
+        """Send the pipeline; the number of jobs queued, or 0 with the executions FAILED."""
+        try:
+            if self.error is not None:
+                raise self.error
+            with self.pipe:
+                self.pipe.execute()
+        except RedisError as exc:
+            reason = (
+                f"queue unavailable: cannot reach Redis at {redis_describe(self.redis_url)} ({exc})"
+            )
+            log.error("enqueue of %d executions failed: %s", len(self.executions), reason)
+            _fail_unqueued([e.id for e in self.executions], reason)
+            if report is not None:
+                report.queue_error = reason
+            return 0
+        log.info("enqueued %d executions on %s", len(self.jobs), self.queue.name)
+        return len(self.jobs)
 
 
 def _schedule(queue: Queue, e: Queued, suffix: str, options: dict, pipe):

@@ -81,6 +81,27 @@ def test_executions_are_written_whole_and_enqueued_in_order(app, redis_url):
     assert all(when is not None for when in ran) and len(set(ran)) == 1
 
 
+def test_nothing_reaches_redis_before_the_executions_are_committed(app, redis_url):
+    """A worker must find its execution's row: on PostgreSQL the RQ jobs are built while
+    the rows are written, but the pipeline goes out only after the commit."""
+    redis = get_redis(redis_url)
+    job_ids = _jobs(3, 40, "c")
+    at_commit = []
+
+    def before_commit(session) -> None:
+        at_commit.append((len(redis.keys("rq:job:*")), redis.llen("rq:queue:discovery_main")))
+
+    session = db.session()
+    event.listen(session, "before_commit", before_commit)
+    try:
+        report = run_jobs_now(job_ids)
+    finally:
+        event.remove(session, "before_commit", before_commit)
+    assert at_commit == [(0, 0)]
+    assert report.created == report.enqueued == 120
+    assert len(redis.keys("rq:job:*")) == redis.llen("rq:queue:discovery_main") == 120
+
+
 def test_a_second_run_now_skips_every_pending_pair(app):
     job_ids = _jobs(1, 4, "p")
     first = run_jobs_now(job_ids)
