@@ -279,11 +279,7 @@ def _write_and_build(rows, ids, ran, now, queued) -> Batch:
         return Batch.build(cfg, queued)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-now-batch") as pool:
         building = pool.submit(Batch.build, cfg, queued)
-        try:
-            _write(rows, ids, ran, now)
-        except BaseException:
-            building.cancel()
-            raise
+        _write(rows, ids, ran, now)  # if it fails, the batch is dropped unsent
         return building.result()
 
 
@@ -313,22 +309,19 @@ def _take_ids(n: int) -> list[int]:
     return list(range(first, first + n))
 
 
-def insert_executions(rows: list[dict], ids: list[int] | None = None) -> list[int]:
-    """Insert PENDING executions with their rq_job_id; return their ids in the rows' order.
+def insert_executions(rows: list[dict], ids: list[int]) -> None:
+    """Insert PENDING executions with these ids (_take_ids) and their rq_job_id.
 
-    The ids are taken first (_take_ids, unless given), so each row is written whole in one
-    pass with no RETURNING and no second UPDATE: on PostgreSQL by COPY (SQLAlchemy's batched
-    INSERT … RETURNING spent most of a 10,000-row run-now having psycopg rewrite its
-    placeholders), on SQLite by one executemany.
+    With the ids taken first, each row is written whole in one pass with no RETURNING and
+    no second UPDATE: on PostgreSQL by COPY (SQLAlchemy's batched INSERT … RETURNING spent
+    most of a 10,000-row run-now having psycopg rewrite its placeholders), on SQLite by one
+    executemany.
     """
-    if ids is None:
-        ids = _take_ids(len(rows))
     full = [{**row, "id": i, "rq_job_id": rq_job_id(i)} for i, row in zip(ids, rows, strict=True)]
     if db.session.get_bind().dialect.name == "postgresql":
         copy_rows(Execution.__table__, full)
     else:
         db.session.execute(insert(Execution.__table__), full)
-    return ids
 
 
 def _later(slot: datetime | None, now: datetime) -> datetime | None:
