@@ -5,19 +5,25 @@ The admin action, `manage_cli.py run` and the scheduler all call run_jobs_now().
 
 from __future__ import annotations
 
+import calendar
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
+from redis.client import Pipeline
 from redis.exceptions import RedisError
 from rq import Queue
+from rq.job import Job, JobStatus
+from rq.utils import now as rq_now
 from sqlalchemy import String, cast, func, insert, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from jobs import metrics
 from jobs.bulk import copy_rows
 from jobs.queues import RUN_EXECUTION, get_redis, redis_describe, rq_job_id
+from jobs.types._rows import paused_gc
 from webapp.extensions import db
 from webapp.models import Execution, JobHost, Olt, SnmpJob, User
 from webapp.models.base import utcnow
@@ -214,7 +220,8 @@ def run_jobs_now(
     """
     for attempt in range(1, PLAN_ATTEMPTS + 1):
         try:
-            report = _run_jobs_now(job_ids, user, trigger, label, olt_ids, scheduled_for)
+            with paused_gc():
+                report = _run_jobs_now(job_ids, user, trigger, label, olt_ids, scheduled_for)
             metrics.run_now(report, trigger)  # what was queued and skipped, once committed
             return report
         except IntegrityError:
@@ -226,7 +233,14 @@ def run_jobs_now(
 
 
 def _run_jobs_now(job_ids, user, trigger, label, olt_ids, scheduled_for) -> RunReport:
-    """Plan; insert every execution in set-based INSERTs (ids returned); commit; enqueue."""
+    """Plan; write every execution in one set-based pass (ids taken first); commit; enqueue.
+
+    Without the cyclic garbage collector (jobs.types._rows.paused_gc): the rows, RQ jobs and
+    their packed commands all survive the call, and the full collections their allocation
+    set off cost a fifth of a 10,000-pair run-now (bench/scale.py). On PostgreSQL the RQ
+    jobs are built while the server writes the rows (see _write_and_build); nothing is sent
+    to Redis before the commit, so a worker always finds its execution's row.
+    """
     plans = plan_run(job_ids)
     if olt_ids is not None:
         names = set(db.session.scalars(select(Olt.name).where(Olt.id.in_(olt_ids))))
@@ -238,47 +252,76 @@ def _run_jobs_now(job_ids, user, trigger, label, olt_ids, scheduled_for) -> RunR
     rows = _execution_rows(plans, user, trigger, label, scheduled_for, now)
     if not rows:
         return report
-    ids = insert_executions(rows)
-    ran = [p.job_id for p in plans if p.count]
-    db.session.execute(update(SnmpJob).where(SnmpJob.id.in_(ran)).values(last_run_at=now))
-    db.session.commit()  # rows exist before any worker can look for them
-    report.execution_ids = list(ids)
+    ids = _take_ids(len(rows))
     queued = [
         Queued(i, row["job_name"], row["olt_name"], _later(row["scheduled_for"], now))
         for i, row in zip(ids, rows, strict=True)
     ]
-    report.enqueued = enqueue_many(queued, report)
+    ran = [p.job_id for p in plans if p.count]
+    batch = _write_and_build(rows, ids, ran, now, queued)
+    report.execution_ids = list(ids)
+    report.enqueued = batch.send(report)
     return report
 
 
-def insert_executions(rows: list[dict]) -> list[int]:
-    """Insert PENDING executions with their rq_job_id; return their ids in the rows' order.
+def _write_and_build(rows, ids, ran, now, queued) -> Batch:
+    """Write the executions and last_run_at, commit, and build their RQ batch (unsent).
 
-    The ids are taken first, so each row is written whole in one pass with no RETURNING
-    and no second UPDATE: on PostgreSQL from the sequence in one query, then COPY
-    (SQLAlchemy's batched INSERT … RETURNING spent most of a 10,000-row run-now having
-    psycopg rewrite its placeholders); on SQLite after the highest id, which is safe because
-    the transaction began IMMEDIATE (it holds the write lock), then one executemany.
+    On PostgreSQL most of the write is the server's (foreign key checks and index entries
+    of the COPY), so a thread builds the batch meanwhile: it only makes RQ jobs and buffers
+    their commands, which holds the GIL while the COPY mostly waits on its socket. On
+    SQLite the write is the process's own CPU, with nothing to overlap (a thread there
+    measured no faster): one after the other.
+    """
+    cfg = current_app.config
+    if db.session.get_bind().dialect.name != "postgresql":
+        _write(rows, ids, ran, now)
+        return Batch.build(cfg, queued)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-now-batch") as pool:
+        building = pool.submit(Batch.build, cfg, queued)
+        _write(rows, ids, ran, now)  # if it fails, the batch is dropped unsent
+        return building.result()
+
+
+def _write(rows, ids, ran, now) -> None:
+    insert_executions(rows, ids)
+    db.session.execute(update(SnmpJob).where(SnmpJob.id.in_(ran)).values(last_run_at=now))
+    db.session.commit()  # rows exist before any worker can look for them
+
+
+def _take_ids(n: int) -> list[int]:
+    """n new execution ids, ascending.
+
+    On PostgreSQL from the sequence in one query; on SQLite after the highest id, which is
+    safe because the transaction began IMMEDIATE (it holds the write lock until the commit).
     """
     if db.session.get_bind().dialect.name == "postgresql":
-        ids = sorted(
+        return sorted(
             db.session.scalars(
                 text(
                     "SELECT nextval(pg_get_serial_sequence('executions', 'id'))"
                     " FROM generate_series(1, :n)"
                 ),
-                {"n": len(rows)},
+                {"n": n},
             )
         )
-    else:
-        first = (db.session.scalar(select(func.max(Execution.id))) or 0) + 1
-        ids = list(range(first, first + len(rows)))
+    first = (db.session.scalar(select(func.max(Execution.id))) or 0) + 1
+    return list(range(first, first + n))
+
+
+def insert_executions(rows: list[dict], ids: list[int]) -> None:
+    """Insert PENDING executions with these ids (_take_ids) and their rq_job_id.
+
+    With the ids taken first, each row is written whole in one pass with no RETURNING and
+    no second UPDATE: on PostgreSQL by COPY (SQLAlchemy's batched INSERT … RETURNING spent
+    most of a 10,000-row run-now having psycopg rewrite its placeholders), on SQLite by one
+    executemany.
+    """
     full = [{**row, "id": i, "rq_job_id": rq_job_id(i)} for i, row in zip(ids, rows, strict=True)]
     if db.session.get_bind().dialect.name == "postgresql":
         copy_rows(Execution.__table__, full)
     else:
         db.session.execute(insert(Execution.__table__), full)
-    return ids
 
 
 def _later(slot: datetime | None, now: datetime) -> datetime | None:
@@ -308,54 +351,96 @@ def _set_rq_job_ids(ids: list[int], suffix: str = "") -> None:
 def enqueue_many(executions: list[Queued], report: RunReport | None = None, suffix="") -> int:
     """Enqueue executions in one Redis pipeline; on failure mark them FAILED, not pending.
 
-    Their rq_job_id ("execution-<id><suffix>") is already written.
+    Their rq_job_id ("execution-<id><suffix>") is already written and committed.
     """
-    cfg = current_app.config
-    queue = Queue(cfg["QUEUE_NAME"], connection=get_redis(cfg["REDIS_URL"]))
-    options = {
-        "timeout": cfg["JOB_TIMEOUT"],
-        "result_ttl": cfg["RESULT_TTL"],
-        "failure_ttl": cfg["FAILURE_TTL"],
-    }
-    datas = [
-        Queue.prepare_data(
-            RUN_EXECUTION,
-            args=(e.id,),
-            job_id=rq_job_id(e.id) + suffix,
-            description=f"{e.job_name} @ {e.olt_name} (execution {e.id})",
-            **options,
-        )
-        for e in executions
-        if e.at is None
-    ]
-    try:
-        with queue.connection.pipeline() as pipe:
-            jobs = queue.enqueue_many(datas, pipeline=pipe)
-            jobs += [_schedule(queue, e, suffix, options, pipe) for e in executions if e.at]
-            pipe.execute()
-    except RedisError as exc:
-        reason = (
-            f"queue unavailable: cannot reach Redis at {redis_describe(cfg['REDIS_URL'])} ({exc})"
-        )
-        log.error("enqueue of %d executions failed: %s", len(executions), reason)
-        _fail_unqueued([e.id for e in executions], reason)
-        if report is not None:
-            report.queue_error = reason
-        return 0
-    log.info("enqueued %d executions on %s", len(jobs), queue.name)
-    return len(jobs)
+    return Batch.build(current_app.config, executions, suffix).send(report)
 
 
-def _schedule(queue: Queue, e: Queued, suffix: str, options: dict, pipe):
-    """Put an execution due later in RQ's scheduled registry (in the batch's pipeline)."""
-    job = queue.create_job(
+@dataclass
+class Batch:
+    """Executions' RQ jobs with their commands buffered in one pipeline, not yet sent.
+
+    Built from the config alone (no app context), so it may be built in another thread
+    while the executions are written; sent only once their rows are committed.
+    """
+
+    executions: list[Queued]
+    redis_url: str
+    queue: Queue | None = None
+    pipe: Pipeline | None = None
+    jobs: list = field(default_factory=list)
+
+    @classmethod
+    def build(cls, cfg, executions: list[Queued], suffix: str = "") -> Batch:
+        """RQ jobs for the executions, their commands buffered in one MULTI/EXEC pipeline.
+
+        What RQ's Queue.enqueue_many stores, written with fewer commands: own code because
+        enqueue_many costs twice the CPU for 10,000 jobs (0.92 vs 0.49 s, bench/scale.py's
+        yardstick against this): it sends three commands per job (HSET of the status, HSET
+        of the job, RPUSH) where one HSET per job and one RPUSH for the batch store the same,
+        and it checks each job's serializer against a typing Protocol. The job hashes, the
+        queue's list and its registration are RQ's own, byte for byte but the timestamps
+        (tests/test_run_now_bulk.py compares them with enqueue_many's); rq is pinned.
+        """
+        batch = cls(executions, cfg["REDIS_URL"])
+        redis = get_redis(cfg["REDIS_URL"])
+        batch.queue = queue = Queue(cfg["QUEUE_NAME"], connection=redis)
+        batch.pipe = pipe = redis.pipeline()
+        enqueued_at = rq_now()
+        pipe.sadd(queue.redis_queues_keys, queue.key)
+        queued, scheduled = [], {}
+        for e in executions:
+            if e.at is None:
+                job = _job(e, suffix, cfg, queue, JobStatus.QUEUED)
+                job.enqueued_at = enqueued_at
+                queued.append(job.id)
+            else:
+                # Not Queue.schedule_job: its ScheduledJobRegistry.schedule ignores the pipeline
+                # (rq 2.12 sends the ZADD at once), so the slot could reach Redis before the
+                # rows are committed and the job's hash written, and RQ's scheduler drops an
+                # id it finds no hash for.
+                job = _job(e, suffix, cfg, queue, JobStatus.SCHEDULED, f", due {e.at:%H:%M:%S} UTC")
+                scheduled[job.id] = calendar.timegm(e.at.utctimetuple())  # as RQ scores it
+            pipe.hset(job.key, mapping=job.to_dict())
+            batch.jobs.append(job)
+        if queued:
+            pipe.rpush(queue.key, *queued)
+        if scheduled:
+            pipe.zadd(queue.scheduled_job_registry.key, scheduled)
+        return batch
+
+    def send(self, report: RunReport | None = None) -> int:
+        """Send the pipeline; the number of jobs queued, or 0 with the executions FAILED."""
+        try:
+            with self.pipe:
+                self.pipe.execute()
+        except RedisError as exc:
+            reason = (
+                f"queue unavailable: cannot reach Redis at {redis_describe(self.redis_url)} ({exc})"
+            )
+            log.error("enqueue of %d executions failed: %s", len(self.executions), reason)
+            _fail_unqueued([e.id for e in self.executions], reason)
+            if report is not None:
+                report.queue_error = reason
+            return 0
+        log.info("enqueued %d executions on %s", len(self.jobs), self.queue.name)
+        return len(self.jobs)
+
+
+def _job(e: Queued, suffix: str, cfg, queue: Queue, status: JobStatus, due: str = "") -> Job:
+    """The RQ job of an execution, as Queue.create_job makes it (not saved)."""
+    return Job.create(
         RUN_EXECUTION,
         args=(e.id,),
-        job_id=rq_job_id(e.id) + suffix,
-        description=f"{e.job_name} @ {e.olt_name} (execution {e.id}, due {e.at:%H:%M:%S} UTC)",
-        **options,
+        id=rq_job_id(e.id) + suffix,
+        description=f"{e.job_name} @ {e.olt_name} (execution {e.id}{due})",
+        status=status,
+        origin=queue.name,
+        connection=queue.connection,
+        timeout=cfg["JOB_TIMEOUT"],
+        result_ttl=cfg["RESULT_TTL"],
+        failure_ttl=cfg["FAILURE_TTL"],
     )
-    return queue.schedule_job(job, e.at, pipeline=pipe)
 
 
 def _fail_unqueued(ids: list[int], reason: str) -> None:

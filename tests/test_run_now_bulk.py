@@ -3,14 +3,16 @@ written whole (ids and RQ job ids), one pipeline, and the queue name setting hon
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from rq import Queue
 from rq.job import Job
 from sqlalchemy import event, select
 
 from jobs import ops
-from jobs.dispatch import plan_run, run_jobs_now
-from jobs.queues import get_redis
+from jobs.dispatch import Queued, enqueue_many, plan_run, run_jobs_now
+from jobs.queues import RUN_EXECUTION, get_redis
 from tests.factories import make_job, make_olt, make_user
 from webapp.config import ConfigError, build_config
 from webapp.extensions import db
@@ -79,6 +81,89 @@ def test_executions_are_written_whole_and_enqueued_in_order(app, redis_url):
     assert job.args == (rows[0].id,) and rows[0].olt_name in job.description
     ran = db.session.scalars(select(SnmpJob.last_run_at).where(SnmpJob.id.in_(job_ids))).all()
     assert all(when is not None for when in ran) and len(set(ran)) == 1
+
+
+def test_nothing_reaches_redis_before_the_executions_are_committed(app, redis_url):
+    """A worker must find its execution's row: on PostgreSQL the RQ jobs are built while
+    the rows are written, but the pipeline goes out only after the commit; a slot still
+    ahead (RQ's scheduled registry) too."""
+    redis = get_redis(redis_url)
+    job_ids = _jobs(3, 40, "c")
+    slot = {job_ids[0]: datetime.now(UTC) + timedelta(minutes=5)}
+    at_commit = []
+
+    def before_commit(session) -> None:
+        at_commit.append(redis.keys("*"))
+
+    session = db.session()
+    event.listen(session, "before_commit", before_commit)
+    try:
+        report = run_jobs_now(job_ids, scheduled_for=slot)
+    finally:
+        event.remove(session, "before_commit", before_commit)
+    assert at_commit == [[]]
+    assert report.created == report.enqueued == 120
+    assert len(redis.keys("rq:job:*")) == 120
+    assert redis.llen("rq:queue:discovery_main") == 80
+    assert redis.zcard("rq:scheduled:discovery_main") == 40
+
+
+def _stored(redis) -> dict:
+    """Every key in Redis with its value, the jobs' timestamps left out."""
+    state = {}
+    for key in sorted(redis.keys("*")):
+        kind = redis.type(key)
+        if kind == b"hash":
+            value = redis.hgetall(key)
+            for stamp in (b"created_at", b"enqueued_at"):
+                value[stamp] = bool(value.pop(stamp, None))  # whether it is there
+        elif kind == b"list":
+            value = redis.lrange(key, 0, -1)
+        elif kind == b"set":
+            value = redis.smembers(key)
+        else:
+            value = redis.zrange(key, 0, -1, withscores=True)
+        state[key] = value
+    return state
+
+
+def test_a_batch_stores_what_rq_enqueue_many_and_schedule_job_store(app, redis_url):
+    """The batch writes RQ's jobs with fewer commands: the same keys and values as RQ's own
+    enqueue_many (queued) and schedule_job (due later), but the timestamps."""
+    redis = get_redis(redis_url)
+    due = datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)
+    batch = [Queued(7, "poll a", "olt-1"), Queued(8, "poll a", "olt-2"), Queued(9, "b", "o", due)]
+    assert enqueue_many(batch) == 3
+    ours = _stored(redis)
+    redis.flushdb()
+    cfg = app.config
+    options = dict(
+        timeout=cfg["JOB_TIMEOUT"], result_ttl=cfg["RESULT_TTL"], failure_ttl=cfg["FAILURE_TTL"]
+    )
+    queue = Queue(cfg["QUEUE_NAME"], connection=redis)
+    with redis.pipeline() as pipe:
+        datas = [
+            Queue.prepare_data(
+                RUN_EXECUTION,
+                args=(i,),
+                job_id=f"execution-{i}",
+                description=f"poll a @ olt-{n} (execution {i})",
+                **options,
+            )
+            for i, n in ((7, 1), (8, 2))
+        ]
+        queue.enqueue_many(datas, pipeline=pipe)
+        pipe.execute()
+    later = queue.create_job(
+        RUN_EXECUTION,
+        args=(9,),
+        job_id="execution-9",
+        description="b @ o (execution 9, due 07:08:09 UTC)",
+        **options,
+    )
+    queue.schedule_job(later, due)
+    assert ours == _stored(redis)
+    assert len(ours) == 6  # three jobs, the queue, the scheduled registry, the queues' set
 
 
 def test_a_second_run_now_skips_every_pending_pair(app):
