@@ -227,6 +227,8 @@ def test_jobs_list_filters_and_read(app, client, lab, tokens):
     assert everything[0]["olts"] == [{"id": olt.id, "name": "huawei-a", "enabled": True}]
     on_other = api(client, "GET", f"/jobs?olt_id={other.id}", read).get_json()["items"]
     assert [j["id"] for j in on_other] == [second.id]
+    by_name = api(client, "GET", "/jobs?olt=zte-a", read).get_json()["items"]
+    assert [j["id"] for j in by_name] == [second.id]
     enabled = api(client, "GET", "/jobs?enabled=true&q=disc", read).get_json()["items"]
     assert [j["id"] for j in enabled] == [first.id]
     one = api(client, "GET", f"/jobs/{second.id}", read).get_json()
@@ -291,6 +293,9 @@ def test_poll_now_and_find_the_onus(app, client, lab, tokens):
     everyone = api(client, "GET", f"/onus?olt_id={olt.id}&limit=1000", read).get_json()
     assert [o["id"] for o in everyone["items"]] == [o.id for o in onus]
     assert everyone["next"] is None
+    by_name = api(client, "GET", "/onus?olt=huawei-a&limit=1000&fields=id", read).get_json()
+    assert by_name["items"] == [{"id": o.id} for o in onus]
+    assert api(client, "GET", "/onus?olt=nope", read).get_json()["items"] == []
 
     target = onus[5]
     prefix = target.serial[:-2].lower()  # any case
@@ -348,6 +353,9 @@ def test_alarms_list_and_acknowledge(app, client, lab, tokens, noc):
 
     listed = api(client, "GET", "/alarms?status=open", tokens["read"]).get_json()["items"]
     assert [a["id"] for a in listed] == [open_.id] and listed[0]["olt"] == "huawei-a"
+    by_olt = api(client, "GET", "/alarms?olt=huawei-a", tokens["read"]).get_json()["items"]
+    assert [a["id"] for a in by_olt] == [cleared.id, open_.id]  # newest first
+    assert api(client, "GET", "/alarms?olt=other", tokens["read"]).get_json()["items"] == []
     ack = api(client, "POST", f"/alarms/{open_.id}/acknowledge", tokens["read,run"])
     assert ack.status_code == 200
     assert ack.get_json()["acknowledged_by"] == "noc" and ack.get_json()["acknowledged_at"]

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from history import alarms
-from webapp.api.core import ID, api_user, keyset_page, problem, scope
+from webapp.api.core import ID, api_user, keyset_page, olt_named, problem, scope
 from webapp.api.schemas import (
     AlarmListArgs,
     AlarmPage,
@@ -53,6 +53,8 @@ class Alarms(MethodView):
         for key in ("severity", "kind", "olt_id", "onu_id"):
             if args.get(key) is not None:
                 query = query.where(getattr(Alarm, key) == args[key])
+        if args.get("olt"):
+            query = query.where(Alarm.olt_id == olt_named(args["olt"]))
         if "acknowledged" in args:
             ack = Alarm.acknowledged_at
             query = query.where(ack.is_not(None) if args["acknowledged"] else ack.is_(None))
@@ -94,6 +96,8 @@ class Events(MethodView):
         for key in ("olt_id", "onu_id", "kind"):
             if args.get(key) is not None:
                 query = query.where(getattr(OnuEvent, key) == args[key])
+        if args.get("olt"):
+            query = query.where(OnuEvent.olt_id == olt_named(args["olt"]))
         if args.get("since"):
             query = query.where(OnuEvent.at >= args["since"])
         return keyset_page(query, OnuEvent.id, args, EventSchema, newest_first=True)

@@ -319,3 +319,12 @@ class With:
 
     def __getattr__(self, name):
         return getattr(self._obj, name)
+
+
+def olt_named(name: str):
+    """The id of the OLT of this name, as a subquery (no such OLT: no rows)."""
+    from sqlalchemy import select
+
+    from webapp.models import Olt
+
+    return select(Olt.id).where(Olt.name == name).scalar_subquery()

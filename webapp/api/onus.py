@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from history import query as history
-from webapp.api.core import ID, With, keyset_page, problem
+from webapp.api.core import ID, With, keyset_page, olt_named, problem
 from webapp.api.schemas import OnuDetailArgs, OnuDetailSchema, OnuListArgs, OnuPage, OnuSchema
 from webapp.extensions import db
 from webapp.models import Onu, OnuEvent
@@ -46,6 +46,8 @@ class Onus(MethodView):
             )
         if args.get("olt_id"):
             query = query.where(Onu.olt_id == args["olt_id"])
+        if args.get("olt"):
+            query = query.where(Onu.olt_id == olt_named(args["olt"]))
         if args.get("pon"):
             parts = [int(p) for p in args["pon"].split("/")]
             frame, slot, port = parts if len(parts) == 3 else (None, *parts)

@@ -9,7 +9,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import selectinload
 
 from jobs.dispatch import RunReport, run_jobs_now
-from webapp.api.core import ID, api_user, keyset_page, problem, scope
+from webapp.api.core import ID, api_user, keyset_page, olt_named, problem, scope
 from webapp.api.schemas import (
     ExecutionDetailSchema,
     ExecutionListArgs,
@@ -106,6 +106,12 @@ class Jobs(MethodView):
         if args.get("olt_id"):
             query = query.where(
                 exists().where(JobHost.job_id == SnmpJob.id, JobHost.olt_id == args["olt_id"])
+            )
+        if args.get("olt"):
+            query = query.where(
+                exists().where(
+                    JobHost.job_id == SnmpJob.id, JobHost.olt_id == olt_named(args["olt"])
+                )
             )
         return keyset_page(query, SnmpJob.id, args, JobSchema)
 

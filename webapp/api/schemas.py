@@ -238,6 +238,7 @@ class OnuListArgs(PageArgs):
         validate=v.Length(min=1, max=100),
         metadata={"description": "Part of serial, name, description, position or MAC"},
     )
+    olt = Text(validate=v.Length(max=100), metadata={"description": "OLT name"})
     olt_id = f.Integer(validate=v.Range(1, 2**31 - 1))
     pon = Text(
         validate=v.Regexp(r"^\d{1,6}/\d{1,6}(/\d{1,6})?$"),
@@ -284,6 +285,7 @@ class JobListArgs(PageArgs):
     q = Text(validate=v.Length(max=150))
     job_type = Text(validate=v.Length(max=20))
     enabled = f.Boolean()
+    olt = Text(validate=v.Length(max=100), metadata={"description": "OLT name"})
     olt_id = f.Integer(validate=v.Range(1, 2**31 - 1))
 
 
@@ -388,12 +390,14 @@ class AlarmListArgs(PageArgs):
     )
     severity = Text(validate=v.OneOf(["warning", "major", "critical"]))
     kind = Text(validate=v.Length(max=20))
+    olt = Text(validate=v.Length(max=100), metadata={"description": "OLT name"})
     olt_id = f.Integer(validate=v.Range(1, 2**31 - 1))
     onu_id = f.Integer(validate=v.Range(1, 2**31 - 1))
     acknowledged = f.Boolean()
 
 
 class EventListArgs(PageArgs):
+    olt = Text(validate=v.Length(max=100), metadata={"description": "OLT name"})
     olt_id = f.Integer(validate=v.Range(1, 2**31 - 1))
     onu_id = f.Integer(validate=v.Range(1, 2**31 - 1))
     kind = Text(validate=v.Length(max=20))
