@@ -81,6 +81,7 @@ def test_requests_without_a_valid_token_are_refused(app, client, noc):
 
     valid = create_token(noc, "fine", "read", None)
     assert api(client, "GET", "/olts", valid.token).status_code == 200
+    assert api(client, "GET", "/olts/", valid.token).status_code == 200  # either spelling
     noc.active = False  # a disabled user's tokens stop working with it
     db.session.commit()
     assert_problem(api(client, "GET", "/olts", valid.token), 401)

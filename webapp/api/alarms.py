@@ -38,7 +38,7 @@ def get_alarm(alarm_id: int) -> Alarm:
     return alarm
 
 
-@alarms_blp.route("")
+@alarms_blp.route("", strict_slashes=False)
 class Alarms(MethodView):
     @alarms_blp.arguments(AlarmListArgs, location="query")
     @alarms_blp.response(200, AlarmPage)
@@ -86,7 +86,7 @@ class AcknowledgeAlarm(MethodView):
         return alarm
 
 
-@events_blp.route("")
+@events_blp.route("", strict_slashes=False)
 class Events(MethodView):
     @events_blp.arguments(EventListArgs, location="query")
     @events_blp.response(200, EventPage)
@@ -103,7 +103,7 @@ class Events(MethodView):
         return keyset_page(query, OnuEvent.id, args, EventSchema, newest_first=True)
 
 
-@whoami_blp.route("")
+@whoami_blp.route("", strict_slashes=False)
 class Whoami(MethodView):
     @whoami_blp.response(200, WhoamiSchema)
     def get(self):

@@ -70,7 +70,7 @@ def _detail(olt: Olt) -> dict:
     )
 
 
-@blp.route("")
+@blp.route("", strict_slashes=False)
 class Olts(MethodView):
     @blp.arguments(OltListArgs, location="query")
     @blp.response(200, OltPage)

@@ -27,7 +27,7 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-@blp.route("")
+@blp.route("", strict_slashes=False)
 class Onus(MethodView):
     @blp.arguments(OnuListArgs, location="query")
     @blp.response(200, OnuPage)

@@ -85,7 +85,7 @@ def _run(job_ids: list[int], olt_ids: list[int] | None):
     return report_response(report)
 
 
-@jobs_blp.route("")
+@jobs_blp.route("", strict_slashes=False)
 class Jobs(MethodView):
     @jobs_blp.arguments(JobListArgs, location="query")
     @jobs_blp.response(200, JobPage)
@@ -158,7 +158,7 @@ def get_execution(execution_id: int) -> Execution:
     return ex
 
 
-@executions_blp.route("")
+@executions_blp.route("", strict_slashes=False)
 class Executions(MethodView):
     @executions_blp.arguments(ExecutionListArgs, location="query")
     @executions_blp.response(200, ExecutionPage)
