@@ -22,6 +22,7 @@ from jobs.errors import JobError
 from jobs.handover import Waiter, hand_over_quietly, record_wait, take_or_wait
 from jobs.lifecycle import finish_if
 from jobs.locks import Heartbeat, LockLost, olt_lock, release_quietly
+from jobs.logtag import run_tag, tag_olt
 from jobs.queues import get_redis
 from jobs.retry import schedule_retry
 from jobs.types import get_type
@@ -79,7 +80,7 @@ def run_execution(execution_id: int, lock_try: int = 0) -> dict:
 
     lock_try is ignored: RQ jobs queued by an older version still carry it.
     """
-    with _get_app().app_context():
+    with _get_app().app_context(), run_tag(execution_id):
         try:
             return _run(execution_id)
         except JobTimeoutException:
@@ -124,6 +125,7 @@ def _run(execution_id: int) -> dict:
             log.warning("execution %s does not exist; nothing to run", execution_id)
             return {"execution": execution_id, "outcome": "missing"}
         seen = Waiter(ex.id, ex.olt_id, ex.olt_name, dict(ex.summary or {}))
+        tag_olt(ex.olt_name)
         status = ex.status
         reason = errors.disabled_reason(ex) if status == PENDING else None
         db.session.rollback()

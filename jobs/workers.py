@@ -19,7 +19,7 @@ from rq.worker_pool import WorkerPool
 from jobs.queues import get_redis
 
 ROOT = Path(__file__).resolve().parent.parent
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(process)d]%(run)s %(message)s"
 
 
 def worker_pool_command(workers: int, burst: bool = False) -> list[str]:
@@ -37,8 +37,13 @@ def host_name() -> str:
 
 def configure_logging() -> None:
     """One handler on the root logger, so RQ adds none of its own (each line printed once)."""
-    if not logging.getLogger().handlers:
+    from jobs.logtag import RunTagFilter
+
+    root = logging.getLogger()
+    if not root.handlers:
         logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+        for handler in root.handlers:  # each line names the execution and OLT it is about
+            handler.addFilter(RunTagFilter())
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 

@@ -161,4 +161,10 @@ def test_db_upgrade_and_worker_command(app, runner, lab, database_url, redis_url
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     db.session.expire_all()
-    assert db.session.scalar(select(Execution)).status == "SUCCESS"
+    ex = db.session.scalar(select(Execution))
+    assert ex.status == "SUCCESS"
+    # one line per event, and the lines logged during the run say which run and OLT
+    lines = (proc.stdout + proc.stderr).splitlines()
+    done = [line for line in lines if "SUCCESS in" in line]
+    assert len(done) == 1 and f"[execution {ex.id} · huawei-a]" in done[0], done
+    assert sum("Successfully completed" in line for line in lines) == 1
