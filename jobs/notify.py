@@ -123,6 +123,7 @@ def _webhook(url: str, body: bytes) -> None:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:  # noqa: S310 (operator's URL)
             answer.read(1024)
     except urllib.error.HTTPError as exc:
+        exc.close()  # it holds the answer and its socket
         raise DeliveryError(f"the webhook answered HTTP {exc.code}") from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
