@@ -21,7 +21,7 @@ from snmp.client import (
 )
 from snmp.errors import SnmpError, SnmpTimeout, SnmpTooMuchData, SnmpUnreachable
 from snmp.indexes import IFDESCR_OID, IFNAME_OID, DecodedIndex, NotAnOnu, decode_index
-from snmp.values import ValueRuleError, apply_rule, int_converter
+from snmp.values import SLOW, ValueRuleError, apply_rule, int_converter, octets_converter
 from webapp.models import Onu
 from webapp.models.inventory import ATTRIBUTE_COLUMNS
 
@@ -276,6 +276,7 @@ class Converter:
         """
         fast = int_converter(column.rule)
         shape = functools.partial(self._shape, column) if column.attribute in _SHAPED_INTS else None
+        octets = octets_converter(column.rule)  # likewise for OctetString rows of text rules
         out: dict[str, object] = {}
         with paused_gc():
             for pos, (_d, _raw, vb) in decoded.by_position.items():
@@ -289,6 +290,12 @@ class Converter:
                         value = self.value(column, vb, pos)  # counts the error
                     else:
                         value = value if shape is None else shape(value)
+                elif octets is not None and vb.type == "OctetString" and vb.raw is not None:
+                    value = octets(bytes(vb.raw))
+                    if value is SLOW:
+                        value = self.value(column, vb, pos)
+                    elif value is not None:
+                        value = self._shape(column, value)
                 else:
                     value = self.value(column, vb, pos)
                 out[pos] = value
