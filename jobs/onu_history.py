@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from flask import current_app
 
-from history import alarms
+from history import alarms, codec
 from history import events as ev
 from history import samples as history_samples
 from webapp.extensions import db
@@ -166,22 +166,30 @@ def _samples(olt_id, execution_id, obs: Observation, existing, ids, now) -> int:
     else:
         present = {p for p, r in existing.items() if r.present}
         positions = {p for a in metrics for p in obs.values[a]} & present
-    # sample_of, a column at a time (one lookup per value rather than a dict per ONU)
+    # sample_of and codec.centi, a column at a time: a plain float in range, or an int
+    # distance, is converted inline (one lookup per value rather than calls per ONU)
     rx, tx, distance = (obs.values.get(a, {}) if a in metrics else {} for a in SAMPLED)
     sightings = obs.found if obs.state_known and obs.found else None
-    rows = {}
+    records = {}
     for position in positions:
         onu_id = ids.get(position)
         if onu_id is None:
             continue
-        metres = _number(distance.get(position))
-        rows[onu_id] = (
-            _number(rx.get(position)),
-            _number(tx.get(position)),
-            sightings[position].state if sightings is not None else None,
-            None if metres is None else round(metres),
-        )
-    return history_samples.append(db.session, olt_id, execution_id, now, rows)
+        r, t, d = rx.get(position), tx.get(position), distance.get(position)
+        r = round(r * 100) if type(r) is float and -327.67 <= r <= 327.67 else _centi(r)
+        t = round(t * 100) if type(t) is float and -327.67 <= t <= 327.67 else _centi(t)
+        if not (type(d) is int and -_EXACT < d < _EXACT):  # round(float(d)) == d there
+            d = _number(d)
+            d = None if d is None else round(d)
+        records[onu_id] = (r, t, sightings[position].state if sightings is not None else None, d)
+    return history_samples.append_records(db.session, olt_id, execution_id, now, records)
+
+
+_EXACT = 2**53  # ints a float holds exactly
+
+
+def _centi(value: object) -> int | None:
+    return codec.centi(_number(value))
 
 
 def _value(obs: Observation, attribute: str, position: str) -> object:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from types import SimpleNamespace
 
 import pytest
 
@@ -97,3 +98,34 @@ def test_rx_outside_keeps_every_onu_an_rx_alarm_acts_on():
                 assert position in kept, (rules, value)
         normal = {p for p, v in rx.items() if type(v) is float and -24 <= v <= -10}
         assert normal and not normal & kept  # normal levels under both rules: passed over
+
+
+def test_samples_are_what_sample_of_and_centi_give(monkeypatch):
+    from history import codec
+
+    odd = [None, "junk", True, False, 0, 7, -20, math.nan, math.inf, -math.inf, 2**60]
+    levels = odd + [-20.25, 327.67, -327.67, 327.675, -327.68, 400.0, -400.0, 1e300, -0.004]
+    distances = odd + [0.5, 1.5, 2.5, 1234.4, -3.5, 1e20, 2**53 - 1, -(2**53) + 1, 2**53, 2**53 + 1]
+    rows = list(itertools.product(levels[::3], levels, distances[::2]))
+    rows += [(levels[0], levels[1], d) for d in distances]
+    positions = [f"0/1/{n // 128}:{n % 128}" for n in range(len(rows))]
+    values = {
+        a: {p: row[k] for p, row in zip(positions, rows, strict=True)}
+        for k, a in enumerate(("rx_power", "tx_power", "distance"))
+    }
+    found = {p: Sighting(DecodedIndex(0, 1, 1, 1), "1", n % 3) for n, p in enumerate(positions)}
+    obs = Observation(found=found, complete=True, state_known=True, values=values)
+    ids = {p: n for n, p in enumerate(positions)}
+    written = {}
+    monkeypatch.setattr(
+        onu_history.history_samples,
+        "append_records",
+        lambda session, olt, ex, at, records: written.update(records) or len(records),
+    )
+    monkeypatch.setattr(onu_history, "db", SimpleNamespace(session=None))  # no database
+    assert onu_history._samples(1, 2, obs, {}, ids, None) == len(rows)
+    for p, onu_id in ids.items():
+        rx, tx, state, metres = onu_history.sample_of(
+            {a: v[p] for a, v in values.items()}, n := found[p].state
+        )
+        assert written[onu_id] == (codec.centi(rx), codec.centi(tx), n, metres), rows[onu_id]
