@@ -216,7 +216,7 @@ def test_0006_adds_the_list_indexes_and_takes_them_back(fresh_url):
     app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_url, "SECRET_KEY": "t", "TESTING": True})
     postgresql = fresh_url.startswith("postgresql")
     with app.app_context():
-        upgrade(directory=MIGRATIONS)
+        upgrade(directory=MIGRATIONS, revision="0006_list_indexes")  # 0007 changes the fill
         from webapp.extensions import db
 
         db.engine.dispose()
@@ -249,7 +249,7 @@ def _last_execution_keys(url: str) -> list:
         engine.dispose()
 
 
-def test_0007_drops_the_last_execution_key_and_keeps_the_values(fresh_url):
+def test_0007_drops_the_last_execution_key_keeps_the_values_and_sets_the_fill(fresh_url):
     app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_url, "SECRET_KEY": "t", "TESTING": True})
     with app.app_context():
         upgrade(directory=MIGRATIONS, revision="0006_list_indexes")
@@ -280,7 +280,7 @@ def test_0007_drops_the_last_execution_key_and_keeps_the_values(fresh_url):
         db.engine.dispose()
     assert _last_execution_keys(fresh_url) == []
     assert "ix_onus_state_label" in _indexes(fresh_url)["onus"]  # the table kept its indexes
-    assert _fillfactor(fresh_url) == (["fillfactor=70"] if "postgresql" in fresh_url else None)
+    assert _fillfactor(fresh_url) == (["fillfactor=45"] if "postgresql" in fresh_url else None)
     query = text("SELECT position, last_execution_id FROM onus ORDER BY position")
     with engine.begin() as conn:
         assert conn.execute(query).all() == [("0/1/0:1", ex), ("0/1/0:2", None)]
@@ -289,6 +289,7 @@ def test_0007_drops_the_last_execution_key_and_keeps_the_values(fresh_url):
         downgrade(directory=MIGRATIONS, revision="0006_list_indexes")
         db.engine.dispose()
     assert len(_last_execution_keys(fresh_url)) == 1
+    assert _fillfactor(fresh_url) == (["fillfactor=70"] if "postgresql" in fresh_url else None)
     with engine.connect() as conn:
         assert conn.execute(query).all() == [("0/1/0:1", None), ("0/1/0:2", None)]
     engine.dispose()
