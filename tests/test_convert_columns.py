@@ -69,6 +69,8 @@ def _decoded(values: list[tuple[str, object]]) -> Decoded:
         ("distance", ValueRule(scale=0.5), None),
         ("last_down_cause", ValueRule(), {1: "LOS", 2: "dying-gasp"}),
         ("uptime", ValueRule(parse="seconds"), None),
+        ("uptime", ValueRule(valid_min=0), None),
+        ("pon_port", ValueRule(), None),
         ("state", ValueRule(), None),
         ("description", ValueRule(parse="text"), None),
     ],
@@ -96,7 +98,9 @@ OCTETS = [
 
 
 @pytest.mark.parametrize("parse", ["text", "serial", "mac", "hex"])
-@pytest.mark.parametrize("attribute", ["description", "serial", "last_down_cause", "uptime"])
+@pytest.mark.parametrize(
+    "attribute", ["description", "serial", "last_down_cause", "uptime", "distance", "mac"]
+)
 def test_octet_rows_agree_with_value_row_by_row(attribute, parse):
     rule = ValueRule(parse=parse, sentinels=("N/A", "none", "HWTC1A2B3C4D"))
     rows = [VarBind(f"1.3.{n}", "OctetString", raw.decode("latin-1"), raw) for n, raw in
