@@ -32,7 +32,10 @@ ONUS = 16_384
 # what --phases times: (module, function) wrapped by a timer while the bench runs
 PHASES = (
     ("jobs.types._rows", "decode_rows"),
+    ("jobs.types.poll", "_states"),
+    ("jobs.types.poll", "_values"),
     ("jobs.inventory", "store"),
+    ("jobs.inventory", "_sightings"),
     ("jobs.inventory", "_existing"),
     ("jobs.onu_writes", "write"),
     ("jobs.inventory", "_write"),

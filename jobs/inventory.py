@@ -97,6 +97,7 @@ def _existing(olt_id: int, obs: Observation) -> dict[str, object]:
     columns = [Onu.id, Onu.position, Onu.present, Onu.consecutive_misses, Onu.state_value]
     columns.append(Onu.state_label)  # written only where it changes (_sightings)
     columns += [Onu.frame, Onu.slot, Onu.port]  # the PON of an event
+    columns += [Onu.onu_id, Onu.raw_index]  # written only where they change (_sightings)
     wanted = set(obs.keep_previous) | ({"serial", "rx_power"} & set(obs.values))  # events
     columns += [getattr(Onu, ATTRIBUTE_COLUMNS[a]) for a in sorted(wanted) if a != "state"]
     columns.append(cast(Onu.collected, Text).label("collected_json"))
@@ -205,8 +206,14 @@ def _sightings(obs, existing, attributes, labels, execution_id, report) -> tuple
     for position, sighting in obs.found.items():
         old = existing.get(position)
         d = sighting.decoded
-        fields = {"raw_index": sighting.raw_index}
-        if d.key is None:  # a position; tables indexed by serial say the PON in a column
+        # what the index says is written where it changed (a known ONU seen by its usual
+        # table: never), as the indexed columns below
+        fields = {}
+        if old is None or not _same(old.raw_index, sighting.raw_index):
+            fields["raw_index"] = sighting.raw_index
+        if d.key is None and (  # a position; tables indexed by serial say the PON in a column
+            old is None or (old.frame, old.slot, old.port, old.onu_id) != _pon(d)
+        ):
             fields.update(frame=d.frame, slot=d.slot, port=d.port, onu_id=d.onu_id)
         if obs.state_known:
             value = sighting.state
@@ -233,6 +240,10 @@ def _sightings(obs, existing, attributes, labels, execution_id, report) -> tuple
         fields["id"] = old.id
         updates.append(fields)
     return inserts, updates
+
+
+def _pon(d: DecodedIndex) -> tuple:
+    return (d.frame, d.slot, d.port, d.onu_id)
 
 
 def _same(old: object, new: object) -> bool:
