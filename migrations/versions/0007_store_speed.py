@@ -13,14 +13,14 @@
   the table stayed at 4,097 pages, and the UPDATE took 160-240 ms instead of 270-420 ms.
 
 Revision ID: 0007_store_speed
-Revises: 0006_list_indexes
+Revises: 0007_api_tokens
 Create Date: 2026-12-03
 """
 
 from alembic import op
 
 revision = "0007_store_speed"
-down_revision = "0006_list_indexes"
+down_revision = "0007_api_tokens"
 branch_labels = None
 depends_on = None
 
