@@ -257,7 +257,7 @@ def test_0007_drops_the_last_execution_key_keeps_the_values_and_sets_the_fill(fr
         from webapp.extensions import db
         from webapp.models import Execution
 
-        olt = make_olt(name="o").id  # olts and executions are the same at 0006 and 0007
+        olt = make_olt(name="o").id  # olts and executions are the same at 0006 and at head
         execution = Execution(olt_id=olt, job_name="j", olt_name="o")
         db.session.add(execution)
         db.session.commit()
