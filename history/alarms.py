@@ -121,6 +121,20 @@ def _open(session: Session, olt_id: int, kinds: tuple[str, ...]) -> dict[tuple, 
     return {(a.kind, a.onu_id, a.pon if a.kind == PON_OUTAGE else None): a for a in rows}
 
 
+def watched_onus(session: Session, olt_id: int) -> set[int]:
+    """The ONUs of the OLT with an open rx or offline alarm (what a poll may clear)."""
+    return set(
+        session.scalars(
+            select(Alarm.onu_id).where(
+                Alarm.olt_id == olt_id,
+                Alarm.kind.in_((RX, OFFLINE)),
+                Alarm.status.in_(OPEN),
+                Alarm.onu_id.is_not(None),
+            )
+        )
+    )
+
+
 def _recent(session: Session, olt_id: int, kind: str, onu_id: int | None, now) -> Alarm | None:
     """A cleared alarm of the same condition within the flap window (to reopen)."""
     return session.scalars(

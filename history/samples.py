@@ -94,11 +94,22 @@ def append(
     samples: Mapping[int, Sample],
 ) -> int:
     """Store one sample per ONU id as raw blocks; return how many (0: nothing stored)."""
-    if not samples:
-        return 0
     records = {
         onu: (codec.centi(rx), codec.centi(tx), state, distance)
         for onu, (rx, tx, state, distance) in samples.items()
     }
+    return append_records(session, olt_id, execution_id, at, records)
+
+
+def append_records(
+    session: Session,
+    olt_id: int,
+    execution_id: int | None,
+    at: datetime,
+    records: Mapping[int, Sequence[int | None]],
+) -> int:
+    """append() for records already in the raw form (rx and tx in hundredths: codec.centi)."""
+    if not records:
+        return 0
     write_blocks(session, olt_id, codec.RAW, at, execution_id, records)
     return len(records)

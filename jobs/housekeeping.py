@@ -6,13 +6,13 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from history import alarms as alarm_rules
 from history import rollup
 from jobs.queues import get_redis
 from webapp.extensions import db
-from webapp.models import Alarm, Execution
+from webapp.models import Alarm, Execution, Onu
 from webapp.models.base import utcnow
 from webapp.models.executions import TERMINAL
 
@@ -36,6 +36,12 @@ def purge_old_executions(now: datetime | None = None) -> int:
         ).all()
         if not ids:
             break
+        db.session.execute(  # what a foreign key's ON DELETE SET NULL would do (no key: 0007)
+            update(Onu)
+            .where(Onu.last_execution_id.in_(ids))
+            .values(last_execution_id=None)
+            .execution_options(synchronize_session=False)
+        )
         db.session.execute(delete(Execution).where(Execution.id.in_(ids)))
         db.session.commit()
         deleted += len(ids)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from flask import current_app
 
-from history import alarms
+from history import alarms, codec
 from history import events as ev
 from history import samples as history_samples
 from webapp.extensions import db
@@ -91,15 +91,25 @@ def olt_rules(olt_id: int) -> alarms.Rules:
 
 
 def _alarms(olt_id, obs, existing, ids, found, gone, rules, now) -> alarms.Outcome:
-    """Evaluate the OLT's ONU and PON alarms on what this store saw; queue notifications."""
+    """Evaluate the OLT's ONU and PON alarms on what this store saw; queue notifications.
+
+    Only the ONUs an evaluation can act on get a reading: those that went offline, those
+    with an open alarm, and those whose rx is outside the normal band (alarms.evaluate_poll
+    does nothing with any other)."""
     causes = {}
     went_offline = []
     for onu_id, _pos, _pon, kind, detail in found:
         if kind == "offline" and onu_id is not None:
             went_offline.append(onu_id)
             causes[onu_id] = detail.get("cause") or str(detail.get("state") or "")
+    wanted = alarms.watched_onus(db.session, olt_id).union(went_offline)
+    chosen = set(_rx_outside(obs, ids, rules))
+    if wanted:
+        chosen.update(p for p, onu_id in ids.items() if onu_id in wanted)
+    positions = [p for p in ids if p in chosen] if chosen else []  # in the order of ids
     readings = {}
-    for position, onu_id in ids.items():
+    for position in positions:
+        onu_id = ids[position]
         row = existing.get(position)
         sighting = obs.found.get(position) if obs.found is not None else None
         if sighting is None and (obs.found is not None or row is None or not row.present):
@@ -117,17 +127,33 @@ def _alarms(olt_id, obs, existing, ids, found, gone, rules, now) -> alarms.Outco
             online=online,
             cause=causes.get(onu_id),
         )
-    online_before = Counter(
-        ev.pon_of(r.frame, r.slot, r.port)
-        for r in existing.values()
-        if r.present and obs.online and r.state_value in obs.online
-    )
+    online_before = Counter()  # read only for the PONs of ONUs that went offline
+    if went_offline and obs.online:
+        online_before = Counter(
+            ev.pon_of(r.frame, r.slot, r.port)
+            for r in existing.values()
+            if r.present and r.state_value in obs.online
+        )
     gone_ids = [existing[p].id for p in gone]
     outcome = alarms.evaluate_poll(
         db.session, olt_id, now, rules, readings, went_offline, online_before, gone_ids
     )
     alarms.queue_notifications(db.session, olt_id, now, rules)
     return outcome
+
+
+def _rx_outside(obs: Observation, ids: dict, rules: alarms.Rules) -> list[str]:
+    """Positions whose rx reading would raise or change an rx alarm (outside the normal band,
+    or not a plain number: the evaluation decides)."""
+    values = obs.values.get("rx_power")
+    if not values:
+        return []
+    low, high = max(rules.rx_warning, rules.rx_critical), rules.rx_overload  # Thresholds.level
+    return [
+        p
+        for p, rx in values.items()
+        if rx is not None and not (type(rx) is float and low <= rx <= high) and p in ids
+    ]
 
 
 def _samples(olt_id, execution_id, obs: Observation, existing, ids, now) -> int:
@@ -140,22 +166,30 @@ def _samples(olt_id, execution_id, obs: Observation, existing, ids, now) -> int:
     else:
         present = {p for p, r in existing.items() if r.present}
         positions = {p for a in metrics for p in obs.values[a]} & present
-    # sample_of, a column at a time (one lookup per value rather than a dict per ONU)
+    # sample_of and codec.centi, a column at a time: a plain float in range, or an int
+    # distance, is converted inline (one lookup per value rather than calls per ONU)
     rx, tx, distance = (obs.values.get(a, {}) if a in metrics else {} for a in SAMPLED)
     sightings = obs.found if obs.state_known and obs.found else None
-    rows = {}
+    records = {}
     for position in positions:
         onu_id = ids.get(position)
         if onu_id is None:
             continue
-        metres = _number(distance.get(position))
-        rows[onu_id] = (
-            _number(rx.get(position)),
-            _number(tx.get(position)),
-            sightings[position].state if sightings is not None else None,
-            None if metres is None else round(metres),
-        )
-    return history_samples.append(db.session, olt_id, execution_id, now, rows)
+        r, t, d = rx.get(position), tx.get(position), distance.get(position)
+        r = round(r * 100) if type(r) is float and -327.67 <= r <= 327.67 else _centi(r)
+        t = round(t * 100) if type(t) is float and -327.67 <= t <= 327.67 else _centi(t)
+        if not (type(d) is int and -_EXACT < d < _EXACT):  # round(float(d)) == d there
+            d = _number(d)
+            d = None if d is None else round(d)
+        records[onu_id] = (r, t, sightings[position].state if sightings is not None else None, d)
+    return history_samples.append_records(db.session, olt_id, execution_id, now, records)
+
+
+_EXACT = 2**53  # ints a float holds exactly
+
+
+def _centi(value: object) -> int | None:
+    return codec.centi(_number(value))
 
 
 def _value(obs: Observation, attribute: str, position: str) -> object:
@@ -175,6 +209,7 @@ def _events(
     """(onu id, position, pon, kind, detail) of every change this store saw.
 
     No "appeared" events on an OLT's first inventory (a new OLT's 4,096 ONUs are not news).
+    ONUs that _quiet finds unchanged skip detect: most ONUs of a poll change nothing.
     """
     out = []
     old_at = {}
@@ -184,8 +219,11 @@ def _events(
         targets = {p: s.decoded for p, s in obs.found.items()}
     else:  # a get job: what it read of the present ONUs it knows
         targets = {p: None for p, r in existing.items() if r.present}
+    quiet = _Quiet(obs, old_at, thresholds)
     for position, decoded in targets.items():
         old = existing.get(position)
+        if old is not None and quiet(position, old):
+            continue
         where = decoded or old
         pon = ev.pon_of(where.frame, where.slot, where.port) if where is not None else None
         changes = []
@@ -215,6 +253,45 @@ def _events(
         row = existing[position]
         out.append((row.id, position, ev.pon_of(row.frame, row.slot, row.port), "absent", {}))
     return out
+
+
+class _Quiet:
+    """Whether a known ONU has no event in this store, by the same tests as ev.detect and the
+    move check of _events, on the bare values: True only where both would find nothing
+    (False: let them look)."""
+
+    def __init__(self, obs: Observation, old_at: dict, thresholds) -> None:
+        found = obs.found
+        self.states = found if found is not None and obs.state_known and obs.online else None
+        self.serials = obs.values.get("serial")
+        self.rx = obs.values.get("rx_power")
+        self.old_at = old_at
+        self.level = thresholds.level
+
+    def __call__(self, position: str, old) -> bool:
+        if not old.present:
+            return False  # reappeared
+        if self.states is not None:
+            sighting = self.states.get(position)
+            if sighting is not None and sighting.state != old.state_value:
+                return False
+        if self.serials is not None:
+            serial = self.serials.get(position)
+            if serial is not None and serial != "":
+                if old.serial and serial != old.serial:
+                    return False  # swapped
+                if self.old_at.get(serial, position) != position:
+                    return False  # moved
+        if self.rx is not None:
+            rx = self.rx.get(position)
+            before = old.rx_power_dbm
+            if rx != before:  # equal: the same level (or no reading)
+                rx = _number(rx)
+                if rx is not None:
+                    level = self.level(before)
+                    if level is not None and self.level(rx) != level:
+                        return False
+        return True
 
 
 def olt_polled(ex, ok: bool) -> None:

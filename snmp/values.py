@@ -276,6 +276,40 @@ def int_converter(rule: ValueRule) -> Callable[[int], Value] | None:
     return convert
 
 
+SLOW = object()  # what an octets converter gives for octets it leaves to apply_rule
+_PLAIN_ASCII = bytes(range(0x20, 0x7F)) + b"\t\r\n"  # snmp.codec's plain text
+
+
+def octets_converter(rule: ValueRule) -> Callable[[bytes], Value] | None:
+    """What apply_rule gives for an OctetString varbind, as a function of its octets, for the
+    common octets of a text or serial column: plain ASCII text, an 8-octet GPON serial; SLOW
+    for any other octets (apply_rule then decides). None: the rule parses no text. Built once
+    per column, as int_converter: a poll converts several text columns of every ONU.
+    """
+    sentinels = frozenset(rule.sentinels)
+    if rule.parse == "text":
+
+        def text(raw: bytes) -> Value:
+            raw = raw.rstrip(b"\x00")
+            if raw.translate(None, _PLAIN_ASCII):
+                return SLOW  # not plain ASCII: decode_text's checks
+            value = raw.decode("ascii").strip()
+            return None if value in sentinels else (value or None)
+
+        return text
+    if rule.parse == "serial":
+
+        def serial(raw: bytes) -> Value:
+            vendor = raw[:4]
+            if len(raw) != 8 or not (vendor.isascii() and vendor.isalnum()):
+                return SLOW
+            value = vendor.decode() + raw[4:].hex().upper()
+            return None if value in sentinels else value
+
+        return serial
+    return None
+
+
 def apply_rule(rule: ValueRule, vb: VarBind) -> Value:
     """Convert one varbind with its rule; None means "no value"; ValueRuleError on garbage."""
     try:

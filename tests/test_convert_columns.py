@@ -69,6 +69,8 @@ def _decoded(values: list[tuple[str, object]]) -> Decoded:
         ("distance", ValueRule(scale=0.5), None),
         ("last_down_cause", ValueRule(), {1: "LOS", 2: "dying-gasp"}),
         ("uptime", ValueRule(parse="seconds"), None),
+        ("uptime", ValueRule(valid_min=0), None),
+        ("pon_port", ValueRule(), None),
         ("state", ValueRule(), None),
         ("description", ValueRule(parse="text"), None),
     ],
@@ -85,6 +87,35 @@ def test_values_agree_with_value_row_by_row(attribute, rule, labels):
     assert (batch.errors, batch.examples) == (one.errors, one.examples)
     only = set(list(decoded.by_position)[:3])
     assert Converter(now).values(column, decoded, only) == {p: expected[p] for p in only}
+
+
+OCTETS = [
+    b"", b"\x00\x00", b"plain", b"  padded \x00\x00", b"tab\there", b"N/A", b"none",
+    b"Jos\xe9 P\xe9rez", "Se\u00f1ora".encode(), b"\x01\x02bin", b"HWTC\x1a\x2b\x3c\x4d",
+    b"ZTEG\x00\x00\x00\x01", b"HW-C\x1a\x2b\x3c\x4d", b"HWTC1A2B3C4D", b"48575443AABBCCDD",
+    b"\xff" * 8, b"x" * 300, b"1,ZTEGC0A1B2C3", b"\x7f\x7f",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("parse", ["text", "serial", "mac", "hex"])
+@pytest.mark.parametrize(
+    "attribute", ["description", "serial", "last_down_cause", "uptime", "distance", "mac"]
+)
+def test_octet_rows_agree_with_value_row_by_row(attribute, parse):
+    rule = ValueRule(parse=parse, sentinels=("N/A", "none", "HWTC1A2B3C4D"))
+    rows = [VarBind(f"1.3.{n}", "OctetString", raw.decode("latin-1"), raw) for n, raw in
+            enumerate(OCTETS)]  # fmt: skip
+    rows += [VarBind("1.3.90", "OctetString", "no octets"), VarBind("1.3.91", "Integer", 5)]
+    rows.append(VarBind("1.3.92", "OctetString", "view", memoryview(b"HWTC\x00\x01\x02\x03")))
+    decoded = Decoded()
+    for n, vb in enumerate(rows):
+        decoded.by_position[f"0/1/{n}:1"] = (None, str(n), vb)
+    column = _column(attribute, rule)
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    one, batch = Converter(now), Converter(now)
+    expected = {p: one.value(column, vb, p) for p, (_d, _r, vb) in decoded.by_position.items()}
+    assert batch.values(column, decoded) == expected
+    assert (batch.errors, batch.examples) == (one.errors, one.examples)
 
 
 def test_paused_gc_restores_the_collector_as_it_was():

@@ -45,8 +45,14 @@ def test_old_executions_are_purged_and_onus_keep_their_data(app, lab):
     rows = db.session.scalars(select(Execution).order_by(Execution.id)).all()
     for ex in rows[:2]:
         ex.created_at = utcnow() - timedelta(days=91)
+    onus = db.session.scalars(select(Onu).order_by(Onu.id)).all()
+    assert {o.last_execution_id for o in onus} == {rows[2].id}
+    onus[0].last_execution_id = rows[0].id  # as if it was last seen by a run now purged
     db.session.commit()
     assert purge_old_executions() == 2
     assert [e.id for e in db.session.scalars(select(Execution))] == [rows[2].id]
     assert db.session.scalar(select(func.count()).select_from(Onu)) == 40
+    db.session.expire_all()
+    last = db.session.scalars(select(Onu.last_execution_id).order_by(Onu.id)).all()
+    assert last == [None] + [rows[2].id] * 39  # as the foreign key's SET NULL did
     assert hourly() == 0 and hourly() is None  # at most once an hour

@@ -216,7 +216,7 @@ def test_0006_adds_the_list_indexes_and_takes_them_back(fresh_url):
     app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_url, "SECRET_KEY": "t", "TESTING": True})
     postgresql = fresh_url.startswith("postgresql")
     with app.app_context():
-        upgrade(directory=MIGRATIONS)
+        upgrade(directory=MIGRATIONS, revision="0006_list_indexes")  # 0007 changes the fill
         from webapp.extensions import db
 
         db.engine.dispose()
@@ -236,3 +236,60 @@ def test_0006_adds_the_list_indexes_and_takes_them_back(fresh_url):
         upgrade(directory=MIGRATIONS)
         db.engine.dispose()
     assert ("ix_onus_search_trgm" in _indexes(fresh_url)["onus"]) is postgresql
+
+
+def _last_execution_keys(url: str) -> list:
+    from sqlalchemy import inspect
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        keys = inspect(engine).get_foreign_keys("onus")
+        return [k for k in keys if k["constrained_columns"] == ["last_execution_id"]]
+    finally:
+        engine.dispose()
+
+
+def test_0007_drops_the_last_execution_key_keeps_the_values_and_sets_the_fill(fresh_url):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_url, "SECRET_KEY": "t", "TESTING": True})
+    with app.app_context():
+        upgrade(directory=MIGRATIONS, revision="0006_list_indexes")
+        from tests.factories import make_olt
+        from webapp.extensions import db
+        from webapp.models import Execution
+
+        olt = make_olt(name="o").id  # olts and executions are the same at 0006 and at head
+        execution = Execution(olt_id=olt, job_name="j", olt_name="o")
+        db.session.add(execution)
+        db.session.commit()
+        ex = execution.id
+        db.session.remove()
+        db.engine.dispose()
+    assert len(_last_execution_keys(fresh_url)) == 1
+    engine = create_engine(fresh_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:
+        for position, last in (("0/1/0:1", ex), ("0/1/0:2", None)):
+            conn.execute(
+                text(
+                    "INSERT INTO onus (olt_id, position, raw_index, present, consecutive_misses,"
+                    " collected, last_execution_id) VALUES (:o, :p, '1', TRUE, 0, '{}', :e)"
+                ),
+                {"o": olt, "p": position, "e": last},
+            )
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+        db.engine.dispose()
+    assert _last_execution_keys(fresh_url) == []
+    assert "ix_onus_state_label" in _indexes(fresh_url)["onus"]  # the table kept its indexes
+    assert _fillfactor(fresh_url) == (["fillfactor=45"] if "postgresql" in fresh_url else None)
+    query = text("SELECT position, last_execution_id FROM onus ORDER BY position")
+    with engine.begin() as conn:
+        assert conn.execute(query).all() == [("0/1/0:1", ex), ("0/1/0:2", None)]
+        conn.execute(text("UPDATE onus SET last_execution_id = :e"), {"e": ex + 1000})  # gone
+    with app.app_context():
+        downgrade(directory=MIGRATIONS, revision="0006_list_indexes")
+        db.engine.dispose()
+    assert len(_last_execution_keys(fresh_url)) == 1
+    assert _fillfactor(fresh_url) == (["fillfactor=70"] if "postgresql" in fresh_url else None)
+    with engine.connect() as conn:
+        assert conn.execute(query).all() == [("0/1/0:1", None), ("0/1/0:2", None)]
+    engine.dispose()

@@ -142,3 +142,55 @@ def test_the_store_inserts_updates_keeps_and_sweeps_through_the_bulk_writes(app)
     onus = _onus(olt.id)
     assert not onus[positions[0]].present and onus[positions[0]].consecutive_misses == 2
     assert onus[positions[50]].last_seen_at == NOW and onus[positions[50]].present
+
+
+def test_a_store_writes_what_changed_whatever_it_leaves_out(app):
+    """The store leaves out of its UPDATE the columns that did not change (raw index, PON,
+    state, serial, presence): what changed is still written, what did not stays."""
+    olt = make_olt(name="changes")
+    exs = [Execution(olt_id=olt.id, job_name="t", olt_name="changes") for _ in range(4)]
+    db.session.add_all(exs)
+    db.session.commit()
+    positions = [DecodedIndex(0, 1, 2, n).name for n in range(40)]
+    serials = {p: f"HWTC{n:08X}" for n, p in enumerate(positions)}
+    obs = inventory.Observation(
+        found=_found(positions, 1),
+        complete=True,
+        state_known=True,
+        values={"serial": dict(serials)},
+        online=frozenset({1}),
+    )
+    _store(olt, obs, exs[0].id)
+    obs.found = _found(positions[5:], 1)  # 5 missed twice: absent
+    _store(olt, obs, exs[1].id)
+    _store(olt, obs, exs[2].id)
+    assert sum(not o.present for o in _onus(olt.id).values()) == 5
+
+    obs.found = _found(positions, 1)
+    for n in (1, 7):  # seen in another table: another raw index
+        obs.found[positions[n]].raw_index = f"9.{n}"
+    obs.found[positions[8]].state = 2
+    obs.found[positions[9]].state = None
+    obs.values["serial"][positions[10]] = "ZTEG00000010"
+    obs.values["serial"][positions[11]] = None
+    labels = {1: "up", 2: "LOS renamed"}  # 1 renamed by an operator: written too
+    inventory.store(olt.id, exs[3].id, obs, labels, 2, NOW + timedelta(minutes=1))
+    db.session.commit()
+    onus = _onus(olt.id)
+    assert all(o.present and o.consecutive_misses == 0 for o in onus.values())
+    assert {p for p, o in onus.items() if o.last_change_execution_id == exs[3].id} == {
+        *positions[:5],
+        positions[8],
+        positions[9],
+    }
+    assert [onus[positions[n]].raw_index for n in (1, 2, 7)] == ["9.1", "1.2", "9.7"]
+    assert (onus[positions[8]].state_value, onus[positions[8]].state_label) == (2, "LOS renamed")
+    assert (onus[positions[9]].state_value, onus[positions[9]].state_label) == (None, None)
+    assert (onus[positions[12]].state_value, onus[positions[12]].state_label) == (1, "up")
+    assert onus[positions[10]].serial == "ZTEG00000010" and onus[positions[11]].serial is None
+    assert onus[positions[12]].serial == serials[positions[12]]
+    assert {(o.frame, o.slot, o.port, o.onu_id) for o in onus.values()} == {
+        (0, 1, 2, n) for n in range(40)
+    }
+    assert all(o.last_execution_id == exs[3].id for o in onus.values())
+    assert all(o.last_seen_at == NOW + timedelta(minutes=1) for o in onus.values())

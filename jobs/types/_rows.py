@@ -21,7 +21,7 @@ from snmp.client import (
 )
 from snmp.errors import SnmpError, SnmpTimeout, SnmpTooMuchData, SnmpUnreachable
 from snmp.indexes import IFDESCR_OID, IFNAME_OID, DecodedIndex, NotAnOnu, decode_index
-from snmp.values import ValueRuleError, apply_rule, int_converter
+from snmp.values import SLOW, ValueRuleError, apply_rule, int_converter, octets_converter
 from webapp.models import Onu
 from webapp.models.inventory import ATTRIBUTE_COLUMNS
 
@@ -241,6 +241,7 @@ def _decode(column: Resolved, raw: str, names: Names | None) -> tuple:
 
 # the attributes whose numbers _shape changes (others keep a number as it is)
 _SHAPED_INTS = frozenset({"uptime", "last_down_cause", "distance", "pon_port"})
+_PLAIN_INTS = frozenset({"distance", "pon_port"})  # of those, the ones an int passes as it is
 
 
 @dataclass
@@ -276,6 +277,10 @@ class Converter:
         """
         fast = int_converter(column.rule)
         shape = functools.partial(self._shape, column) if column.attribute in _SHAPED_INTS else None
+        keeps_ints = column.attribute in _PLAIN_INTS  # _shape returns an int as it is
+        octets = octets_converter(column.rule)  # likewise for OctetString rows of text rules
+        # _shape of a str from octets: cut to the column's size (uptime: _shape decides)
+        limit = TEXT_LIMITS.get(column.attribute) if column.attribute != "uptime" else -1
         out: dict[str, object] = {}
         with paused_gc():
             for pos, (_d, _raw, vb) in decoded.by_position.items():
@@ -288,7 +293,16 @@ class Converter:
                     except (ValueError, OverflowError):
                         value = self.value(column, vb, pos)  # counts the error
                     else:
-                        value = value if shape is None else shape(value)
+                        if shape is not None and not (keeps_ints and type(value) is int):
+                            value = shape(value)
+                elif octets is not None and vb.type == "OctetString" and vb.raw is not None:
+                    value = octets(bytes(vb.raw))
+                    if value is SLOW:
+                        value = self.value(column, vb, pos)
+                    elif limit == -1:
+                        value = self._shape(column, value)
+                    elif limit is not None and value is not None:
+                        value = value[:limit]
                 else:
                     value = self.value(column, vb, pos)
                 out[pos] = value

@@ -334,9 +334,9 @@ class Onu(db.Model):
     online_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_down_cause: Mapped[str | None] = mapped_column(String(60))
     collected: Mapped[dict] = mapped_column(JSON, default=dict)
-    last_execution_id: Mapped[int | None] = mapped_column(
-        ForeignKey("executions.id", ondelete="SET NULL")
-    )
+    # no foreign key: a poll writes it on every ONU, and the key's check was a tenth of the
+    # store's UPDATE (migration 0007); purging executions sets it to NULL (jobs/housekeeping.py)
+    last_execution_id: Mapped[int | None] = mapped_column()
     last_change_execution_id: Mapped[int | None] = mapped_column(
         ForeignKey("executions.id", ondelete="SET NULL")
     )
