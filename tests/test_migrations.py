@@ -216,7 +216,7 @@ def test_0006_adds_the_list_indexes_and_takes_them_back(fresh_url):
     app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_url, "SECRET_KEY": "t", "TESTING": True})
     postgresql = fresh_url.startswith("postgresql")
     with app.app_context():
-        upgrade(directory=MIGRATIONS, revision="0006_list_indexes")  # 0007 changes the fill
+        upgrade(directory=MIGRATIONS, revision="0006_list_indexes")  # 0008 changes the fill
         from webapp.extensions import db
 
         db.engine.dispose()
@@ -249,7 +249,7 @@ def _last_execution_keys(url: str) -> list:
         engine.dispose()
 
 
-def test_0007_drops_the_last_execution_key_keeps_the_values_and_sets_the_fill(fresh_url):
+def test_0008_drops_the_last_execution_key_keeps_the_values_and_sets_the_fill(fresh_url):
     app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_url, "SECRET_KEY": "t", "TESTING": True})
     with app.app_context():
         upgrade(directory=MIGRATIONS, revision="0006_list_indexes")

@@ -12,14 +12,14 @@
   and the table grew from 2,731 to 5,549 pages in three polls; at 45 every update was HOT,
   the table stayed at 4,097 pages, and the UPDATE took 160-240 ms instead of 270-420 ms.
 
-Revision ID: 0007_store_speed
+Revision ID: 0008_store_speed
 Revises: 0007_api_tokens
 Create Date: 2026-12-03
 """
 
 from alembic import op
 
-revision = "0007_store_speed"
+revision = "0008_store_speed"
 down_revision = "0007_api_tokens"
 branch_labels = None
 depends_on = None
