@@ -8,7 +8,7 @@ histograms recorded where the work happens (jobs.metrics), not recomputed from t
 
 from __future__ import annotations
 
-import json
+import logging
 from datetime import UTC, datetime
 
 from prometheus_client.core import GaugeMetricFamily
@@ -84,36 +84,41 @@ def _aware(when):
 
 
 # Counting the present ONUs reads every ONU row (about 0.3 s at 1,000,000 on PostgreSQL,
-# whatever the index: polls rewrite every row, so index-only scans rarely apply): the per-OLT
-# counts are kept in Redis for a minute, so at most one scrape a minute pays for them.
-ONUS_PRESENT_KEY = "oltwatch:metrics:onus-present"
-ONUS_PRESENT_TTL = 60
+# whatever the index: polls rewrite every row, so index-only scans rarely apply). Each store
+# of an enumerating walk knows its OLT's count and leaves it here after its commit; a scrape
+# counts in the table only the OLTs missing here (a Redis that lost its data), once.
+log = logging.getLogger(__name__)
+ONUS_PRESENT_KEY = "oltwatch:onus-present"  # hash: OLT id -> ONUs present
+
+
+def note_present(redis, olt_id: int, present: int) -> None:
+    """Record an OLT's present ONUs after its store committed (best effort)."""
+    try:
+        redis.hset(ONUS_PRESENT_KEY, str(olt_id), int(present))
+    except RedisError as exc:
+        log.info("OLT %s: present ONUs not recorded for /metrics: %s", olt_id, exc)
 
 
 def _onus_present(redis) -> list:
     try:
-        cached = redis.get(ONUS_PRESENT_KEY)
-    except RedisError:
-        cached = None
-    if cached:
-        return json.loads(cached)
-    counts = (
-        select(Onu.olt_id, func.count().label("n"))
-        .where(Onu.present.is_(True))
-        .group_by(Onu.olt_id)
-        .subquery()
-    )
-    rows = [
-        [name, n]
-        for name, n in db.session.execute(
-            select(Olt.name, counts.c.n).join(counts, counts.c.olt_id == Olt.id).order_by(Olt.name)
-        )
-    ]
-    try:
-        redis.set(ONUS_PRESENT_KEY, json.dumps(rows), ex=ONUS_PRESENT_TTL)
-    except RedisError:
-        pass
-    return rows
+        kept = {int(k): int(v) for k, v in redis.hgetall(ONUS_PRESENT_KEY).items()}
+    except (RedisError, ValueError):
+        kept = None
+    olts = dict(db.session.execute(select(Olt.id, Olt.name)).all())
+    missing = [i for i in olts if kept is None or i not in kept]
+    counted = {}
+    if missing:
+        query = select(Onu.olt_id, func.count()).where(Onu.present.is_(True))
+        if kept:  # only those: all of them when Redis kept nothing
+            query = query.where(Onu.olt_id.in_(missing))
+        counted = dict(db.session.execute(query.group_by(Onu.olt_id)).all())
+        counted.update((i, 0) for i in missing if i not in counted)
+        try:
+            redis.hset(ONUS_PRESENT_KEY, mapping={str(i): n for i, n in counted.items()})
+        except RedisError:
+            pass
+    counts = {**(kept or {}), **counted}
+    return sorted(([olts[i], n] for i, n in counts.items() if i in olts), key=lambda r: r[0])
 
 
 def _inventory_gauges(redis):

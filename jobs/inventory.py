@@ -63,6 +63,7 @@ class StoreReport:
     absent_now: int = 0
     missing: int = 0
     absent_total: int = 0
+    present_total: int | None = None  # ONUs of the OLT present now (an enumerating walk)
     states: Counter = field(default_factory=Counter)
     stored: Counter = field(default_factory=Counter)
     kept_previous: Counter = field(default_factory=Counter)
@@ -82,6 +83,7 @@ class StoreReport:
             "absent_now": self.absent_now,
             "missing_not_yet_absent": self.missing,
             "absent_total": self.absent_total,
+            **({} if self.present_total is None else {"present_total": self.present_total}),
             "states": dict(self.states),
             "samples": self.samples,
             "events": dict(self.events),
@@ -195,6 +197,8 @@ def _store(olt_id, execution_id, obs, labels, absent_after, now) -> StoreReport:
     seen = obs.found or {}
     still_absent = sum(1 for p, r in existing.items() if not r.present and p not in seen)
     report.absent_total = still_absent + report.absent_now
+    if obs.found is not None:  # how many are present now: /metrics reads it, not the table
+        report.present_total = len(existing) + len(new_ids) - report.absent_total
     return report
 
 

@@ -14,7 +14,7 @@ from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 from sqlalchemy import update
 
-from jobs import errors, notify, onu_history
+from jobs import errors, gauges, notify, onu_history
 from jobs.columns import Scope
 from jobs.context import RunContext
 from jobs.detection import detect_olt, needs_detection, target_of
@@ -306,6 +306,9 @@ def _finish(
             ex.job_host.record_failure(ex.finished_at)
         onu_history.olt_polled(ex, status == SUCCESS)
     db.session.commit()
+    if status == SUCCESS and ex.olt_id is not None and "present_total" in (summary or {}):
+        gauges.note_present(get_redis(current_app.config["REDIS_URL"]), ex.olt_id,
+                            summary["present_total"])  # fmt: skip
     notify.enqueue_pending()
     if status != SUCCESS:
         schedule_retry(ex)
