@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from history import alarms
-from webapp.api.core import ID, api_user, keyset_page, olt_named, problem, scope
+from webapp.api.core import ID, api_user, get_or_404, keyset_page, olt_named, problem, scope
 from webapp.api.schemas import (
     AlarmListArgs,
     AlarmPage,
@@ -32,10 +32,7 @@ whoami_blp = Blueprint("Token", __name__, url_prefix="/api/v1/whoami", descripti
 
 
 def get_alarm(alarm_id: int) -> Alarm:
-    alarm = db.session.get(Alarm, alarm_id)
-    if alarm is None:
-        problem(404, f"There is no alarm {alarm_id}.")
-    return alarm
+    return get_or_404(Alarm, alarm_id, "alarm")
 
 
 @alarms_blp.route("", strict_slashes=False)

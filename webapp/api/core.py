@@ -328,3 +328,16 @@ def olt_named(name: str):
     from webapp.models import Olt
 
     return select(Olt.id).where(Olt.name == name).scalar_subquery()
+
+
+def get_or_404(model, ident: int, what: str):
+    """The row of ``model`` with this id, or a 404 problem naming ``what``."""
+    row = db.session.get(model, ident)
+    if row is None:
+        problem(404, f"There is no {what} {ident}.")
+    return row
+
+
+def run_label() -> str:
+    """How executions a token asked for are labelled: "api:<token name>"."""
+    return f"api:{g.api_token.name}"[:100]

@@ -7,7 +7,16 @@ from flask_smorest import Blueprint
 from sqlalchemy import func, or_, select
 
 from jobs.olts import NewOlt, add_olt, check_v3, poll_job_of, poll_now
-from webapp.api.core import ID, With, api_user, keyset_page, problem, scope
+from webapp.api.core import (
+    ID,
+    With,
+    api_user,
+    get_or_404,
+    keyset_page,
+    problem,
+    run_label,
+    scope,
+)
 from webapp.api.runs import report_response
 from webapp.api.schemas import (
     DetectArgs,
@@ -49,10 +58,7 @@ def _invalid(exc: ValueError):
 
 
 def get_olt(olt_id: int) -> Olt:
-    olt = db.session.get(Olt, olt_id)
-    if olt is None:
-        problem(404, f"There is no OLT {olt_id}.")
-    return olt
+    return get_or_404(Olt, olt_id, "OLT")
 
 
 def _detail(olt: Olt) -> dict:
@@ -169,17 +175,21 @@ class OltItem(MethodView):
         return _detail(olt)
 
 
+def _set_enabled(olt_id: int, enabled: bool):
+    from jobs.control import set_olts_enabled
+
+    olt = get_olt(olt_id)
+    set_olts_enabled([olt.id], enabled)
+    return _detail(olt)
+
+
 @blp.route(f"/<{ID}:olt_id>/disable")
 class OltDisable(MethodView):
     @blp.response(200, OltDetailSchema)
     @scope("write")
     def post(self, olt_id):
         """Disable an OLT: no job runs on it; its pending executions are interrupted"""
-        from jobs.control import set_olts_enabled
-
-        olt = get_olt(olt_id)
-        set_olts_enabled([olt.id], False)
-        return _detail(olt)
+        return _set_enabled(olt_id, False)
 
 
 @blp.route(f"/<{ID}:olt_id>/enable")
@@ -188,11 +198,7 @@ class OltEnable(MethodView):
     @scope("write")
     def post(self, olt_id):
         """Enable an OLT again"""
-        from jobs.control import set_olts_enabled
-
-        olt = get_olt(olt_id)
-        set_olts_enabled([olt.id], True)
-        return _detail(olt)
+        return _set_enabled(olt_id, True)
 
 
 @blp.route(f"/<{ID}:olt_id>/detect")
@@ -221,11 +227,5 @@ class OltPoll(MethodView):
         olt = get_olt(olt_id)
         if not olt.enabled:
             problem(409, f"OLT {olt.name} is disabled: enable it first.")
-        run = poll_now(olt, user=api_user(), trigger="api", label=_label())
+        run = poll_now(olt, user=api_user(), trigger="api", label=run_label())
         return report_response(run.report)
-
-
-def _label() -> str:
-    from flask import g
-
-    return f"api:{g.api_token.name}"[:100]

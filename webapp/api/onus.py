@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from history import query as history
-from webapp.api.core import ID, With, keyset_page, olt_named, problem
+from webapp.api.core import ID, With, get_or_404, keyset_page, olt_named
 from webapp.api.schemas import OnuDetailArgs, OnuDetailSchema, OnuListArgs, OnuPage, OnuSchema
 from webapp.extensions import db
 from webapp.models import Onu, OnuEvent
@@ -71,9 +71,7 @@ class OnuItem(MethodView):
     @blp.response(200, OnuDetailSchema)
     def get(self, args, onu_id):
         """Read an ONU, with its samples and events of the last hours"""
-        onu = db.session.get(Onu, onu_id)
-        if onu is None:
-            problem(404, f"There is no ONU {onu_id}.")
+        onu = get_or_404(Onu, onu_id, "ONU")
         hours = args["hours"]
         samples, resolution, events = [], "raw", []
         if hours:

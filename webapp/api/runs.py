@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import selectinload
 
 from jobs.dispatch import RunReport, run_jobs_now
-from webapp.api.core import ID, api_user, keyset_page, olt_named, problem, scope
+from webapp.api.core import (
+    ID,
+    api_user,
+    get_or_404,
+    keyset_page,
+    olt_named,
+    problem,
+    run_label,
+    scope,
+)
 from webapp.api.schemas import (
     ExecutionDetailSchema,
     ExecutionListArgs,
@@ -30,10 +39,6 @@ jobs_blp = Blueprint("Jobs", __name__, url_prefix="/api/v1/jobs", description="S
 executions_blp = Blueprint(
     "Executions", __name__, url_prefix="/api/v1/executions", description="Runs of jobs on OLTs"
 )
-
-
-def _label() -> str:
-    return f"api:{g.api_token.name}"[:100]
 
 
 def report_dict(report: RunReport) -> dict:
@@ -79,7 +84,7 @@ def _run(job_ids: list[int], olt_ids: list[int] | None):
         sorted(found),
         user=api_user(),
         trigger="api",
-        label=_label(),
+        label=run_label(),
         olt_ids=set(olt_ids) if olt_ids else None,
     )
     return report_response(report)
@@ -135,10 +140,7 @@ class JobItem(MethodView):
     @jobs_blp.response(200, JobSchema)
     def get(self, job_id):
         """Read an SNMP job"""
-        job = db.session.get(SnmpJob, job_id)
-        if job is None:
-            problem(404, f"There is no SNMP job {job_id}.")
-        return job
+        return get_or_404(SnmpJob, job_id, "SNMP job")
 
 
 @jobs_blp.route(f"/<{ID}:job_id>/run")
@@ -152,10 +154,7 @@ class RunJob(MethodView):
 
 
 def get_execution(execution_id: int) -> Execution:
-    ex = db.session.get(Execution, execution_id)
-    if ex is None:
-        problem(404, f"There is no execution {execution_id}.")
-    return ex
+    return get_or_404(Execution, execution_id, "execution")
 
 
 @executions_blp.route("", strict_slashes=False)
