@@ -83,7 +83,7 @@ def test_execution_export_has_no_markup_and_no_formulas(app, client, boss, lab):
     (row,) = _csv(client, "/admin/execution/export/csv/")
     assert row["Status"] == "PENDING" and row["Job"] == "'=1+1"
     assert row["Error"] == "'@evil" and row["Requested by"] == "'-bob"
-    assert row["Duration"] == "1.5 s" and row["Id"] == str(ex.id)
+    assert row["Duration"] == "1.5 s" and row["ID"] == str(ex.id)
     assert "<" not in "".join(row.values())
 
 
