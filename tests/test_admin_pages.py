@@ -59,3 +59,128 @@ def test_execution_list_has_onus_found_links_and_the_zone(app, client, noc, lab)
     assert f'<td class="col-onus_found"> {ex.summary["found"]} </td>' in html
     assert f'href="/admin/olt/details/?id={ex.olt_id}">huawei-a</a>' in html
     assert "Times in America/Lima" in html
+
+
+def _po_msgids() -> set[str]:
+    from babel.messages.pofile import read_po
+
+    with open("webapp/translations/es/LC_MESSAGES/messages.po", "rb") as f:
+        catalog = read_po(f)
+    return {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id and m.string}
+
+
+def _labels_of(view) -> list[tuple[str, object]]:
+    """Every label the view shows: list and details headers, filter names, form labels."""
+    out = [(f"list {n}", label) for n, label in view.get_list_columns()]
+    out += [(f"details {n}", label) for n, label in view.get_details_columns()]
+    out += [(f"filter {f.column}", f.name) for f in view._filters or []]
+    if view.can_create:
+        out += [(f"form {f.name}", f.label.text) for f in view.create_form() if f.label.text]
+    return out
+
+
+def test_every_admin_label_is_marked_and_has_a_spanish_entry(app):
+    from flask_babel.speaklater import LazyString
+
+    msgids = _po_msgids()
+    bad = []
+    with app.test_request_context("/admin/"):
+        for view in app.extensions["admin"][0]._views:
+            if not hasattr(view, "get_list_columns"):
+                continue
+            for where, label in _labels_of(view):
+                if not isinstance(label, LazyString):
+                    bad.append(f"{view.endpoint} {where}: {label!r} is not marked")
+                elif label._args[0] not in msgids:
+                    bad.append(f"{view.endpoint} {where}: {label._args[0]!r} has no Spanish")
+    assert not bad, "\n".join(bad)
+
+
+def test_relation_selects_have_a_readable_empty_choice(app, client, noc):
+    for url in ("/admin/oid/new/", "/admin/snmpjob/new/", "/admin/statelabel/new/"):
+        html = client.get(url).text
+        assert ">__None<" not in html, url
+        assert 'value="__None">(none)</option>' in html, url
+
+
+def _onu(olt, position, rx=None, state=1, present=True, slot=1, port=1):
+    from webapp.models import Onu
+
+    onu = Onu(olt_id=olt.id, raw_index=position, position=position, slot=slot, port=port,
+              present=present, state_value=state, rx_power_dbm=rx,
+              state_label={1: "online", 2: "offline"}.get(state))  # fmt: skip
+    db.session.add(onu)
+    return onu
+
+
+def _signal(html: str, position: str) -> str:
+    """The signal class of the rx cell on the row of the ONU at this position."""
+    row = _flat(html).split(f"> {position} <", 1)[1].split("</tr>", 1)[0]
+    found = re.search(r'class="signal signal-([a-z]+)', row)
+    return found.group(1) if found else ""
+
+
+def _positions(html: str) -> set[str]:
+    return set(re.findall(r'<td class="col-position">\s*([^<\s]+)\s*</td>', html))
+
+
+def test_onu_rx_is_coloured_by_each_olts_alarm_thresholds(app, client, noc):
+    from webapp.models import AlarmRule
+
+    a, b = make_olt(None, "olt-a"), make_olt(None, "olt-b")
+    _onu(a, "a-crit", rx=-31.0), _onu(a, "a-warn", rx=-29.5), _onu(a, "a-ok", rx=-22.0)
+    _onu(a, "a-hot", rx=-7.0), _onu(b, "b-warn", rx=-22.0)
+    db.session.add(AlarmRule(olt_id=b.id, rx_warning=-20.0))  # olt-b's own rule
+    db.session.commit()
+    html = client.get("/admin/onu/").text
+    assert [_signal(html, p) for p in ("a-crit", "a-warn", "a-ok", "a-hot", "b-warn")] == [
+        "critical", "warning", "ok", "overload", "warning"
+    ]  # fmt: skip
+    assert 'text-danger font-weight-bold" title="below -30.0 dBm: critical">-31.00<' in html
+    details = client.get(f"/admin/onu/details/?id={_id_of('b-warn')}").text
+    assert 'signal-warning text-warning font-weight-bold" title="below -20.0 dBm' in details
+
+
+def _id_of(position: str) -> int:
+    from webapp.models import Onu
+
+    return db.session.scalars(select(Onu.id).where(Onu.position == position)).one()
+
+
+def test_onu_quick_filters_offline_and_low_signal_in_both_languages(app, client, noc):
+    from webapp.models import AlarmRule
+
+    a, b = make_olt(None, "olt-a"), make_olt(None, "olt-b")
+    _onu(a, "a-down", state=2, rx=None), _onu(a, "a-weak", rx=-28.0), _onu(a, "a-fine", rx=-21.0)
+    _onu(a, "a-gone", state=2, rx=-35.0, present=False), _onu(b, "b-weak", rx=-21.0, port=2)
+    db.session.add(AlarmRule(olt_id=b.id, rx_warning=-20.0))
+    db.session.commit()
+    listing = client.get("/admin/onu/").text
+    assert 'href="/admin/onu/?flt0_offline_equals=1"' in listing
+    assert 'href="/admin/onu/?flt0_low_signal_equals=1"' in listing
+    for lang in ("en", "es"):
+        offline = client.get(f"/admin/onu/?lang={lang}&flt0_offline_equals=1").text
+        assert _positions(offline) == {"a-down"}, lang
+        low = client.get(f"/admin/onu/?lang={lang}&flt0_low_signal_equals=1").text
+        assert _positions(low) == {"a-weak", "b-weak"}, lang
+    assert "Desconectadas" in offline and "Señal baja" in offline
+    assert "btn-warning" in client.get("/admin/onu/?lang=en&flt0_low_signal_equals=1").text
+
+
+def test_onu_filters_are_pick_lists_for_state_presence_and_pon(app, client, noc):
+    import json
+
+    a = make_olt(None, "olt-a")
+    _onu(a, "p1", slot=1, port=3), _onu(a, "p2", slot=2, port=0, state=2)
+    db.session.commit()
+    html = client.get("/admin/onu/?lang=en").text
+    groups = json.loads(re.search(r'id="filter-groups-data"[^>]*>(.*?)</div>', html, re.S).group(1))
+    options = {name: flts[0]["options"] for name, flts in groups.items()}
+    assert ["online", "online"] in options["State"] and ["offline", "offline"] in options["State"]
+    assert options["Presence"] == [["1", "present"], ["0", "absent"]]
+    assert options["PON"] == [["0/1/3", "0/1/3"], ["0/2/0", "0/2/0"]]
+    assert _positions(client.get("/admin/onu/?flt0_pon_equals=0/2/0").text) == {"p2"}
+    assert _positions(client.get("/admin/onu/?flt0_state_label_equals=online").text) == {"p1"}
+    assert _positions(client.get("/admin/onu/?flt0_presence_equals=1").text) == {"p1", "p2"}
+    for raw in ("olt / Olts", "State Label", "__None"):
+        assert raw not in html
