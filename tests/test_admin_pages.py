@@ -184,3 +184,66 @@ def test_onu_filters_are_pick_lists_for_state_presence_and_pon(app, client, noc)
     assert _positions(client.get("/admin/onu/?flt0_presence_equals=1").text) == {"p1", "p2"}
     for raw in ("olt / Olts", "State Label", "__None"):
         assert raw not in html
+
+
+class _Statements:
+    """Count the SQL statements the app runs (a page's queries)."""
+
+    def __init__(self):
+        from sqlalchemy import event
+
+        self.n, self._event = 0, event
+
+    def _count(self, *args):
+        self.n += 1
+
+    def __enter__(self):
+        self._event.listen(db.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc):
+        self._event.remove(db.engine, "before_cursor_execute", self._count)
+
+
+def test_olt_list_shows_last_poll_reachability_and_onu_counts(app, client, noc, lab):
+    from history.alarms import OLT_DOWN
+    from webapp.models import Alarm
+    from webapp.models.base import utcnow
+
+    ex = _polled(app, lab)  # huawei-a: polled once, its ONUs stored
+    quiet = make_olt(None, "never-polled")
+    down = make_olt(None, "down-olt")
+    db.session.add(Alarm(olt_id=down.id, kind=OLT_DOWN, severity="critical", status="active",
+                         since=utcnow(), raised_at=utcnow()))  # fmt: skip
+    db.session.commit()
+    html = _flat(client.get("/admin/olt/").text)
+    row = html.split("> huawei-a <", 1)[1].split("</tr>", 1)[0]
+    assert f'href="/admin/execution/details/?id={ex.id}"' in row and "badge-success" in row
+    assert "answering" in row
+    present = ex.summary["found"] - ex.summary.get("absent_total", 0)
+    assert re.search(
+        rf'onus-0" href="/admin/onu/\?flt0_olt_equals=huawei-a"[^>]*> ?{present}<', row
+    )
+    assert "flt1_offline_equals=1" in row and "flt1_low_signal_equals=1" in row
+    assert "never polled" in html.split("> never-polled <", 1)[1].split("</tr>", 1)[0]
+    assert "unreachable" in html.split("> down-olt <", 1)[1].split("</tr>", 1)[0]
+    for label in ("Reachability", "Last poll", "ONUs: present, offline, low signal"):
+        assert f"> {label} <" in html
+    assert quiet.id
+
+
+def test_olt_list_queries_do_not_grow_with_the_page(app, client, noc):
+    olts = [make_olt(None, f"olt-{i:02d}") for i in range(2)]
+    for olt in olts:
+        _onu(olt, f"{olt.name}-1", rx=-29.0)
+    db.session.commit()
+    with _Statements() as small:
+        assert client.get("/admin/olt/").status_code == 200
+    more = [make_olt(None, f"olt-{i:02d}") for i in range(2, 12)]
+    for olt in more:
+        _onu(olt, f"{olt.name}-1", rx=-29.0, state=2)
+    db.session.commit()
+    with _Statements() as big:
+        html = client.get("/admin/olt/").text
+    assert big.n == small.n, (small.n, big.n)
+    assert html.count('title="low signal">1</a>') == 12 and html.count('title="offline">1<') == 10
