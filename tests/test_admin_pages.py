@@ -247,3 +247,37 @@ def test_olt_list_queries_do_not_grow_with_the_page(app, client, noc):
         html = client.get("/admin/olt/").text
     assert big.n == small.n, (small.n, big.n)
     assert html.count('title="low signal">1</a>') == 12 and html.count('title="offline">1<') == 10
+
+
+def test_home_cards_and_failing_olts_link_to_the_filtered_lists(app, client, noc, lab):
+    from webapp.models.base import utcnow
+
+    ok = _polled(app, lab)
+    bad = _polled(app, lab, "huawei-big")
+    bad.status, bad.error, bad.finished_at = "FAILED", "timeout", utcnow()
+    db.session.commit()
+    home = client.get("/admin/").text
+    failed = re.search(r'href="(/admin/execution/\?flt0_status_equals=FAILED[^"]*)"', home)
+    assert failed and "flt1_created_greater_than=" in failed.group(1)
+    listing = client.get(failed.group(1).replace("&amp;", "&")).text
+    assert f"/admin/execution/details/?id={bad.id}" in listing
+    assert f"/admin/execution/details/?id={ok.id}" not in listing
+    failing = re.search(
+        r'href="([^"]*=huawei-big&amp;flt1_status_equals=FAILED[^"]*)">huawei-', home
+    )
+    assert failing  # the "most failing OLTs" entry
+    in_failing = client.get(failing.group(1).replace("&amp;", "&")).text
+    assert f"details/?id={bad.id}" in in_failing and f"details/?id={ok.id}" not in in_failing
+    assert 'href="/admin/onu/?flt0_olt_equals=huawei-a&amp;flt1_presence_equals=1"' in home
+
+
+def test_favicon_and_the_way_back_from_the_rq_dashboard(app, client, noc):
+    home = client.get("/admin/").text
+    assert '<link rel="icon" type="image/svg+xml" href="/static/favicon.svg">' in home
+    with client.get("/static/favicon.svg") as svg:
+        assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+    with client.get("/static/favicon.ico") as ico:  # what rq-dashboard's pages link
+        assert ico.status_code == 200 and ico.data[:4] == b"\x00\x00\x01\x00"
+    assert 'href="/static/favicon.svg"' in app.test_client().get("/login").text
+    rq = client.get("/admin/rq/").text
+    assert re.search(r'href="/admin/"[^>]*>&larr; Back to the admin<', rq)

@@ -105,6 +105,7 @@ class ExecutionView(CheapCount, ReadOnlyModelView):
     """Every run: who or what started it, where it ran, how it ended."""
 
     filter_converter = EqualsFirstConverter()
+    named_filter_urls = True  # ?flt0_status_equals=FAILED&flt1_olt_equals=…: the home's links
 
     column_list = (
         "id",
