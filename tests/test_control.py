@@ -77,7 +77,7 @@ def test_cancel_pending_and_rerun_finished(app, client, lab, redis_url):
         ("huawei-big", "INTERRUPTED", "cancelled by noc"),
     ]
     r = _action(client, "execution", "rerun", [first[0]])
-    assert "Ran 1 jobs: 1 executions created and enqueued" in r.text
+    assert "Ran 1 job: 1 execution created and enqueued" in r.text
     work(app)
     rows = _statuses()
     assert rows[2] == ("huawei-a", "SUCCESS", None) and len(rows) == 3
