@@ -281,3 +281,25 @@ def test_favicon_and_the_way_back_from_the_rq_dashboard(app, client, noc):
     assert 'href="/static/favicon.svg"' in app.test_client().get("/login").text
     rq = client.get("/admin/rq/").text
     assert re.search(r'href="/admin/"[^>]*>&larr; Back to the admin<', rq)
+
+
+def test_olt_form_shows_snmpv3_fields_only_for_version_3(app, client, noc):
+    olt = make_olt(None, "olt-a")
+    for url in ("/admin/olt/new/", f"/admin/olt/edit/?id={olt.id}"):
+        html = client.get(url).text
+        script = html.split("SNMPv3 fields only for version 3", 1)[1].split("</script>", 1)[0]
+        names = re.findall(r"'([a-z0-9_]+)'", script.split("function group", 1)[0])
+        assert set(names) == {"v3_user", "v3_auth_proto", "new_v3_auth_key", "v3_priv_proto",
+                              "new_v3_priv_key", "v3_context", "new_community"}  # fmt: skip
+        for name in names:  # every field the script hides is on the form
+            assert f'id="{name}"' in html, (url, name)
+        assert "getElementById('snmp_version')" in script
+
+
+def test_delete_is_the_last_bulk_action_and_is_confirmed(app, client, noc):
+    make_olt(None, "olt-a")
+    for view in ("olt", "snmpjob", "oid"):
+        html = client.get(f"/admin/{view}/").text
+        actions = re.findall(r"modelActions\.execute\('([a-z_]+)'\)", html)
+        assert actions[-1] == "delete" and actions.count("delete") == 1, (view, actions)
+        assert '"delete": "Delete the selected records? This cannot be undone."' in html

@@ -200,6 +200,9 @@ class ModelConverter(AdminModelConverter):
         return super().handle_integer_types(column, field_args, **extra)
 
 
+DELETE_CONFIRMATION = _l("Delete the selected records? This cannot be undone.")
+
+
 def _msgid(text) -> str:
     """The English text of a lazy_gettext string (the text itself otherwise)."""
     args = getattr(text, "_args", None)
@@ -243,6 +246,15 @@ class StaffModelView(StaffAccess, ModelView):
         # before Flask-Admin builds the filters and forms, which read the labels
         self.column_labels = {**LABELS, **(self.column_labels or {})}
         super().__init__(*args, **kwargs)
+
+    def init_actions(self):
+        """Flask-Admin's actions, with "Delete" last in the menu (it lists them by method
+        name, which put it first) and a confirmation that says it cannot be undone."""
+        super().init_actions()
+        self._actions.sort(key=lambda a: a[0] == "delete")
+        if "delete" in self._actions_data:
+            func, text, _desc = self._actions_data["delete"]
+            self._actions_data["delete"] = (func, text, DELETE_CONFIRMATION)
 
     def get_filter_arg(self, index, flt):
         """A filter's name in URLs, the same in every language and whatever its label says.

@@ -23,6 +23,40 @@ from webapp.auth import safe_next
 from webapp.models import JobHost
 from webapp.models.base import utcnow
 from webapp.models.jobs import JOB_TYPES
+from webapp.validators import interval_seconds, validate_cron
+
+
+def _interval_field(form, field):
+    """An interval's error at its field, with its units and examples."""
+    value = (field.data or "").strip()
+    if not value:
+        return
+    try:
+        interval_seconds(value)
+    except ValueError:
+        raise ValidationError(
+            _("Not an interval: a number and a unit, s, m, h or d (30s, 5m, 1h, 1d).")
+        ) from None
+
+
+def _cron_field(form, field):
+    """A cron expression's error at its field, with examples; and only one schedule."""
+    value = (field.data or "").strip()
+    if value and (form.interval.data or "").strip():
+        raise ValidationError(
+            _("Give an interval or a cron expression, not both (neither: run it by hand only).")
+        )
+    if not value:
+        return
+    try:
+        validate_cron(value)
+    except ValueError:
+        raise ValidationError(
+            _(
+                "Not a cron expression: five fields, minute hour day month weekday, such as "
+                "*/15 * * * * (every 15 minutes) or 0 3 * * * (every day at 03:00)."
+            )
+        ) from None
 
 
 class SnmpJobView(StaffModelView):
@@ -65,8 +99,25 @@ class SnmpJobView(StaffModelView):
     form_overrides = {"job_type": SelectField}
     form_args = {
         "job_type": {"choices": choices(*JOB_TYPES)},
-        "max_retries": {"validators": [NumberRange(0, 10)]},
-        "retry_delay": {"validators": [NumberRange(1, 86400)]},
+        "interval": {
+            "validators": [_interval_field],
+            "description": _l("How often: 30s, 5m, 1h or 1d. Empty: use cron, or run by hand."),
+        },
+        "cron": {
+            "validators": [_cron_field],
+            "description": _l(
+                "Instead of an interval: minute hour day month weekday, e.g. */15 * * * * "
+                "(every 15 minutes) or 0 3 * * * (every day at 03:00)."
+            ),
+        },
+        "max_retries": {
+            "validators": [NumberRange(0, 10, message=_l("From 0 to 10 retries."))],
+            "description": _l("Runs again after a failure, up to this many times (0 to 10)."),
+        },
+        "retry_delay": {
+            "validators": [NumberRange(1, 86400, message=_l("From 1 to 86400 seconds."))],
+            "description": _l("Seconds to wait before a retry, 1 to 86400 (e.g. 30)."),
+        },
     }
     inline_models = [
         (JobHost, {"form_columns": ("id", "olt", "enabled"), "form_label": _l("OLTs of this job")})

@@ -160,6 +160,7 @@ class OltView(StaffModelView):
 
     list_template = "admin/olt_list.html"
     edit_template = "admin/olt_edit.html"
+    create_template = "admin/olt_create.html"
     details_template = "admin/olt_details.html"
     column_list = (
         "name",
