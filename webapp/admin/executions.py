@@ -7,6 +7,7 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
@@ -211,7 +212,10 @@ class ExecutionView(CheapCount, ReadOnlyModelView):
     @action("cancel", _l("Cancel selected pending executions"))
     def action_cancel(self, ids):
         n = cancel_executions([int(i) for i in ids], current_user)
-        flash(_("%(n)d pending executions cancelled", n=n), "success" if n else "warning")
+        text = ngettext(
+            "%(num)d pending execution cancelled", "%(num)d pending executions cancelled", n
+        )
+        flash(text, "success" if n else "warning")
 
     @action("rerun", _l("Run selected finished executions again"))
     def action_rerun(self, ids):

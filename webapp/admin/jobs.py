@@ -7,6 +7,7 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import inspect
 from wtforms import SelectField
@@ -142,16 +143,27 @@ class SnmpJobView(StaffModelView):
     @action("enable", _l("Enable selected jobs"))
     def action_enable(self, ids):
         changed, _interrupted = set_jobs_enabled(parse_ids(ids), True)
-        flash(_("%(n)d jobs enabled; they run on their schedule from now", n=changed), "success")
+        flash(
+            ngettext(
+                "%(num)d job enabled; it runs on its schedule from now",
+                "%(num)d jobs enabled; they run on their schedule from now",
+                changed,
+            ),
+            "success",
+        )
 
     @action("disable", _l("Disable selected jobs"))
     def action_disable(self, ids):
         changed, interrupted = set_jobs_enabled(parse_ids(ids), False)
         flash(
             _(
-                "%(n)d jobs disabled; %(p)d pending executions interrupted",
-                n=changed,
-                p=interrupted,
+                "%(changed)s; %(interrupted)s",
+                changed=ngettext("%(num)d job disabled", "%(num)d jobs disabled", changed),
+                interrupted=ngettext(
+                    "%(num)d pending execution interrupted",
+                    "%(num)d pending executions interrupted",
+                    interrupted,
+                ),
             ),
             "success",
         )

@@ -10,6 +10,7 @@ from flask_admin.actions import action
 from flask_admin.model.template import TemplateLinkRowAction
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from markupsafe import Markup
 from sqlalchemy import inspect, select
 from wtforms import PasswordField, SelectField
@@ -378,16 +379,20 @@ class OltView(StaffModelView):
     @action("enable", _l("Enable selected OLTs"))
     def action_enable(self, ids):
         changed, _interrupted = set_olts_enabled([int(i) for i in ids], True)
-        flash(_("%(n)d OLTs enabled", n=changed), "success")
+        flash(ngettext("%(num)d OLT enabled", "%(num)d OLTs enabled", changed), "success")
 
     @action("disable", _l("Disable selected OLTs"))
     def action_disable(self, ids):
         changed, interrupted = set_olts_enabled([int(i) for i in ids], False)
         flash(
             _(
-                "%(n)d OLTs disabled; %(p)d pending executions interrupted",
-                n=changed,
-                p=interrupted,
+                "%(changed)s; %(interrupted)s",
+                changed=ngettext("%(num)d OLT disabled", "%(num)d OLTs disabled", changed),
+                interrupted=ngettext(
+                    "%(num)d pending execution interrupted",
+                    "%(num)d pending executions interrupted",
+                    interrupted,
+                ),
             ),
             "success",
         )
