@@ -81,8 +81,8 @@ def test_confirmation_lists_skip_reasons_and_warns(app, client, lab):
     for text in (
         "job disabled",
         "no enabled OLTs",
-        "huawei-big: OLT disabled",
-        "huawei-a: OLT disabled for this job",
+        'OLT disabled: <strong>1 OLT</strong></summary><div class="small">huawei-big</div>',
+        'this job: <strong>1 OLT</strong></summary><div class="small">huawei-a</div>',
     ):
         assert text in confirm.text
     # the report groups the skips by reason, counted, with the names folded under each
@@ -117,6 +117,7 @@ def test_messages_in_spanish(app, client, lab):
     login(client, "noc")
     confirm, result = _run_action(client, [job.id], lang="es")
     assert "Ejecutar tareas seleccionadas" in confirm.text
+    assert "Se creará 1 ejecución y se encolará en la cola discovery_main." in confirm.text
     assert "Ejecutada 1 tarea: 1 ejecución creada y encolada" in result.text
     assert "se procesarán en la cola discovery_main" in result.text
 

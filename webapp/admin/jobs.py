@@ -19,7 +19,7 @@ from jobs.dispatch import plan_run, run_jobs_now
 from jobs.schedule import describe, until
 from webapp.admin.base import StaffModelView, choices, local_time
 from webapp.admin.guards import parse_ids
-from webapp.admin.messages import flash_report, skip_text
+from webapp.admin.messages import flash_report, grouped_skips
 from webapp.auth import safe_next
 from webapp.models import JobHost
 from webapp.models.base import utcnow
@@ -175,7 +175,7 @@ class SnmpJobView(StaffModelView):
         return self.render(
             "admin/run_confirm.html",
             plans=plans,
-            skip_text=skip_text,
+            grouped_skips=grouped_skips,
             total=sum(p.count for p in plans),
             return_url=safe_next(request.form.get("url"), url_for(".index_view")),
         )

@@ -31,6 +31,16 @@ def skip_text(skip: Skip) -> str:
     return f"{skip.olt_name}: {text}" if skip.olt_name else text
 
 
+def grouped_skips(skips: list[Skip]) -> list[tuple[str, list[str]]]:
+    """One job's skips as (reason in words, the OLTs it names) pairs, in first-seen order."""
+    groups: dict[str, list[str]] = {}
+    for skip in skips:
+        names = groups.setdefault(skip.reason, [])
+        if skip.olt_name:
+            names.append(skip.olt_name)
+    return [(reason_text(reason), names) for reason, names in groups.items()]
+
+
 def skips_by_reason(report: RunReport) -> Markup:
     """The skips grouped by reason, each with its count and its OLTs (or jobs) folded under it."""
     groups: dict[str, list[str]] = {}
