@@ -269,6 +269,10 @@ def test_home_cards_and_failing_olts_link_to_the_filtered_lists(app, client, noc
     in_failing = client.get(failing.group(1).replace("&amp;", "&")).text
     assert f"details/?id={bad.id}" in in_failing and f"details/?id={ok.id}" not in in_failing
     assert 'href="/admin/onu/?flt0_olt_equals=huawei-a&amp;flt1_presence_equals=1"' in home
+    # the latest executions: job and OLT link to their pages, times name their zone
+    assert f'<a href="/admin/olt/details/?id={ok.olt_id}">huawei-a</a>' in home
+    assert f'<a href="/admin/snmpjob/details/?id={bad.job_id}">' in home
+    assert "(America/Lima)" in home
 
 
 def test_favicon_and_the_way_back_from_the_rq_dashboard(app, client, noc):

@@ -72,6 +72,13 @@ def _olt(view, context, model, name):
     return Markup('<a href="{}">{}</a>').format(url, model.olt_name)
 
 
+def _retry_of(view, context, model, name):
+    if model.retry_of_id is None:
+        return ""
+    url = url_for("execution.details_view", id=model.retry_of_id)
+    return Markup('<a href="{}">#{}</a>').format(url, model.retry_of_id)
+
+
 def _time(view, context, model, name):
     return local_time(getattr(model, name))
 
@@ -190,6 +197,7 @@ class ExecutionView(CheapCount, ReadOnlyModelView):
     column_formatters_detail = dict(
         column_formatters,
         summary=_summary,
+        retry_of_id=_retry_of,
         created_at=_time_zoned,
         started_at=_time_zoned,
         finished_at=_time_zoned,
