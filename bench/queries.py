@@ -39,11 +39,12 @@ PASSWORD = "bench-password-1"
 COUNT_SHOWN = re.compile(r">List \(([^)]*)\)<")
 
 
-def _filter_index(view, column: str, kind: str) -> int:
-    """The index of a list filter in the URL (?flt0_<index>=…) of an unnamed-filter view."""
+def _filter_index(view, column: str, kind: str) -> str:
+    """A list filter's name in the URL (?flt0_<name>=…): its index, or its name where the
+    view names its filters."""
     for i, flt in enumerate(view._filters):
         if getattr(flt.column, "key", None) == column and type(flt).__name__ == kind:
-            return i
+            return view.get_filter_arg(i, flt)
     raise LookupError(f"{view.endpoint} has no {kind} filter on {column}")
 
 
@@ -78,7 +79,10 @@ def pages(app) -> dict[str, str]:
         "onu_filter_pon": f"/admin/onu/?flt0_olt_equals={olt}&flt1_slot_equals={slot}"
         f"&flt2_port_equals={port}",
         "onu_filter_state": "/admin/onu/?flt0_state_label_equals=LOS",
-        "onu_filter_absent": "/admin/onu/?flt0_present_equals=0",
+        "onu_filter_absent": "/admin/onu/?flt0_presence_equals=0",
+        "onu_offline": "/admin/onu/?flt0_offline_equals=1",
+        "onu_low_signal": "/admin/onu/?flt0_low_signal_equals=1",
+        "olt_list": "/admin/olt/",
         "execution_list": "/admin/execution/",
         "execution_status": f"/admin/execution/?flt0_{flt['status']}=FAILED",
         "execution_status_running": f"/admin/execution/?flt0_{flt['status']}=RUNNING",

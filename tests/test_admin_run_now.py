@@ -48,7 +48,7 @@ def test_run_now_creates_enqueues_and_reports(app, client, lab, redis_url):
     confirm, result = _run_action(client, [job.id])
 
     assert "discovery" in confirm.text and ">2<" in confirm.text.replace(" ", "")
-    assert "Ran 1 jobs: 2 executions created and enqueued" in result.text
+    assert "Ran 1 job: 2 executions created and enqueued" in result.text
     assert "processed on the discovery_main queue" in result.text
     rows = db.session.scalars(select(Execution).order_by(Execution.id)).all()
     assert [(r.status, r.olt_name, r.requested_by_id, r.trigger) for r in rows] == [
@@ -81,11 +81,21 @@ def test_confirmation_lists_skip_reasons_and_warns(app, client, lab):
     for text in (
         "job disabled",
         "no enabled OLTs",
-        "huawei-big: OLT disabled",
-        "huawei-a: OLT disabled for this job",
+        'OLT disabled: <strong>1 OLT</strong></summary><div class="small">huawei-big</div>',
+        'this job: <strong>1 OLT</strong></summary><div class="small">huawei-a</div>',
     ):
         assert text in confirm.text
-        assert text in result.text
+    # the report groups the skips by reason, counted, with the names folded under each
+    for reason, count, names in (
+        ("job disabled", "1 job", "disabled job"),
+        ("no enabled OLTs", "1 job", "no hosts"),
+        ("OLT disabled", "1 OLT", "partly @ huawei-big"),
+        ("OLT disabled for this job", "1 OLT", "host off @ huawei-a"),
+    ):
+        group = (
+            f'<summary>{reason}: <strong>{count}</strong></summary><div class="small">{names}</div>'
+        )
+        assert group in result.text, reason
     assert "Ran 2 jobs: 2 executions created and enqueued" in result.text
     executions = db.session.scalars(select(Execution).order_by(Execution.olt_name))
     assert [(e.job_name, e.olt_name) for e in executions] == [
@@ -95,8 +105,9 @@ def test_confirmation_lists_skip_reasons_and_warns(app, client, lab):
 
     # Running it again while the first execution is still pending creates nothing.
     _, again = _run_action(client, [partly.id])
-    assert "No executions were created" in again.text
-    assert "huawei-a: an execution is already pending" in again.text
+    assert "No executions were created, by reason:" in again.text
+    assert "an execution is already pending: <strong>1 OLT</strong>" in again.text
+    assert "partly @ huawei-a" in again.text
     assert db.session.scalar(select(db.func.count()).select_from(Execution)) == 2
 
 
@@ -106,7 +117,8 @@ def test_messages_in_spanish(app, client, lab):
     login(client, "noc")
     confirm, result = _run_action(client, [job.id], lang="es")
     assert "Ejecutar tareas seleccionadas" in confirm.text
-    assert "Ejecutadas 1 tareas: 1 ejecuciones creadas y encoladas" in result.text
+    assert "Se creará 1 ejecución y se encolará en la cola discovery_main." in confirm.text
+    assert "Ejecutada 1 tarea: 1 ejecución creada y encolada" in result.text
     assert "se procesarán en la cola discovery_main" in result.text
 
 
@@ -129,3 +141,19 @@ def test_queue_unavailable_marks_failed(app, client, lab):
     (ex,) = db.session.scalars(select(Execution)).all()
     assert ex.status == "FAILED" and ex.error.startswith("queue unavailable")
     assert ex.finished_at is not None
+
+
+def test_many_skips_are_one_group_per_reason_with_the_olts_folded(app, client, lab):
+    make_user("noc")
+    olts = [make_olt(lab, f"olt-{i:02d}", community="huawei-a") for i in range(12)]
+    job = make_job(olts, name="busy")
+    login(client, "noc")
+    _run_action(client, [job.id])  # twelve executions now pending
+    _, again = _run_action(client, [job.id])
+    html = again.text
+    assert html.count('<details class="skip-group">') == 1
+    assert "<summary>an execution is already pending: <strong>12 OLTs</strong></summary>" in html
+    assert "busy @ olt-00, busy @ olt-01" in html and "busy @ olt-11" in html
+    assert ";" not in html.split("No executions were created", 1)[1].split("</details>", 1)[0]
+    _, spanish = _run_action(client, [job.id], lang="es")
+    assert "<strong>12 OLT</strong>" in spanish.text  # «12 OLT»: the Spanish plural

@@ -55,6 +55,15 @@ def test_every_page_renders_with_data(app, client, boss, lab):
     assert client.get("/admin/onu/?search=0/1/1").status_code == 200
 
 
+def _field_error(html: str, field: str) -> str:
+    """The error shown under one field of a Flask-Admin form (empty: none)."""
+    import re
+
+    block = html.split(f'id="{field}"', 1)[1].split('<div class="form-group', 1)[0]
+    found = re.search(r'class="invalid-feedback">\s*<ul[^>]*>\s*<li>([^<]*)</li>', block)
+    return found.group(1).strip().replace("&#34;", '"').replace("&#39;", "'") if found else ""
+
+
 def _first_id(html: str, view: str) -> str | None:
     import re
 
@@ -133,9 +142,21 @@ def test_job_form_needs_exactly_one_schedule_and_keeps_host_counters(app, client
         f"/admin/snmpjob/edit/?id={job.id}",
         {**data, "interval": "5m", "cron": "*/5 * * * *"},
     )
-    assert "Give one of interval (30s, 5m, 1h, 1d) or cron, or neither" in r.text
+    # errors at their fields, with examples and units
+    both = "Give an interval or a cron expression, not both (neither: run it by hand only)."
+    assert _field_error(r.text, "cron") == both
     r = _post_form(client, f"/admin/snmpjob/edit/?id={job.id}", {**data, "interval": "5x"})
-    assert "is not an interval such as" in r.text
+    assert _field_error(r.text, "interval") == (
+        "Not an interval: a number and a unit, s, m, h or d (30s, 5m, 1h, 1d)."
+    )
+    r = _post_form(
+        client,
+        f"/admin/snmpjob/edit/?id={job.id}",
+        {**data, "interval": "", "cron": "*/15 * *", "retry_delay": "0"},
+    )
+    assert "*/15 * * * * (every 15 minutes)" in _field_error(r.text, "cron")
+    assert _field_error(r.text, "retry_delay") == "From 1 to 86400 seconds."
+
     r = _post_form(
         client,
         f"/admin/snmpjob/edit/?id={job.id}",

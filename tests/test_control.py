@@ -38,7 +38,7 @@ def test_disabling_jobs_interrupts_their_pending_runs_and_enabling_is_from_now(a
     run_jobs_now([job.id], trigger="cli", label="t")
     login(client, "noc")
     r = _action(client, "snmpjob", "disable", [job.id])
-    assert "1 jobs disabled; 1 pending executions interrupted" in r.text
+    assert "1 job disabled; 1 pending execution interrupted" in r.text
     assert _statuses() == [("huawei-a", "INTERRUPTED", "job discovery disabled")]
     before = utcnow()
     r = _action(client, "snmpjob", "enable", [job.id])
@@ -54,7 +54,7 @@ def test_disabling_an_olt_interrupts_its_pending_runs(app, client, lab):
     run_jobs_now([make_job([a, big]).id], trigger="cli", label="t")
     login(client, "noc")
     r = _action(client, "olt", "disable", [a.id])
-    assert "1 OLTs disabled; 1 pending executions interrupted" in r.text
+    assert "1 OLT disabled; 1 pending execution interrupted" in r.text
     assert _statuses() == [
         ("huawei-a", "INTERRUPTED", "OLT huawei-a disabled"),
         ("huawei-big", "PENDING", None),
@@ -68,7 +68,7 @@ def test_cancel_pending_and_rerun_finished(app, client, lab, redis_url):
     first = run_jobs_now([make_job([a, big]).id], trigger="cli", label="t").execution_ids
     login(client, "noc")
     r = _action(client, "execution", "cancel", [first[1]])
-    assert "1 pending executions cancelled" in r.text
+    assert "1 pending execution cancelled" in r.text
     queue = Queue("discovery_main", connection=get_redis(redis_url))
     assert f"execution-{first[1]}" not in queue.job_ids
     work(app)
@@ -77,7 +77,7 @@ def test_cancel_pending_and_rerun_finished(app, client, lab, redis_url):
         ("huawei-big", "INTERRUPTED", "cancelled by noc"),
     ]
     r = _action(client, "execution", "rerun", [first[0]])
-    assert "Ran 1 jobs: 1 executions created and enqueued" in r.text
+    assert "Ran 1 job: 1 execution created and enqueued" in r.text
     work(app)
     rows = _statuses()
     assert rows[2] == ("huawei-a", "SUCCESS", None) and len(rows) == 3

@@ -60,12 +60,12 @@ def test_onu_export_neutralises_formulas_keeps_numbers_and_drops_markup(app, cli
     first, second = rows
     assert first["Description"] == "'" + evil["description"]
     assert first["Name"] == "'+SUM(1,2)" and first["Serial"] == "'@SUM(A1)"
-    assert first["Olt"] == "'=olt|calc"
+    assert first["OLT"] == "'=olt|calc"
     assert first["Rx (dBm)"] == "-24.81"  # a number stays a number
     assert second["Name"] == "-12"  # text that is only a number is not a formula either
     assert second["Distance (m)"] == "1200"
     # the list's badges are HTML; the export has their text only, and data stays as it is
-    assert first["Present"] == "present" and second["Present"] == "absent"
+    assert first["Presence"] == "present" and second["Presence"] == "absent"
     assert second["Description"] == "<b>José</b>"
     body = client.get("/admin/onu/export/csv/").get_data(as_text=True)
     assert "<span" not in body and "badge" not in body and "s3cr3t-community" not in body
@@ -83,7 +83,7 @@ def test_execution_export_has_no_markup_and_no_formulas(app, client, boss, lab):
     (row,) = _csv(client, "/admin/execution/export/csv/")
     assert row["Status"] == "PENDING" and row["Job"] == "'=1+1"
     assert row["Error"] == "'@evil" and row["Requested by"] == "'-bob"
-    assert row["Duration"] == "1.5 s" and row["Id"] == str(ex.id)
+    assert row["Duration"] == "1.5 s" and row["ID"] == str(ex.id)
     assert "<" not in "".join(row.values())
 
 

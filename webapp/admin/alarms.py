@@ -44,7 +44,7 @@ def _what(view, context, model, name):
     elif detail.get("cause"):
         parts.append(str(detail["cause"]))
     if model.flaps:
-        parts.append(_("flapped %(n)d times", n=model.flaps))
+        parts.append(ngettext("flapped %(num)d time", "flapped %(num)d times", model.flaps))
     return " ".join(parts)
 
 

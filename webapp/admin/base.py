@@ -14,10 +14,12 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import AdminIndexView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla import filters as sqla_filters
+from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model import typefmt
 from flask_admin.model.form import converts
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
@@ -34,6 +36,7 @@ from webapp.admin.guards import (
     parse_ids,
     typed_widgets,
 )
+from webapp.admin.labels import LABELS
 from webapp.extensions import db
 
 log = logging.getLogger(__name__)
@@ -169,6 +172,14 @@ class ModelConverter(AdminModelConverter):
     "nan" and "inf"; an integer past its column's range is a database error (a 500).
     """
 
+    def _model_select_field(self, prop, multiple, remote_model, **kwargs):
+        """A relation's select, whose empty choice reads "(none)" (wtforms 3.3 shows the
+        value of an option without text: Flask-Admin's "__None")."""
+        field = super()._model_select_field(prop, multiple, remote_model, **kwargs)
+        if field.field_class is QuerySelectField:
+            field.kwargs.setdefault("blank_text", _l("(none)"))
+        return field
+
     @converts("Float", "Double")
     def conv_float(self, field_args, **extra):
         field_args["validators"].append(finite)
@@ -187,6 +198,15 @@ class ModelConverter(AdminModelConverter):
     def conv_big_integer(self, column, field_args, **extra):
         field_args["validators"].append(NumberRange(-(2**63), 2**63 - 1))
         return super().handle_integer_types(column, field_args, **extra)
+
+
+DELETE_CONFIRMATION = _l("Delete the selected records? This cannot be undone.")
+
+
+def _msgid(text) -> str:
+    """The English text of a lazy_gettext string (the text itself otherwise)."""
+    args = getattr(text, "_args", None)
+    return str(args[0]) if args else str(text)
 
 
 class StaffAccess:
@@ -221,6 +241,33 @@ class StaffModelView(StaffAccess, ModelView):
     page_size = 50
     can_set_page_size = True
     can_view_details = True
+
+    def __init__(self, *args, **kwargs):
+        # before Flask-Admin builds the filters and forms, which read the labels
+        self.column_labels = {**LABELS, **(self.column_labels or {})}
+        super().__init__(*args, **kwargs)
+
+    def init_actions(self):
+        """Flask-Admin's actions, with "Delete" last in the menu (it lists them by method
+        name, which put it first) and a confirmation that says it cannot be undone."""
+        super().init_actions()
+        self._actions.sort(key=lambda a: a[0] == "delete")
+        if "delete" in self._actions_data:
+            func, text, _desc = self._actions_data["delete"]
+            self._actions_data["delete"] = (func, text, DELETE_CONFIRMATION)
+
+    def get_filter_arg(self, index, flt):
+        """A filter's name in URLs, the same in every language and whatever its label says.
+
+        Flask-Admin makes it from the label as shown: links to a filtered list (the OLT page's
+        PONs, the dashboard's cards) would break when a label changes or the reader is Spanish.
+        A filter may carry ``url_name`` to keep an older URL working.
+        """
+        if not self.named_filter_urls:
+            return str(index)
+        name = getattr(flt, "url_name", None) or _msgid(flt.name)
+        text = f"{name} {_msgid(flt.operation())}".lower()
+        return re.sub(" +", "_", re.sub("[^a-z0-9 ]", "", text))  # as Flask-Admin does
 
     def get_one(self, id):
         """The row with this id; None for an id that cannot be one (as for a missing row)."""

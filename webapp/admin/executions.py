@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import json
-
-from flask import flash
+from flask import current_app, flash, url_for
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
 
 from jobs.control import cancel_executions, rerun_executions
+from webapp.admin import summary
 from webapp.admin.base import EqualsFirstConverter, ReadOnlyModelView, badge, local_time
 from webapp.admin.counts import CheapCount
 from webapp.admin.messages import flash_report
@@ -50,12 +50,46 @@ def _who(view, context, model, name):
 
 
 def _summary(view, context, model, name):
-    text = json.dumps(model.summary or {}, indent=2, ensure_ascii=False, sort_keys=True)
-    return Markup("<pre class='mb-0'>{}</pre>").format(text)
+    return summary.render(model.summary)
+
+
+def _onus_found(view, context, model, name):
+    n = summary.onus_found(model.summary)
+    return "" if n is None else n
+
+
+def _job(view, context, model, name):
+    if model.job_id is None:
+        return model.job_name
+    url = url_for("snmpjob.details_view", id=model.job_id)
+    return Markup('<a href="{}">{}</a>').format(url, model.job_name)
+
+
+def _olt(view, context, model, name):
+    if model.olt_id is None:
+        return model.olt_name
+    url = url_for("olt.details_view", id=model.olt_id)
+    return Markup('<a href="{}">{}</a>').format(url, model.olt_name)
+
+
+def _retry_of(view, context, model, name):
+    if model.retry_of_id is None:
+        return ""
+    url = url_for("execution.details_view", id=model.retry_of_id)
+    return Markup('<a href="{}">#{}</a>').format(url, model.retry_of_id)
 
 
 def _time(view, context, model, name):
     return local_time(getattr(model, name))
+
+
+def _time_zoned(view, context, model, name):
+    value = getattr(model, name)
+    if value is None:
+        return ""
+    return Markup('{} <small class="text-muted">{}</small>').format(
+        local_time(value), current_app.config["TIMEZONE"]
+    )
 
 
 def _story(ex: Execution) -> dict:
@@ -79,6 +113,7 @@ class ExecutionView(CheapCount, ReadOnlyModelView):
     """Every run: who or what started it, where it ran, how it ended."""
 
     filter_converter = EqualsFirstConverter()
+    named_filter_urls = True  # ?flt0_status_equals=FAILED&flt1_olt_equals=…: the home's links
 
     column_list = (
         "id",
@@ -91,6 +126,7 @@ class ExecutionView(CheapCount, ReadOnlyModelView):
         "created_at",
         "started_at",
         "duration_ms",
+        "onus_found",
         "worker_name",
         "error",
     )
@@ -127,20 +163,45 @@ class ExecutionView(CheapCount, ReadOnlyModelView):
         "attempt",
     )
     column_labels = {
+        "id": _l("ID"),
+        "status": _l("Status"),
         "job_name": _l("Job"),
         "olt_name": _l("OLT"),
+        "job_type": _l("Job type"),
         "requested_by_name": _l("Requested by"),
+        "trigger": _l("Trigger"),
+        "attempt": _l("Attempt"),
+        "retry_of_id": _l("Retry of"),
+        "queue": _l("Queue"),
+        "rq_job_id": _l("RQ job ID"),
+        "worker_name": _l("Worker"),
+        "created_at": _l("Created"),
+        "started_at": _l("Started"),
+        "finished_at": _l("Finished"),
         "duration_ms": _l("Duration"),
+        "onus_found": _l("ONUs found"),
+        "summary": _l("Summary"),
+        "error": _l("Error"),
     }
     column_formatters = {
         "status": _status,
+        "job_name": _job,
+        "olt_name": _olt,
+        "onus_found": _onus_found,
         "duration_ms": _duration,
         "requested_by_name": _who,
         "created_at": _time,
         "started_at": _time,
         "finished_at": _time,
     }
-    column_formatters_detail = dict(column_formatters, summary=_summary)
+    column_formatters_detail = dict(
+        column_formatters,
+        summary=_summary,
+        retry_of_id=_retry_of,
+        created_at=_time_zoned,
+        started_at=_time_zoned,
+        finished_at=_time_zoned,
+    )
     can_export = True
     list_template = "admin/execution_list.html"
     details_template = "admin/execution_details.html"
@@ -159,7 +220,10 @@ class ExecutionView(CheapCount, ReadOnlyModelView):
     @action("cancel", _l("Cancel selected pending executions"))
     def action_cancel(self, ids):
         n = cancel_executions([int(i) for i in ids], current_user)
-        flash(_("%(n)d pending executions cancelled", n=n), "success" if n else "warning")
+        text = ngettext(
+            "%(num)d pending execution cancelled", "%(num)d pending executions cancelled", n
+        )
+        flash(text, "success" if n else "warning")
 
     @action("rerun", _l("Run selected finished executions again"))
     def action_rerun(self, ids):

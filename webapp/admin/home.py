@@ -11,7 +11,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import case, func, select
 
 from jobs import ops
-from webapp.admin.base import StaffIndexView
+from webapp.admin.base import StaffIndexView, local_time
 from webapp.extensions import db
 from webapp.models import Alarm, Execution, Olt, Onu, SnmpJob
 from webapp.models.base import utcnow
@@ -106,6 +106,7 @@ class HomeView(StaffIndexView):
         slowest, failing = _per_olt(since)
         return self.render(
             "admin/home.html",
+            since_local=local_time(since),
             counts={s: counts.get(s, 0) for s in STATUSES},
             success_rate=round(100 * counts.get("SUCCESS", 0) / finished, 1) if finished else None,
             latest=db.session.scalars(select(Execution).order_by(Execution.id.desc()).limit(15)),

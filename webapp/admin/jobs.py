@@ -7,6 +7,7 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import inspect
 from wtforms import SelectField
@@ -18,11 +19,45 @@ from jobs.dispatch import plan_run, run_jobs_now
 from jobs.schedule import describe, until
 from webapp.admin.base import StaffModelView, choices, local_time
 from webapp.admin.guards import parse_ids
-from webapp.admin.messages import flash_report, skip_text
+from webapp.admin.messages import flash_report, grouped_skips
 from webapp.auth import safe_next
 from webapp.models import JobHost
 from webapp.models.base import utcnow
 from webapp.models.jobs import JOB_TYPES
+from webapp.validators import interval_seconds, validate_cron
+
+
+def _interval_field(form, field):
+    """An interval's error at its field, with its units and examples."""
+    value = (field.data or "").strip()
+    if not value:
+        return
+    try:
+        interval_seconds(value)
+    except ValueError:
+        raise ValidationError(
+            _("Not an interval: a number and a unit, s, m, h or d (30s, 5m, 1h, 1d).")
+        ) from None
+
+
+def _cron_field(form, field):
+    """A cron expression's error at its field, with examples; and only one schedule."""
+    value = (field.data or "").strip()
+    if value and (form.interval.data or "").strip():
+        raise ValidationError(
+            _("Give an interval or a cron expression, not both (neither: run it by hand only).")
+        )
+    if not value:
+        return
+    try:
+        validate_cron(value)
+    except ValueError:
+        raise ValidationError(
+            _(
+                "Not a cron expression: five fields, minute hour day month weekday, such as "
+                "*/15 * * * * (every 15 minutes) or 0 3 * * * (every day at 03:00)."
+            )
+        ) from None
 
 
 class SnmpJobView(StaffModelView):
@@ -65,8 +100,25 @@ class SnmpJobView(StaffModelView):
     form_overrides = {"job_type": SelectField}
     form_args = {
         "job_type": {"choices": choices(*JOB_TYPES)},
-        "max_retries": {"validators": [NumberRange(0, 10)]},
-        "retry_delay": {"validators": [NumberRange(1, 86400)]},
+        "interval": {
+            "validators": [_interval_field],
+            "description": _l("How often: 30s, 5m, 1h or 1d. Empty: use cron, or run by hand."),
+        },
+        "cron": {
+            "validators": [_cron_field],
+            "description": _l(
+                "Instead of an interval: minute hour day month weekday, e.g. */15 * * * * "
+                "(every 15 minutes) or 0 3 * * * (every day at 03:00)."
+            ),
+        },
+        "max_retries": {
+            "validators": [NumberRange(0, 10, message=_l("From 0 to 10 retries."))],
+            "description": _l("Runs again after a failure, up to this many times (0 to 10)."),
+        },
+        "retry_delay": {
+            "validators": [NumberRange(1, 86400, message=_l("From 1 to 86400 seconds."))],
+            "description": _l("Seconds to wait before a retry, 1 to 86400 (e.g. 30)."),
+        },
     }
     inline_models = [
         (JobHost, {"form_columns": ("id", "olt", "enabled"), "form_label": _l("OLTs of this job")})
@@ -91,16 +143,27 @@ class SnmpJobView(StaffModelView):
     @action("enable", _l("Enable selected jobs"))
     def action_enable(self, ids):
         changed, _interrupted = set_jobs_enabled(parse_ids(ids), True)
-        flash(_("%(n)d jobs enabled; they run on their schedule from now", n=changed), "success")
+        flash(
+            ngettext(
+                "%(num)d job enabled; it runs on its schedule from now",
+                "%(num)d jobs enabled; they run on their schedule from now",
+                changed,
+            ),
+            "success",
+        )
 
     @action("disable", _l("Disable selected jobs"))
     def action_disable(self, ids):
         changed, interrupted = set_jobs_enabled(parse_ids(ids), False)
         flash(
             _(
-                "%(n)d jobs disabled; %(p)d pending executions interrupted",
-                n=changed,
-                p=interrupted,
+                "%(changed)s; %(interrupted)s",
+                changed=ngettext("%(num)d job disabled", "%(num)d jobs disabled", changed),
+                interrupted=ngettext(
+                    "%(num)d pending execution interrupted",
+                    "%(num)d pending executions interrupted",
+                    interrupted,
+                ),
             ),
             "success",
         )
@@ -112,7 +175,7 @@ class SnmpJobView(StaffModelView):
         return self.render(
             "admin/run_confirm.html",
             plans=plans,
-            skip_text=skip_text,
+            grouped_skips=grouped_skips,
             total=sum(p.count for p in plans),
             return_url=safe_next(request.form.get("url"), url_for(".index_view")),
         )

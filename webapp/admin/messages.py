@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import current_app, flash
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from markupsafe import Markup
 
 from jobs import dispatch
 from jobs.dispatch import RunReport, Skip
 
 
-def skip_text(skip: Skip) -> str:
-    """Say in the user's language why something is skipped."""
+def reason_text(reason: str) -> str:
+    """A skip reason in the user's language."""
     texts = {
         dispatch.JOB_DISABLED: _("job disabled"),
         dispatch.NO_HOSTS: _("no enabled OLTs"),
@@ -21,12 +22,47 @@ def skip_text(skip: Skip) -> str:
         dispatch.ALREADY_RUNNING: _("an execution is already running"),
         dispatch.NOT_FOUND: _("job not found"),
     }
-    text = texts.get(skip.reason, skip.reason)
+    return texts.get(reason, reason)
+
+
+def skip_text(skip: Skip) -> str:
+    """Say in the user's language why something is skipped."""
+    text = reason_text(skip.reason)
     return f"{skip.olt_name}: {text}" if skip.olt_name else text
 
 
-def _reasons(report: RunReport) -> str:
-    return "; ".join(f"{job}: {skip_text(s)}" for job, s in report.skips)
+def grouped_skips(skips: list[Skip]) -> list[tuple[str, list[str]]]:
+    """One job's skips as (reason in words, the OLTs it names) pairs, in first-seen order."""
+    groups: dict[str, list[str]] = {}
+    for skip in skips:
+        names = groups.setdefault(skip.reason, [])
+        if skip.olt_name:
+            names.append(skip.olt_name)
+    return [(reason_text(reason), names) for reason, names in groups.items()]
+
+
+def skips_by_reason(report: RunReport) -> Markup:
+    """The skips grouped by reason, each with its count and its OLTs (or jobs) folded under it."""
+    groups: dict[str, list[str]] = {}
+    for job, skip in report.skips:
+        groups.setdefault(skip.reason, []).append(
+            f"{job} @ {skip.olt_name}" if skip.olt_name else job
+        )
+    parts = []
+    for reason, names in groups.items():
+        on_olts = any(" @ " in n for n in names)
+        count = (
+            ngettext("%(num)d OLT", "%(num)d OLTs", len(names))
+            if on_olts
+            else ngettext("%(num)d job", "%(num)d jobs", len(names))
+        )
+        parts.append(
+            Markup(
+                '<details class="skip-group"><summary>{}: <strong>{}</strong></summary>'
+                '<div class="small">{}</div></details>'
+            ).format(reason_text(reason), count, ", ".join(names))
+        )
+    return Markup("").join(parts)
 
 
 def flash_report(report: RunReport) -> None:
@@ -44,9 +80,13 @@ def flash_report(report: RunReport) -> None:
     elif report.created:
         flash(
             _(
-                "Ran %(jobs)d jobs: %(count)d executions created and enqueued",
-                jobs=report.jobs_run,
-                count=report.created,
+                "%(jobs)s: %(executions)s",
+                jobs=ngettext("Ran %(num)d job", "Ran %(num)d jobs", report.jobs_run),
+                executions=ngettext(
+                    "%(num)d execution created and enqueued",
+                    "%(num)d executions created and enqueued",
+                    report.created,
+                ),
             ),
             "success",
         )
@@ -57,9 +97,11 @@ def flash_report(report: RunReport) -> None:
             ),
             "info",
         )
-    if not report.created:
-        flash(
-            _("No executions were created: %(reasons)s", reasons=_reasons(report) or "-"), "warning"
-        )
-    elif report.skips:
-        flash(_("Skipped: %(reasons)s", reasons=_reasons(report)), "warning")
+    if report.skips:  # one message: Flask-Admin shows each flash in its own box
+        if report.created:
+            head = _("Skipped, by reason:")
+        else:
+            head = _("No executions were created, by reason:")
+        flash(Markup("{}{}").format(head, skips_by_reason(report)), "warning")
+    elif not report.created:
+        flash(_("No executions were created."), "warning")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
-from flask import flash, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.model.template import TemplateLinkRowAction
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from markupsafe import Markup
 from sqlalchemy import inspect, select
 from wtforms import PasswordField, SelectField
@@ -18,7 +19,7 @@ from wtforms.validators import Length, NumberRange, Optional, ValidationError
 from jobs.control import interrupt_pending, set_olts_enabled
 from jobs.detection import detect_olts
 from jobs.olts import V3_MIN_KEY, check_v3, ensure_poll_job, poll_job_of
-from webapp.admin import olt_overview
+from webapp.admin import olt_overview, olt_page
 from webapp.admin.base import Select, StaffModelView, badge, choices, local_time
 from webapp.extensions import db
 from webapp.models import Brand, Olt, OltModel
@@ -139,21 +140,39 @@ def _poll_job(view, context, model, name):
     )
 
 
+def _fact(model):
+    return g.get("olt_facts", {}).get(model.id)
+
+
+def _last_poll(view, context, model, name):
+    return olt_page.last_poll_cell(_fact(model))
+
+
+def _reachability(view, context, model, name):
+    return olt_page.reachability_cell(_fact(model))
+
+
+def _onus(view, context, model, name):
+    return olt_page.onus_cell(model, _fact(model))
+
+
 class OltView(StaffModelView):
     """OLTs; the community and SNMPv3 keys are write-only (never shown, never echoed)."""
 
     list_template = "admin/olt_list.html"
     edit_template = "admin/olt_edit.html"
+    create_template = "admin/olt_create.html"
     details_template = "admin/olt_details.html"
     column_list = (
         "name",
         "brand_model",
         "host",
-        "snmp_port",
         "snmp_version",
         "enabled",
+        "reachability",
+        "last_poll",
+        "onus",
         "detection",
-        "detected_at",
         "description",
     )
     column_details_list = (
@@ -180,13 +199,32 @@ class OltView(StaffModelView):
         "detection": _l("Detection"),
         "detected_at": _l("Detected"),
         "poll_job": _l("Poll job"),
+        "reachability": _l("Reachability"),
+        "last_poll": _l("Last poll"),
+        "onus": _l("ONUs: present, offline, low signal"),
     }
-    column_formatters = {"brand_model": _brand_model, "detection": _detection_cell}
+    column_formatters = {
+        "brand_model": _brand_model,
+        "detection": _detection_cell,
+        "reachability": _reachability,
+        "last_poll": _last_poll,
+        "onus": _onus,
+    }
     column_formatters_detail = {
         "brand_model": _brand_model,
         "detection": _detection_detail,
         "poll_job": _poll_job,
     }
+
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        """The page, with its OLTs' last poll, reachability and ONU counts (a fixed number of
+        queries for the whole page)."""
+        count, rows = super().get_list(
+            page, sort_column, sort_desc, search, filters, execute, page_size
+        )
+        if execute:
+            g.olt_facts = olt_page.facts(list(rows))
+        return count, rows
 
     def render(self, template, **kwargs):
         """The details page also gets the OLT's PONs and active alarms."""
@@ -341,16 +379,20 @@ class OltView(StaffModelView):
     @action("enable", _l("Enable selected OLTs"))
     def action_enable(self, ids):
         changed, _interrupted = set_olts_enabled([int(i) for i in ids], True)
-        flash(_("%(n)d OLTs enabled", n=changed), "success")
+        flash(ngettext("%(num)d OLT enabled", "%(num)d OLTs enabled", changed), "success")
 
     @action("disable", _l("Disable selected OLTs"))
     def action_disable(self, ids):
         changed, interrupted = set_olts_enabled([int(i) for i in ids], False)
         flash(
             _(
-                "%(n)d OLTs disabled; %(p)d pending executions interrupted",
-                n=changed,
-                p=interrupted,
+                "%(changed)s; %(interrupted)s",
+                changed=ngettext("%(num)d OLT disabled", "%(num)d OLTs disabled", changed),
+                interrupted=ngettext(
+                    "%(num)d pending execution interrupted",
+                    "%(num)d pending executions interrupted",
+                    interrupted,
+                ),
             ),
             "success",
         )

@@ -2,20 +2,59 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import g, request
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from webapp.admin import onu_chart
 from webapp.admin.base import EqualsFirstConverter, ReadOnlyModelView, badge
 from webapp.admin.counts import CheapCount
 from webapp.admin.events import timeline
+from webapp.admin.onu_filters import (
+    LowSignalFilter,
+    OfflineFilter,
+    PonFilter,
+    PresenceFilter,
+    StateFilter,
+    page_rules,
+    rules_by_olt,
+    signal,
+)
+from webapp.models import Onu
 from webapp.models.inventory import ONU_SEARCH_COLUMNS
 
 
 def _presence(view, context, model, name):
     return badge(_("present"), "success") if model.present else badge(_("absent"), "secondary")
+
+
+SIGNAL_CLASSES = {
+    "critical": "text-danger font-weight-bold",
+    "warning": "text-warning font-weight-bold",
+    "overload": "text-danger",
+    "ok": "text-success",
+}
+
+
+def _rx(view, context, model, name):
+    """rx against the OLT's alarm thresholds: red below critical, amber below warning."""
+    value = getattr(model, name)
+    if value is None:
+        return ""
+    rules = page_rules([model.olt_id]).get(model.olt_id)
+    if rules is None:
+        return f"{value:.2f}"
+    kind, why = signal(value, rules)
+    return Markup('<span class="signal signal-{} {}" title="{}">{:.2f}</span>').format(
+        kind, SIGNAL_CLASSES[kind], why, value
+    )
+
+
+def _dbm(view, context, model, name):
+    value = getattr(model, name)
+    return "" if value is None else f"{value:.2f}"
 
 
 class OnuView(CheapCount, ReadOnlyModelView):
@@ -24,6 +63,7 @@ class OnuView(CheapCount, ReadOnlyModelView):
     filter_converter = EqualsFirstConverter()
 
     details_template = "admin/onu_details.html"
+    list_template = "admin/onu_list.html"
     column_list = (
         "olt",
         "position",
@@ -35,13 +75,30 @@ class OnuView(CheapCount, ReadOnlyModelView):
         "onu_model",
         "distance_m",
         "rx_power_dbm",
+        "tx_power_dbm",
         "online_since",
         "last_seen_at",
     )
     column_details_exclude_list = ("collected",)
-    column_formatters_detail = {"present": _presence, "events": timeline}
+    column_formatters_detail = {
+        "present": _presence,
+        "events": timeline,
+        "rx_power_dbm": _rx,
+        "tx_power_dbm": _dbm,
+        "olt_rx_power_dbm": _dbm,
+    }
     column_searchable_list = ONU_SEARCH_COLUMNS  # what the trigram index holds (PostgreSQL)
-    column_filters = ("olt.name", "present", "state_label", "slot", "port", "last_down_cause")
+    column_filters = (
+        "olt.name",
+        PresenceFilter(Onu.present, _l("Presence")),
+        StateFilter(Onu.state_label, _l("State")),
+        PonFilter(_l("PON")),
+        OfflineFilter(_l("Offline")),
+        LowSignalFilter(_l("Low signal")),
+        "slot",  # slot and port: the OLT page's links to a PON (?flt1_slot_equals=…)
+        "port",
+        "last_down_cause",
+    )
     named_filter_urls = True  # ?flt0_olt_equals=…&flt1_slot_equals=…: the OLT page links PONs
     column_sortable_list = (
         "position",
@@ -63,7 +120,8 @@ class OnuView(CheapCount, ReadOnlyModelView):
         ("onu_id", False),
         ("position", False),
     ]
-    column_formatters = {"present": _presence}
+    column_formatters = {"present": _presence, "rx_power_dbm": _rx, "tx_power_dbm": _dbm}
+    column_formatters_export = {"present": _presence}  # rx and tx stay numbers in the CSV
     column_labels = {
         "position": _l("Position"),
         "name": _l("Name"),
@@ -84,6 +142,15 @@ class OnuView(CheapCount, ReadOnlyModelView):
         """rx/tx samples, thresholds and state changes for the ONU page's chart (JSON)."""
         return onu_chart.response(request.args)
 
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        """The page, and the alarm rules of its OLTs for the rx colours (two queries)."""
+        count, rows = super().get_list(
+            page, sort_column, sort_desc, search, filters, execute, page_size
+        )
+        if execute:
+            g.onu_page_rules = rules_by_olt({row.olt_id for row in rows})
+        return count, rows
+
     def get_details_columns(self):
         """The ONU's columns, then its latest events (its timeline)."""
-        return [*super().get_details_columns(), ("events", _("Events"))]
+        return [*super().get_details_columns(), ("events", _l("Events"))]
