@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from tests.conftest import csrf_token, login
 from tests.factories import make_user
+from webapp.extensions import db
+from webapp.models import User
 
 ADMIN_PAGES = [
     "/admin/",
@@ -51,6 +54,11 @@ def test_staff_sees_admin_but_not_users(app, client):
     client.post("/logout", data={"csrf_token": csrf_token(client.get("/admin/").text)})
     login(client, "boss")
     assert client.get("/admin/user/").status_code == 200
+    noc = db.session.scalar(select(User).filter_by(username="noc"))
+    details = client.get(f"/admin/user/details/?id={noc.id}")  # (users have no export)
+    assert details.status_code == 200 and "noc" in details.text
+    assert noc.session_token not in details.text  # what a session cookie carries
+    assert noc.password_hash not in details.text
 
 
 def test_wrong_password_and_login_without_csrf(app, client):

@@ -125,7 +125,7 @@ def test_add_detect_poll_and_see_the_onus(app, live, browser, recordings):
     WebDriverWait(browser, 10).until(lambda d: "/action/" in d.current_url)  # confirmation
     assert "poll ufiber" in browser.page_source
     browser.find_element(By.CSS_SELECTOR, "form [type=submit].btn-primary").click()
-    expect = "Ran 1 jobs: 1 executions created and enqueued"
+    expect = "Ran 1 job: 1 execution created and enqueued"
     assert expect in _flashes(browser, expect)
 
     db.session.commit()

@@ -22,8 +22,9 @@ class UserView(SuperuserAccess, StaffModelView):
         "created_at",
     )
     column_searchable_list = ("username",)
-    column_details_exclude_list = ("password_hash",)
-    column_export_exclude_list = ("password_hash",)
+    # the session token is what a session cookie carries: never shown, like the password
+    column_details_exclude_list = ("password_hash", "session_token")
+    column_export_exclude_list = ("password_hash", "session_token")
     form_columns = ("username", "new_password", "is_staff", "is_superuser", "active", "language")
     form_extra_fields = {
         "new_password": PasswordField(
