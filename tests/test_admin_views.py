@@ -231,3 +231,19 @@ def test_oid_value_rule_is_edited_and_checked(app, client, boss):
         (65535,),
     )
     assert oid.index_suffix == ".1"
+
+
+def test_times_are_shown_in_the_configured_zone_through_flask_babel(app):
+    from datetime import UTC, datetime
+
+    from webapp.admin.base import local_time
+
+    noon = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
+    for zone, shown in (
+        ("America/Lima", "2026-07-01 07:00:00"),
+        ("Europe/Madrid", "2026-07-01 14:00:00"),
+    ):
+        app.config["TIMEZONE"] = zone
+        with app.app_context(), app.test_request_context("/?lang=es"):  # a request of its own
+            assert local_time(noon) == shown
+    assert local_time(None) == ""

@@ -41,7 +41,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "UTC")
+    # Flask-Babel converts every date and time it formats to the configured zone
+    babel.init_app(
+        app, locale_selector=_select_locale, timezone_selector=lambda: app.config["TIMEZONE"]
+    )
     with app.app_context():
         _tune_sqlite(db.engine)
 

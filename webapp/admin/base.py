@@ -18,6 +18,7 @@ from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model import typefmt
 from flask_admin.model.form import converts
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -53,11 +54,11 @@ class Select(widgets.Select):
 
 
 def local_time(value: datetime | None) -> str:
-    """Format a UTC datetime in the configured time zone."""
+    """A UTC datetime in the configured time zone (Flask-Babel's, set from TIMEZONE), as
+    year-month-day and 24-hour time: one sortable form in every language."""
     if value is None:
         return ""
-    tz = ZoneInfo(current_app.config["TIMEZONE"])
-    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+    return format_datetime(value, "yyyy-MM-dd HH:mm:ss")
 
 
 def _datetime_formatter(view, value, name=None):

@@ -101,6 +101,7 @@ LABELS = {
     "consecutive_misses": _l("Polls missed in a row"),
     "first_seen_at": _l("First seen"),
     "last_seen_at": _l("Last seen"),
+    "last_execution_id": _l("Last read by execution"),
     "state_value": _l("State value"),
     "state_label": _l("State"),
     "serial": _l("Serial"),
