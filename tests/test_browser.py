@@ -207,3 +207,111 @@ def test_the_onu_page_draws_its_optical_power(app, live, browser, lab):
     log = browser.get_log("browser")  # (no favicon yet: issue 13)
     errors = [e for e in log if e["level"] == "SEVERE" and "favicon" not in e["message"]]
     assert errors == [], errors
+
+
+def _shooter(driver, request, lang: str):
+    """A function that saves a numbered screenshot of each step under a folder named after
+    the test and the language (gitignored), and says where."""
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parent.parent / "test-screenshots"
+    folder = folder / request.node.name.split("[")[0] / lang
+    folder.mkdir(parents=True, exist_ok=True)
+    steps = iter(range(1, 100))
+
+    def shot(step: str) -> None:
+        driver.save_screenshot(str(folder / f"{next(steps):02d}-{step}.png"))
+
+    print(f"screenshots: {folder}")
+    return shot
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_a_noc_day_in_both_languages(app, live, browser, lab, lang, request):
+    """Login, run a poll now (confirmation, flash, the executions page refreshing itself to
+    SUCCESS), the ONU list's search and filters, an OLT page and the language switch, with
+    every label in the reader's language."""
+    from flask_babel import force_locale, gettext, ngettext
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from jobs.olts import ensure_poll_job
+    from tests.factories import make_olt
+    from webapp.extensions import db
+
+    def t(text, **kw):
+        with app.test_request_context(), force_locale(lang):
+            return gettext(text, **kw)
+
+    def tn(one, many, n):
+        with app.test_request_context(), force_locale(lang):
+            return ngettext(one, many, n)
+
+    olt = make_olt(lab, "huawei-a")
+    job = ensure_poll_job(olt)
+    job_name, olt_id = job.name, olt.id
+    make_user("noc")
+    db.session.commit()  # SQLite: no transaction of the test's holds the write lock
+    shot = _shooter(browser, request, lang)
+
+    browser.get(f"{live}/login?lang={lang}")
+    assert t("Username") in browser.page_source
+    shot("login")
+    _login(browser, live, "noc")
+    shot("home")
+
+    browser.get(f"{live}/admin/snmpjob/")
+    row = browser.find_element(By.XPATH, f"//tr[td[contains(., '{job_name}')]]")
+    row.find_element(By.CSS_SELECTOR, "input[type=checkbox]").click()
+    run_now = browser.find_element(By.XPATH, "//a[contains(@onclick, \"'run_now'\")]")
+    run_now.find_element(By.XPATH, "ancestor::li[1]/a[contains(@class, 'dropdown-toggle')]").click()
+    assert run_now.text == t("Run selected jobs now")  # Flask-Admin's own menu, ours inside
+    run_now.click()
+    WebDriverWait(browser, 10).until(lambda d: "/action/" in d.current_url)
+    shot("run-now-confirmation")
+    browser.find_element(By.CSS_SELECTOR, "form [type=submit].btn-primary").click()
+    created = tn("%(num)d execution created and enqueued",
+                 "%(num)d executions created and enqueued", 1) % {"num": 1}  # fmt: skip
+    assert created in _flashes(browser, created)
+    shot("run-now-flash")
+
+    def statuses(driver):
+        try:
+            return [e.text for e in driver.find_elements(By.CSS_SELECTOR, "td span.badge")]
+        except Exception:  # the page went away while it was read (its refresh)
+            return []
+
+    browser.get(f"{live}/admin/execution/")
+    assert statuses(browser) == ["PENDING"]
+    shot("executions-pending")
+    db.session.commit()
+    work(app)  # the page is not reloaded by the test: its own refresh shows the result
+    WebDriverWait(browser, 20).until(lambda d: statuses(d) == ["SUCCESS"])
+    shot("executions-success")
+
+    db.session.expire_all()
+    from webapp.models import Onu
+
+    onu = db.session.scalars(db.select(Onu).where(Onu.olt_id == olt_id).order_by(Onu.id)).first()
+    serial = onu.serial
+    db.session.commit()
+    browser.get(f"{live}/admin/onu/?search={serial[:-3]}")
+    assert serial in browser.page_source
+    shot("onu-search")
+    browser.find_element(By.LINK_TEXT, t("Offline")).click()
+    WebDriverWait(browser, 10).until(lambda d: "offline" in d.current_url)
+    shot("onu-offline")
+    browser.find_element(By.LINK_TEXT, t("All ONUs")).click()
+    shot("onu-all")
+
+    browser.get(f"{live}/admin/olt/details/?id={olt_id}")
+    assert "huawei-a" in browser.page_source
+    shot("olt-page")
+
+    other, other_name = ("es", "Español") if lang == "en" else ("en", "English")
+    browser.find_element(By.CSS_SELECTOR, f"#language-switch a[lang={other}]").click()
+    WebDriverWait(browser, 10).until(lambda d: f"lang={other}" in d.current_url)
+    with app.test_request_context(), force_locale(other):
+        logout = gettext("Log out")
+    assert logout in browser.page_source and f"id={olt_id}" in browser.current_url
+    shot(f"switched-to-{other}")

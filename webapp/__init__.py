@@ -57,6 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.jinja_env.globals["local_time"] = local_time
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["lang_url"] = _lang_url
     init_admin(app)
     init_ops(app)
     init_api(app)
@@ -96,6 +97,14 @@ def _strict_undefined():
     from jinja2 import StrictUndefined
 
     return StrictUndefined
+
+
+def _lang_url(code: str) -> str:
+    """This page in another language: the same path and query, with lang=code."""
+    from urllib.parse import urlencode
+
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    return f"{request.path}?{urlencode([*args, ('lang', code)])}"
 
 
 def _select_locale() -> str:
