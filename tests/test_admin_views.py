@@ -247,3 +247,52 @@ def test_times_are_shown_in_the_configured_zone_through_flask_babel(app):
         with app.app_context(), app.test_request_context("/?lang=es"):  # a request of its own
             assert local_time(noon) == shown
     assert local_time(None) == ""
+
+
+@pytest.mark.parametrize(
+    "lang,interval,cron,words",
+    [
+        ("en", "5m", None, "every 5 minutes"),
+        ("en", "1h", None, "every hour"),
+        ("es", "5m", None, "cada 5 minutos"),
+        ("es", "1m", None, "cada minuto"),
+        ("es", None, "*/15 * * * *", "cada 15 minutos"),
+        ("es", None, "0 3 * * *", "cada día a las 03:00"),
+        ("es", None, "30 8 * * 1", "cada lunes a las 08:30"),
+        ("es", None, None, "solo manual"),
+    ],
+)
+def test_schedules_and_next_runs_read_in_the_readers_language(app, lang, interval, cron, words):
+    from datetime import UTC, datetime, timedelta
+
+    from webapp.admin.schedule_text import schedule_words, time_until
+
+    now = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
+    with app.app_context(), app.test_request_context(f"/?lang={lang}"):
+        app.preprocess_request()  # remembers the language, as a page does
+        assert schedule_words(interval, cron) == words
+        soon = time_until(now + timedelta(minutes=5), now)
+        assert soon == ("in 5 minutes" if lang == "en" else "dentro de 5 minutos")
+        assert time_until(now, now) == ("due now" if lang == "en" else "pendiente ahora")
+
+
+def test_the_spanish_catalog_is_whole():
+    """Every entry translated, and every plural in each of Spanish's forms (CLDR gives it
+    three: a catalog entry with two leaves counts like 5 untranslated)."""
+    from babel.messages.pofile import read_po
+
+    from tests.conftest import ROOT
+
+    path = ROOT / "webapp" / "translations" / "es" / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as f:
+        catalog = read_po(f)
+    bad = []
+    for message in catalog:
+        if not message.id:
+            continue
+        forms = message.string if message.pluralizable else (message.string,)
+        if message.pluralizable and len(forms) != catalog.num_plurals:
+            bad.append(f"{message.id!r}: {len(forms)} of {catalog.num_plurals} plural forms")
+        elif not all(forms):
+            bad.append(f"{message.id!r}: not translated")
+    assert not bad, "\n".join(bad)

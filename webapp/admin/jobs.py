@@ -16,10 +16,10 @@ from wtforms.validators import NumberRange, ValidationError
 from jobs.control import interrupt_pending, reschedule_from_now, set_jobs_enabled
 from jobs.definitions import JobDefinitionError, check_job, first_run
 from jobs.dispatch import plan_run, run_jobs_now
-from jobs.schedule import describe, until
 from webapp.admin.base import StaffModelView, choices, local_time
 from webapp.admin.guards import parse_ids
 from webapp.admin.messages import flash_report, grouped_skips
+from webapp.admin.schedule_text import schedule_words, time_until
 from webapp.auth import safe_next
 from webapp.models import JobHost
 from webapp.models.base import utcnow
@@ -79,7 +79,7 @@ class SnmpJobView(StaffModelView):
     column_filters = ("brand.name", "job_type", "enabled")
     column_formatters = {
         "hosts": lambda v, c, m, n: len(m.hosts),
-        "schedule": lambda v, c, m, n: describe(m.interval, m.cron),
+        "schedule": lambda v, c, m, n: schedule_words(m.interval, m.cron),
         "next_run_at": lambda v, c, m, n: _next(m),
     }
     column_labels = {"hosts": _l("OLTs"), "schedule": _l("Schedule"), "next_run_at": _l("Next run")}
@@ -204,4 +204,4 @@ def _next(job) -> str:
         return _("manual only")
     if job.next_run_at is None:
         return _("at the next tick")
-    return f"{local_time(job.next_run_at)} ({until(job.next_run_at, utcnow())})"
+    return f"{local_time(job.next_run_at)} ({time_until(job.next_run_at, utcnow())})"
