@@ -294,6 +294,9 @@ class Onu(db.Model):
         UniqueConstraint("olt_id", "position"),
         Index("ix_onus_olt_present", "olt_id", "present"),  # also the list's order (olt first)
         Index("ix_onus_state_label", "state_label"),  # the list's state filter and its count
+        # The ONUs an execution changed (its page), and what deleting an execution looks up
+        # (the key's SET NULL): without it, each purged execution scanned every ONU (0009).
+        Index("ix_onus_last_change_execution", "last_change_execution_id"),
         # The list's search: Flask-Admin ORs `column ILIKE '%term%'` over these columns; a
         # trigram index (pg_trgm) serves a substring search, one multicolumn GIN all of them.
         postgresql_only(
