@@ -64,6 +64,18 @@ def load_user(user_id: str) -> User | None:
     return user
 
 
+def staff_only():
+    """For a page outside Flask-Admin that only staff may see: the login page for a visitor
+    (None when the user is active staff; 403 for anyone else)."""
+    from flask import abort
+
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if not (current_user.is_active and current_user.is_staff):
+        abort(403)
+    return None
+
+
 def safe_next(target: str | None, fallback: str | None = None) -> str:
     """Return a local path to go to; never an absolute, scheme-relative or odd URL."""
     fallback = fallback or url_for("admin.index")

@@ -12,9 +12,7 @@ from flask import (
     abort,
     current_app,
     jsonify,
-    redirect,
     request,
-    url_for,
 )
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -129,6 +127,8 @@ def _check_rq_request() -> None:
 
 def init_ops(app: Flask) -> None:
     """Register /health, /metrics and rq-dashboard under /admin/rq/ (staff only, CSRF)."""
+    from webapp.auth import staff_only
+
     app.register_blueprint(bp)
     # rq-dashboard 0.9.0 builds a client per request with Redis-Sentinel-Url's connect();
     # ours instead: one client per process, our timeouts, and every REDIS_URL form we accept.
@@ -141,10 +141,9 @@ def init_ops(app: Flask) -> None:
     def guard_rq_dashboard():
         if request.blueprint != "rq_dashboard":
             return None
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        if not (current_user.is_active and current_user.is_staff):
-            abort(403)
+        page = staff_only()
+        if page is not None:
+            return page
         if request.endpoint in RQ_STATE_CHANGES and request.method != "POST":
             abort(405, valid_methods=["POST"])  # a GET carries no CSRF token
         _check_rq_request()

@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, abort, current_app, redirect, request, send_from_directory, url_for
-from flask_login import current_user
+from flask import Flask, current_app, request, send_from_directory
 
 from webapp.api.core import API_PREFIX, OltwatchApi, authenticate, make_limiter
 
@@ -45,6 +44,7 @@ SNMP communities and SNMPv3 keys can be set but are never shown.
 def init_api(app: Flask) -> OltwatchApi:
     from swagger_ui_bundle import swagger_ui_path
 
+    from webapp.auth import staff_only
     from webapp.extensions import csrf
 
     app.config.update(
@@ -84,10 +84,6 @@ def init_api(app: Flask) -> OltwatchApi:
     def guard_api_docs():
         if request.endpoint != "api-docs.openapi_swagger_ui":
             return None
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        if not (current_user.is_active and current_user.is_staff):
-            abort(403)
-        return None
+        return staff_only()
 
     return api
