@@ -6,12 +6,14 @@ import logging
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from jobs.dispatch import RunReport, run_jobs_now
 from webapp.extensions import db
 from webapp.models import JobHost, Olt, SnmpJob, User
 from webapp.models.base import utcnow
+from webapp.validators import Invalid
 
 log = logging.getLogger(__name__)
 POLL = "poll"
@@ -118,20 +120,24 @@ def _check_new(new: NewOlt) -> None:
     from webapp.validators import validate_host
 
     if not new.name.strip() or len(new.name) > 100:
-        raise ValueError("the OLT name must be 1 to 100 characters")
+        raise Invalid(_("the OLT name must be 1 to 100 characters"), "name")
     if db.session.scalar(select(Olt.id).where(Olt.name == new.name)) is not None:
-        raise ValueError(f"an OLT named {new.name!r} already exists")
+        raise Invalid(_("an OLT named %(name)s already exists", name=repr(new.name)), "name")
     new.host = validate_host(new.host)
     if not 0 < new.port < 65536:
-        raise ValueError(f"invalid UDP port {new.port}")
+        raise Invalid(_("invalid UDP port %(port)s", port=new.port), "port")
     if new.version not in ("1", "2c", "3"):
-        raise ValueError("the SNMP version must be 1, 2c or 3")
+        raise Invalid(_("the SNMP version must be 1, 2c or 3"), "version")
     if not 0.1 <= new.timeout <= 60 or not 0 <= new.retries <= 10:
-        raise ValueError("the timeout must be 0.1 to 60 s and retries 0 to 10")
+        raise Invalid(_("the timeout must be 0.1 to 60 s and retries 0 to 10"), "timeout")
     if new.version in ("1", "2c") and not new.community:
-        raise ValueError("an SNMP community is required for SNMP v1/v2c (give it on stdin)")
+        raise Invalid(
+            _("an SNMP community is required for SNMP v1/v2c (give it on stdin)"), "community"
+        )
     if len(new.community) > SECRET_MAX:
-        raise ValueError(f"the SNMP community must be at most {SECRET_MAX} characters")
+        raise Invalid(
+            _("the SNMP community must be at most %(n)d characters", n=SECRET_MAX), "community"
+        )
     if new.version == "3":
         check_v3(
             new.v3_user, new.v3_auth_proto, new.v3_auth_key, new.v3_priv_proto, new.v3_priv_key
@@ -141,22 +147,34 @@ def _check_new(new: NewOlt) -> None:
 def check_v3(user: str, auth_proto: str, auth_key: str, priv_proto: str, priv_key: str) -> None:
     """SNMPv3 settings as RFC 3414 allows them (ValueError without the keys themselves)."""
     if not user:
-        raise ValueError("an SNMPv3 user is required for SNMP v3")
+        raise Invalid(_("an SNMPv3 user is required for SNMP v3"), "v3_user")
     if len(user) > 100:
-        raise ValueError("the SNMPv3 user must be at most 100 characters")
+        raise Invalid(_("the SNMPv3 user must be at most 100 characters"), "v3_user")
     if max(len(auth_key), len(priv_key)) > SECRET_MAX:
-        raise ValueError(f"SNMPv3 keys must be at most {SECRET_MAX} characters")
+        raise Invalid(
+            _("SNMPv3 keys must be at most %(n)d characters", n=SECRET_MAX), "v3_auth_key"
+        )
     if auth_proto not in AUTH_PROTOCOLS or priv_proto not in PRIV_PROTOCOLS:
-        raise ValueError(
-            f"SNMPv3 auth protocol is one of {', '.join(AUTH_PROTOCOLS)}, "
-            f"privacy one of {', '.join(PRIV_PROTOCOLS)}"
+        raise Invalid(
+            _(
+                "SNMPv3 auth protocol is one of %(auth)s, privacy one of %(priv)s",
+                auth=", ".join(AUTH_PROTOCOLS),
+                priv=", ".join(PRIV_PROTOCOLS),
+            ),
+            "v3_auth_proto" if auth_proto not in AUTH_PROTOCOLS else "v3_priv_proto",
         )
     if auth_key and len(auth_key) < V3_MIN_KEY:
-        raise ValueError(f"the SNMPv3 auth key must have at least {V3_MIN_KEY} characters")
+        raise Invalid(
+            _("the SNMPv3 auth key must have at least %(n)d characters", n=V3_MIN_KEY),
+            "v3_auth_key",
+        )
     if priv_key and len(priv_key) < V3_MIN_KEY:
-        raise ValueError(f"the SNMPv3 privacy key must have at least {V3_MIN_KEY} characters")
+        raise Invalid(
+            _("the SNMPv3 privacy key must have at least %(n)d characters", n=V3_MIN_KEY),
+            "v3_priv_key",
+        )
     if priv_key and not auth_key:
-        raise ValueError("SNMPv3 privacy needs an auth key too")
+        raise Invalid(_("SNMPv3 privacy needs an auth key too"), "v3_auth_key")
 
 
 def _brand_and_model(new: NewOlt):
@@ -170,7 +188,14 @@ def _brand_and_model(new: NewOlt):
     )
     if brand is None:
         known = ", ".join(db.session.scalars(select(Brand.name).order_by(Brand.name)))
-        raise ValueError(f"unknown brand {new.brand!r}; known: {known or '-'}")
+        raise Invalid(
+            _(
+                "unknown brand %(brand)s; known: %(known)s",
+                brand=repr(new.brand),
+                known=known or "-",
+            ),
+            "brand",
+        )
     if new.model in (None, "", "detect"):
         return brand, None, new.model == "detect"
     model = db.session.scalar(
@@ -180,7 +205,15 @@ def _brand_and_model(new: NewOlt):
     )
     if model is None:
         names = db.session.scalars(select(OltModel.name).where(OltModel.brand_id == brand.id))
-        raise ValueError(f"unknown {brand.name} model {new.model!r}; known: {', '.join(names)}")
+        raise Invalid(
+            _(
+                "unknown %(brand)s model %(model)s; known: %(known)s",
+                brand=brand.name,
+                model=repr(new.model),
+                known=", ".join(names),
+            ),
+            "model",
+        )
     return brand, model, False
 
 

@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
@@ -20,6 +21,7 @@ from webapp.extensions import db
 from webapp.models import ApiToken, User
 from webapp.models.base import utcnow
 from webapp.models.tokens import SCOPES
+from webapp.validators import Invalid
 
 log = logging.getLogger(__name__)
 TOKEN_PREFIX = "oltw_"
@@ -59,9 +61,16 @@ def parse_scopes(text: str | list[str]) -> str:
     wanted = {s.strip().lower() for s in items if s.strip()}
     unknown = sorted(wanted - set(SCOPES))
     if unknown:
-        raise ValueError(f"unknown scope {', '.join(unknown)}; scopes are {', '.join(SCOPES)}")
+        raise Invalid(
+            _(
+                "unknown scope %(unknown)s; scopes are %(scopes)s",
+                unknown=", ".join(unknown),
+                scopes=", ".join(SCOPES),
+            ),
+            "scopes",
+        )
     if not wanted:
-        raise ValueError(f"give at least one scope: {', '.join(SCOPES)}")
+        raise Invalid(_("give at least one scope: %(scopes)s", scopes=", ".join(SCOPES)), "scopes")
     wanted.add("read")
     return ",".join(s for s in SCOPES if s in wanted)
 
@@ -72,10 +81,13 @@ def parse_expiry(text: str | None, now: datetime | None = None) -> datetime | No
         return None
     match = _DURATION.match(text.strip().lower())
     if not match:
-        raise ValueError(f"invalid expiry {text!r}: use days like 90d, or 12w, 6m, 1y, never")
+        raise Invalid(
+            _("invalid expiry %(text)s: use days like 90d, or 12w, 6m, 1y, never", text=repr(text)),
+            "expires",
+        )
     days = int(match.group(1)) * _DAYS[match.group(2)]
     if not 1 <= days <= MAX_DAYS:
-        raise ValueError(f"the expiry must be 1 to {MAX_DAYS} days")
+        raise Invalid(_("the expiry must be 1 to %(n)d days", n=MAX_DAYS), "expires")
     return (now or utcnow()) + timedelta(days=days)
 
 
@@ -83,12 +95,18 @@ def create_token(user: User, name: str, scopes: str, expires_at: datetime | None
     """Make a token for a staff user; commit. ValueError (nothing written) on bad input."""
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise ValueError("the token name must be 1 to 100 characters")
+        raise Invalid(_("the token name must be 1 to 100 characters"), "name")
     if not (user.is_staff and user.active):
-        raise ValueError(f"user {user.username!r} is not active staff: only staff may use the API")
+        raise Invalid(
+            _(
+                "user %(user)s is not active staff: only staff may use the API",
+                user=repr(user.username),
+            ),
+            "user",
+        )
     stored = parse_scopes(scopes)
     if expires_at is not None and expires_at <= utcnow():
-        raise ValueError("the expiry must be in the future")
+        raise Invalid(_("the expiry must be in the future"), "expires")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
         user=user,

@@ -24,9 +24,15 @@ from webapp.admin.base import Select, StaffModelView, badge, choices, local_time
 from webapp.extensions import db
 from webapp.models import Brand, Olt, OltModel
 from webapp.models.inventory import SNMP_VERSIONS
-from webapp.validators import validate_host
+from webapp.validators import Invalid, validate_host
 
 DETECT = "detect"
+# the form field of a setting an Invalid names
+_FORM_FIELD = {
+    "community": "new_community",
+    "v3_auth_key": "new_v3_auth_key",
+    "v3_priv_key": "new_v3_priv_key",
+}
 # RFC 3414: keys of fewer than 8 characters are refused (pysnmp would fail every poll); empty
 # keeps the current key. wtforms' own message, never the value (a PasswordField never echoes it)
 _V3_KEY = [Optional(strip_whitespace=False), Length(min=V3_MIN_KEY), Length(max=255)]
@@ -307,6 +313,38 @@ class OltView(StaffModelView):
         olt = self.get_one(id)
         if olt is not None:
             form.model_choice.data = _choice_of(olt)
+
+    def validate_form(self, form):
+        """The SNMP settings checked as a whole (community for v1/v2c; v3 user, protocols
+        and RFC 3414 key lengths), each error put at the field it is about. A secret left
+        blank on an edit keeps the stored one, so the OLT being edited fills it in."""
+        if not hasattr(form, "snmp_version"):  # the delete and action forms
+            return super().validate_form(form)
+        if not super().validate_form(form):
+            return False
+        stored = self.get_one(request.args["id"]) if request.args.get("id") else None
+
+        def secret(field: str) -> str:
+            return getattr(form, field).data or getattr(stored, SECRETS[field], None) or ""
+
+        version = form.snmp_version.data
+        try:
+            if version in ("1", "2c") and not secret("new_community"):
+                raise Invalid(_("An SNMP community is required for SNMP v1/v2c."), "community")
+            if version == "3":
+                check_v3(
+                    form.v3_user.data or "",
+                    form.v3_auth_proto.data,
+                    secret("new_v3_auth_key"),
+                    form.v3_priv_proto.data,
+                    secret("new_v3_priv_key"),
+                )
+        except Invalid as exc:
+            field = _FORM_FIELD.get(exc.field or "", exc.field or "")
+            target = getattr(form, field, None) or form.snmp_version
+            target.errors = [*target.errors, str(exc)]
+            return False
+        return True
 
     def on_model_change(self, form, model, is_created):
         _apply_choice(model, form.model_choice.data)

@@ -110,7 +110,8 @@ class ApiTokenView(StaffModelView):
                 )
             except ValueError as exc:
                 db.session.rollback()
-                form.name.errors = [str(exc)]
+                field = getattr(form, getattr(exc, "field", None) or "name", None) or form.name
+                field.errors = [str(exc)]
             else:
                 # shown here, in the answer to the form, once: it is stored only as a hash
                 return self.render("admin/token_created.html", made=made)

@@ -9,6 +9,15 @@ from wtforms import PasswordField, SelectField
 from wtforms.validators import ValidationError
 
 from webapp.admin.base import StaffModelView, SuperuserAccess, choices
+from webapp.models.users import MIN_PASSWORD_LENGTH
+
+
+def _password_field(form, field):
+    """The password policy's error at the password field, in the reader's language."""
+    if field.data and len(field.data) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(
+            _("the password must have at least %(n)d characters", n=MIN_PASSWORD_LENGTH)
+        )
 
 
 class UserView(SuperuserAccess, StaffModelView):
@@ -28,7 +37,12 @@ class UserView(SuperuserAccess, StaffModelView):
     form_columns = ("username", "new_password", "is_staff", "is_superuser", "active", "language")
     form_extra_fields = {
         "new_password": PasswordField(
-            _l("Password"), description=_l("Leave empty to keep the current password.")
+            _l("Password"),
+            validators=[_password_field],
+            description=_l(
+                "At least %(n)d characters. Leave empty to keep the current password.",
+                n=MIN_PASSWORD_LENGTH,
+            ),
         )
     }
     form_overrides = {"language": SelectField}

@@ -53,7 +53,9 @@ _FIELD_OF = (
 
 def _invalid(exc: ValueError):
     text = str(exc)
-    field = next((name for word, name in _FIELD_OF if word in text), "_schema")
+    field = getattr(exc, "field", None) or next(
+        (name for word, name in _FIELD_OF if word in text), "_schema"
+    )
     problem(422, text, errors={field: [text]})
 
 

@@ -6,6 +6,7 @@ import hmac
 import secrets
 from datetime import datetime
 
+from flask_babel import gettext as _
 from flask_login import UserMixin
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column, validates
@@ -13,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.extensions import db
 from webapp.models.base import UTCDateTime, utcnow
+from webapp.validators import Invalid
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -68,7 +70,10 @@ class User(UserMixin, db.Model):
     def set_password(self, password: str) -> None:
         """Hash and store a new password; the user's other sessions end."""
         if len(password) < MIN_PASSWORD_LENGTH:
-            raise ValueError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+            raise Invalid(
+                _("the password must have at least %(n)d characters", n=MIN_PASSWORD_LENGTH),
+                "password",
+            )
         self.password_hash = generate_password_hash(password)
         self.revoke_sessions()
 
