@@ -334,3 +334,11 @@ def test_a_short_password_is_refused_at_its_field_in_spanish(app, client):
     assert r.status_code == 200
     assert _error_at(r.text, "new_password") == "la contraseña debe tener al menos 8 caracteres"
     assert db.session.query(User).filter_by(username="ana").count() == 0
+
+
+@pytest.mark.parametrize("lang,words", [("en", "per page"), ("es", "por página")])
+def test_the_page_size_menu_reads_in_the_readers_language(app, client, staff, lang, words):
+    html = re.sub(r"\s+", " ", client.get(f"/admin/onu/?lang={lang}").text)
+    assert f"> 50 {words} </a>" in html  # the menu's button
+    assert f">100 {words}</a>" in html  # one of its choices
+    assert " items </a>" not in html and " items</a>" not in html and "artículos" not in html

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import AdminIndexView
+from flask_admin import babel as admin_babel
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.contrib.sqla.fields import QuerySelectField
@@ -231,6 +232,21 @@ class SuperuserAccess(StaffAccess):
         return super().is_accessible() and bool(current_user.is_superuser)
 
 
+_ITEMS = re.compile(r"\d+ items?")
+
+
+def _page_gettext(text, **variables):
+    if text == "items":
+        return _("per page")
+    return admin_babel.gettext(text, **variables)
+
+
+def _page_ngettext(singular, plural, num, **variables):
+    if _ITEMS.fullmatch(singular) and _ITEMS.fullmatch(plural):
+        return _("%(num)d per page", num=num)
+    return admin_babel.ngettext(singular, plural, num, **variables)
+
+
 class StaffModelView(StaffAccess, ModelView):
     """A model view for staff, with times in the configured zone and page sizes for NOCs."""
 
@@ -247,6 +263,14 @@ class StaffModelView(StaffAccess, ModelView):
         # before Flask-Admin builds the filters and forms, which read the labels
         self.column_labels = {**LABELS, **(self.column_labels or {})}
         super().__init__(*args, **kwargs)
+
+    def render(self, template, **kwargs):
+        # Flask-Admin's page-size menu says "50 items" through a msgid built at run time
+        # ('{} items'.format(n): never in a catalog, so English in every language) beside a
+        # lone "items" ("50 artículos"); these two words say "50 per page" in the reader's
+        # language. Flask-Admin applies _template_args after its own _gettext/_ngettext.
+        self._template_args.update(_gettext=_page_gettext, _ngettext=_page_ngettext)
+        return super().render(template, **kwargs)
 
     def init_actions(self):
         """Flask-Admin's actions, with "Delete" last in the menu (it lists them by method
