@@ -342,3 +342,41 @@ def test_the_page_size_menu_reads_in_the_readers_language(app, client, staff, la
     assert f"> 50 {words} </a>" in html  # the menu's button
     assert f">100 {words}</a>" in html  # one of its choices
     assert " items </a>" not in html and " items</a>" not in html and "artículos" not in html
+
+
+@pytest.mark.parametrize(
+    "lang,duration,ago,uptime",
+    [
+        ("en", "1,234.5 s", "5 seconds ago", "3 weeks (1,814,400 s)"),
+        ("es", "1.234,5 s", "hace 5 segundos", "3 semanas (1.814.400 s)"),
+    ],
+)
+def test_durations_read_in_the_readers_language(app, lang, duration, ago, uptime):
+    from flask_babel import force_locale
+
+    from webapp.admin.base import seconds, time_ago, uptime_words
+
+    with app.test_request_context(), force_locale(lang):
+        assert seconds(1234.5) == duration
+        assert time_ago(5) == ago
+        assert uptime_words(21 * 86400) == uptime
+        assert seconds(None) == time_ago(None) == uptime_words(None) == ""
+
+
+def test_the_home_page_counts_with_plurals_and_durations_in_spanish(app, client, staff, lab):
+    from jobs.olts import poll_now
+    from tests.factories import make_olt
+    from tests.test_runner import work
+    from webapp.extensions import db
+    from webapp.models import Execution
+
+    olt = make_olt(lab, "huawei-a")
+    poll_now(olt, trigger="cli", label="test")
+    work(app)
+    ex = db.session.query(Execution).one()
+    ex.duration_ms = 12345
+    db.session.commit()
+    html = re.sub(r"\s+", " ", client.get("/admin/?lang=es").text)
+    assert "1 tarea, 1 OLT" in html
+    assert "12,3 s" in html and "1 ejecución" in html  # the slowest OLTs
+    assert "12.3 s" not in html and " runs" not in html

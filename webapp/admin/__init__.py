@@ -9,7 +9,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
 from webapp.admin.alarms import AlarmRuleView, AlarmView, NotificationView
-from webapp.admin.base import StaffIndexView
+from webapp.admin.base import StaffIndexView, seconds, time_ago
 from webapp.admin.errors import init_error_pages
 from webapp.admin.events import EventView
 from webapp.admin.executions import ExecutionView
@@ -64,6 +64,8 @@ def init_admin(app: Flask) -> Admin:
         index_view=HomeView(name=_l("Home"), url="/admin", endpoint="admin"),
         theme=Bootstrap4Theme(swatch="default", fluid=True),
     )
+    # numbers and durations in the reader's format, for every admin template
+    app.jinja_env.globals.update(seconds=seconds, time_ago=time_ago)
     inventory, jobs = _l("Inventory"), _l("SNMP")
     admin.add_view(
         SnmpJobView(SnmpJob, db, name=_l("SNMP jobs"), category=jobs, endpoint="snmpjob")

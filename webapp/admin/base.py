@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from zoneinfo import ZoneInfo
@@ -19,7 +19,7 @@ from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model import typefmt
 from flask_admin.model.form import converts
-from flask_babel import format_datetime
+from flask_babel import format_datetime, format_decimal, format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -60,6 +60,30 @@ def local_time(value: datetime | None) -> str:
     if value is None:
         return ""
     return format_datetime(value, "yyyy-MM-dd HH:mm:ss")
+
+
+def seconds(value: float | None, digits: int = 1) -> str:
+    """A duration in seconds with its unit, in the reader's number format: "12.3 s" in
+    English, "12,3 s" in Spanish (Flask-Babel's format_decimal)."""
+    if value is None:
+        return ""
+    pattern = "#,##0." + "0" * digits if digits else "#,##0"
+    return f"{format_decimal(value, format=pattern)} s"
+
+
+def time_ago(value_s: float | None) -> str:
+    """How long ago, in words of the reader's language ("5 seconds ago", "hace 5 segundos")."""
+    if value_s is None:
+        return ""
+    return format_timedelta(timedelta(seconds=-value_s), add_direction=True, threshold=1.5)
+
+
+def uptime_words(value_s: float | None) -> str:
+    """An agent's uptime in words and in seconds: "3 weeks (1,814,400 s)"."""
+    if value_s is None:
+        return ""
+    words = format_timedelta(timedelta(seconds=value_s), threshold=2)
+    return f"{words} ({format_decimal(value_s, format='#,##0')} s)"
 
 
 def _datetime_formatter(view, value, name=None):

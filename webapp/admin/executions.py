@@ -14,7 +14,13 @@ from sqlalchemy import func, select
 
 from jobs.control import cancel_executions, rerun_executions
 from webapp.admin import summary
-from webapp.admin.base import EqualsFirstConverter, ReadOnlyModelView, badge, local_time
+from webapp.admin.base import (
+    EqualsFirstConverter,
+    ReadOnlyModelView,
+    badge,
+    local_time,
+    seconds,
+)
 from webapp.admin.counts import CheapCount
 from webapp.admin.messages import flash_report
 from webapp.extensions import db
@@ -37,7 +43,7 @@ def _status(view, context, model, name):
 
 def _duration(view, context, model, name):
     if model.duration_ms is not None:
-        return f"{model.duration_ms / 1000:.1f} s"
+        return seconds(model.duration_ms / 1000)
     if model.status == "RUNNING" and model.started_at:
         return _("%(s)d s so far", s=(utcnow() - model.started_at).total_seconds())
     return ""

@@ -20,7 +20,14 @@ from jobs.control import interrupt_pending, set_olts_enabled
 from jobs.detection import detect_olts
 from jobs.olts import V3_MIN_KEY, check_v3, ensure_poll_job, poll_job_of
 from webapp.admin import olt_overview, olt_page
-from webapp.admin.base import Select, StaffModelView, badge, choices, local_time
+from webapp.admin.base import (
+    Select,
+    StaffModelView,
+    badge,
+    choices,
+    local_time,
+    uptime_words,
+)
 from webapp.extensions import db
 from webapp.models import Brand, Olt, OltModel
 from webapp.models.inventory import SNMP_VERSIONS
@@ -121,7 +128,7 @@ def _detection_detail(view, context, model, name):
         ("sysDescr", d.get("sys_descr") or ""),
         ("sysObjectID", d.get("sys_object_id") or ""),
         ("sysName", d.get("sys_name") or ""),
-        ("sysUpTime", f"{d['sys_uptime_s']:.0f} s" if d.get("sys_uptime_s") is not None else ""),
+        ("sysUpTime", uptime_words(d.get("sys_uptime_s"))),
     ]
     match = d.get("match")
     if match:
