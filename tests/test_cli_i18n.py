@@ -234,9 +234,11 @@ def test_durations_and_plurals_in_status_and_secrets(app, runner, lab, redis_url
     assert es.output == en.output == '{"olts": 2, "rotated": 2, "unreadable": []}\n'
 
 
-def test_a_spanish_shell_gets_spanish_from_manage_cli_and_english_worker_logs(
+def test_manage_cli_in_a_spanish_shell_and_the_worker_pool_started_from_it(
     app, lab, database_url, redis_url
 ):
+    """Real processes: Spanish from `run`, English again with LANGUAGE=en, and the pool
+    (a command that keeps the default language) still runs the job under LANG=es."""
     job_id = make_job([make_olt(lab, "huawei-a")]).id
     db.session.commit()
     env = {k: v for k, v in worker_env(database_url, redis_url).items() if k not in POSIX}
