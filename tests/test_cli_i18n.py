@@ -54,6 +54,9 @@ CATALOG = ROOT / "webapp" / "translations" / "es" / "LC_MESSAGES" / "messages.po
         ({"LANGUAGE": "es:en", "LANG": "en_US.UTF-8"}, "es"),
         ({"LANGUAGE": "en_GB:es", "LANG": "es_ES.UTF-8"}, "en"),
         ({"LANGUAGE": "fr:es", "LANG": "en_US.UTF-8"}, "es"),  # gettext's fallback list
+        ({"LANGUAGE": "fr", "LANG": "es_ES.UTF-8"}, "en"),  # LANGUAGE replaces the locale
+        ({"LANGUAGE": ":", "LANG": "es_ES.UTF-8"}, "es"),  # an empty list is no list
+        ({"LANGUAGE": "es"}, "es"),  # no locale set at all: LANGUAGE still counts here
         ({"LANGUAGE": "es", "LC_ALL": "C"}, "en"),  # gettext ignores LANGUAGE under C
         ({"LANGUAGE": "es", "LANG": "C.UTF-8"}, "en"),
         ({"LANG": "POSIX"}, "en"),

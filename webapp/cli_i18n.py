@@ -28,10 +28,11 @@ CLI_LANGUAGE_FLAG = "_oltwatch_cli_language"
 def cli_language(environ: Mapping[str, str], languages, default: str) -> str:
     """The language a command-line tool speaks for this environment.
 
-    OLTWATCH_LANG, when set, decides. Otherwise gettext's order: LC_ALL, then LC_MESSAGES,
+    OLTWATCH_LANG, when set, decides. Otherwise GNU gettext's rules: LC_ALL, then LC_MESSAGES,
     then LANG give the locale (the first one set); LANGUAGE, a colon-separated priority list,
-    is read before them unless that locale is C or POSIX (as GNU gettext ignores it then).
-    "es_ES.UTF-8" and "es" both choose "es"; anything not in ``languages`` gives ``default``.
+    comes before it and replaces it, unless the locale is C or POSIX (gettext then ignores
+    LANGUAGE). "es_ES.UTF-8" and "es" both choose "es"; nothing in ``languages`` gives
+    ``default``.
     """
     own = environ.get("OLTWATCH_LANG", "").strip()
     if own:
@@ -39,10 +40,12 @@ def cli_language(environ: Mapping[str, str], languages, default: str) -> str:
     locale = next(
         (environ[k] for k in ("LC_ALL", "LC_MESSAGES", "LANG") if environ.get(k)), ""
     ).strip()
+    # an explicit C or POSIX locale; with no locale variable at all, unlike gettext (for
+    # which that is C too), LANGUAGE=es alone still gives Spanish
     if locale.split(".")[0] in ("C", "POSIX"):
         return default
     wanted = [p for p in environ.get("LANGUAGE", "").split(":") if p.strip()]
-    return _match([*wanted, locale], languages) or default
+    return _match(wanted or [locale], languages) or default
 
 
 def _match(candidates: list[str], languages) -> str | None:
