@@ -138,7 +138,7 @@ def test_run_in_spanish_and_english_with_plurals(app, runner, lab):
     assert "error: no se creó ninguna ejecución" in skipped.output
 
 
-def test_errors_and_confirmations_in_both_languages(app, runner):
+def test_errors_and_confirmations_in_both_languages(app, runner, tmp_path):
     es, en = _both(runner, ["users", "create", "ana", "--password-stdin"], input="long-pass-1\n")
     assert es.exit_code == 0 and "usuario ana creado (staff: sí, superusuario: no)" in es.output
     assert en.exit_code == 1 and "error: user 'ana' already exists" in en.output
@@ -149,6 +149,13 @@ def test_errors_and_confirmations_in_both_languages(app, runner):
     assert "error: no OLT named 'nope'" in en.output
     es = runner.invoke(args=["lab", "serve", "--olt", "bad"], env=SPANISH)
     assert es.exit_code == 2 and "'bad' no es NOMBRE:FORMA:ONUS" in es.output
+    out = str(tmp_path / "olt.snmprec")
+    for onus, es_words, en_words in ((1, "para 1 ONU zte en", "for 1 zte ONU to"),
+                                     (2, "para 2 ONUs zte en", "for 2 zte ONUs to")):  # fmt: skip
+        args = ["lab", "generate", "--profile", "zte", "--onus", str(onus), "--out", out]
+        es, en = _both(runner, args)
+        assert es.output.startswith("escritas ") and es_words in es.output, es.output
+        assert en.output.startswith("wrote ") and en_words in en.output, en.output
 
 
 def test_tables_dates_and_unchanged_json(app, runner, lab):

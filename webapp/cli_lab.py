@@ -59,11 +59,10 @@ def lab_generate(profile: str, onus: int, seed: int, out: Path) -> None:
     write_snmprec(out, rows)
     click.echo(
         ngettext(
-            "wrote %(num)d row for %(onus)s %(shape)s ONUs to %(path)s",
-            "wrote %(num)d rows for %(onus)s %(shape)s ONUs to %(path)s",
+            "wrote %(num)d row for %(onus)s to %(path)s",
+            "wrote %(num)d rows for %(onus)s to %(path)s",
             len(rows),
-            onus=onus,
-            shape=profile,
+            onus=ngettext("%(num)d %(shape)s ONU", "%(num)d %(shape)s ONUs", onus, shape=profile),
             path=out,
         )
     )
