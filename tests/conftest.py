@@ -39,6 +39,12 @@ def pytest_collection_modifyitems(config, items):
     items[:] = kept
 
 
+# The command line speaks the language of its environment (OLTWATCH_LANG, LANGUAGE, LC_ALL,
+# LC_MESSAGES, LANG): tests read its English whatever the machine's locale, in this process
+# (Click's runner) and in the manage_cli.py processes they start (worker_env copies this).
+# tests/test_cli_i18n.py sets other languages for its own commands.
+os.environ["OLTWATCH_LANG"] = "en"
+
 # Simulated OLTs served by the session's lab: community -> (profile, ONUs)
 LAB = {"huawei-a": ("huawei", 40), "zte-a": ("zte", 30), "huawei-big": ("huawei", 1200)}
 

@@ -18,7 +18,7 @@ def test_run_command_creates_and_enqueues(app, runner, lab):
     job = make_job([make_olt(lab, "huawei-a")])
     result = runner.invoke(args=["run", str(job.id), "--user", "noc"])
     assert result.exit_code == 0, result.output
-    assert "Ran 1 jobs: 1 executions created and 1 enqueued on discovery_main" in result.output
+    assert "Ran 1 job: 1 execution created and 1 enqueued on discovery_main" in result.output
     ex = db.session.scalar(select(Execution))
     assert ex.trigger == "cli" and ex.requested_by.username == "noc" and ex.rq_job_id
 
@@ -27,8 +27,8 @@ def test_run_command_explains_skips_and_fails_when_nothing_runs(app, runner, lab
     job = make_job([make_olt(lab, "huawei-a", enabled=False)])
     result = runner.invoke(args=["run", str(job.id), "424242"])
     assert result.exit_code == 1
-    assert "skipped discovery on huawei-a: olt disabled" in result.output
-    assert "skipped #424242: not found" in result.output
+    assert "skipped discovery on huawei-a: OLT disabled" in result.output
+    assert "skipped #424242: job not found" in result.output
     assert "error: no executions were created" in result.output
 
 
@@ -128,7 +128,7 @@ def test_lab_generate_and_serve_with_register(app, database_url, redis_url, tmp_
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not any("serving" in x for x in lines):
             lines.append(proc.stdout.readline())
-        assert any("serving 1 OLTs" in x for x in lines), lines
+        assert any("serving 1 OLT on" in x for x in lines), lines
         olt = db.session.scalar(select(Olt).filter_by(name="cli-lab"))
         job = db.session.scalar(select(SnmpJob).filter_by(name="poll cli-lab"))
         run_jobs_now([job.id], trigger="cli", label="test")

@@ -32,7 +32,7 @@ def test_locks_listed_and_only_stale_ones_cleared(app, runner, lab):
         (big.id, str(ids[1]), "w2"),
     ]
     result = runner.invoke(args=["locks", "--clear-stale"])
-    assert result.exit_code == 0 and "cleared 1 stale locks" in result.output
+    assert result.exit_code == 0 and "cleared 1 stale lock" in result.output
     assert redis.get(lock_name(a.id)) is None and redis.get(lock_name(big.id)) is not None
 
 

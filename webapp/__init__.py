@@ -112,7 +112,11 @@ def _select_locale() -> str:
 
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
+        # a command a person reads speaks the CLI's language (OLTWATCH_LANG, LANG…);
+        # workers, the scheduler and everything else outside a request keep the default
+        from webapp.cli_i18n import selected_cli_language
+
+        return selected_cli_language() or current_app.config["BABEL_DEFAULT_LOCALE"]
     if session.get("lang") in languages:
         return session["lang"]
     if current_user and current_user.is_authenticated and current_user.language in languages:

@@ -10,8 +10,11 @@ import sys
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
+from webapp.cli_i18n import fail_line, speaks_cli_language, table, when, within
 from webapp.extensions import db
 from webapp.models import User
 
@@ -19,14 +22,14 @@ users = AppGroup("users", help="Create, list and disable users.")
 
 
 def _fail(message: str, code: int = 1):
-    click.echo(f"error: {message}", err=True)
+    click.echo(fail_line(message), err=True)
     sys.exit(code)
 
 
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
-    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return click.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
 
 
 @users.command("create")
@@ -37,7 +40,7 @@ def _read_password(from_stdin: bool) -> str:
 def users_create(username: str, superuser: bool, staff: bool, password_stdin: bool) -> None:
     """Create a user; the password is asked for (or read from stdin), never an argument."""
     if db.session.scalar(select(User).filter_by(username=username)):
-        _fail(f"user {username!r} already exists")
+        _fail(_("user %(name)r already exists", name=username))
     user = User(username=username, is_staff=staff, is_superuser=superuser)
     try:
         user.set_password(_read_password(password_stdin))
@@ -45,7 +48,14 @@ def users_create(username: str, superuser: bool, staff: bool, password_stdin: bo
         _fail(str(exc))
     db.session.add(user)
     db.session.commit()
-    click.echo(f"created user {username} (staff={staff}, superuser={superuser})")
+    click.echo(
+        _(
+            "created user %(name)s (staff: %(staff)s, superuser: %(superuser)s)",
+            name=username,
+            staff=_("yes") if staff else _("no"),
+            superuser=_("yes") if superuser else _("no"),
+        )
+    )
 
 
 @users.command("list")
@@ -65,11 +75,21 @@ def users_list(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows))
         return
+    if not rows:
+        click.echo(_("no users: add one with `manage_cli.py users create NAME`"))
+        return
     for r in rows:
-        click.echo(
-            f"{r['username']:<20} staff={r['staff']!s:<5} superuser={r['superuser']!s:<5} "
-            f"active={r['active']!s:<5} last_login={r['last_login_at'] or '-'}"
-        )
+        r["last_login_at"] = when(r["last_login_at"], _("never"))
+    table(
+        rows,
+        {
+            "username": _("username"),
+            "staff": _("staff"),
+            "superuser": _("superuser"),
+            "active": _("active"),
+            "last_login_at": _("last login"),
+        },
+    )
 
 
 @users.command("disable")
@@ -78,10 +98,10 @@ def users_disable(username: str) -> None:
     """Disable a user (they can no longer log in)."""
     user = db.session.scalar(select(User).filter_by(username=username))
     if user is None:
-        _fail(f"no user {username!r}")
+        _fail(_("no user %(name)r", name=username))
     user.active = False
     db.session.commit()
-    click.echo(f"disabled user {username}")
+    click.echo(_("disabled user %(name)s", name=username))
 
 
 @click.command("run")
@@ -93,12 +113,13 @@ def run_command(job_ids: tuple[int, ...], username: str | None, as_json: bool) -
     from flask import current_app
 
     from jobs.dispatch import run_jobs_now
+    from webapp.admin.messages import reason_text
 
     user = None
     if username:
         user = db.session.scalar(select(User).filter_by(username=username))
         if user is None or not user.is_staff or not user.active:
-            _fail(f"{username!r} is not an active staff user")
+            _fail(_("%(name)r is not an active staff user", name=username))
     label = f"cli:{getpass.getuser()}@{socket.gethostname()}"
     report = run_jobs_now(list(job_ids), user=user, trigger="cli", label=label)
     data = {
@@ -113,16 +134,32 @@ def run_command(job_ids: tuple[int, ...], username: str | None, as_json: bool) -
         click.echo(json.dumps(data))
     else:
         click.echo(
-            f"Ran {report.jobs_run} jobs: {report.created} executions created and "
-            f"{report.enqueued} enqueued on {current_app.config['QUEUE_NAME']}"
+            _(
+                "%(jobs)s: %(executions)s and %(enqueued)s on %(queue)s",
+                jobs=ngettext("Ran %(num)d job", "Ran %(num)d jobs", report.jobs_run),
+                executions=ngettext(
+                    "%(num)d execution created", "%(num)d executions created", report.created
+                ),
+                enqueued=ngettext("%(num)d enqueued", "%(num)d enqueued", report.enqueued),
+                queue=current_app.config["QUEUE_NAME"],
+            )
         )
         for job, skip in report.skips:
-            where = f" on {skip.olt_name}" if skip.olt_name else ""
-            click.echo(f"skipped {job}{where}: {skip.reason.replace('_', ' ')}")
+            reason = reason_text(skip.reason)
+            if skip.olt_name:
+                line = _(
+                    "skipped %(job)s on %(olt)s: %(reason)s",
+                    job=job,
+                    olt=skip.olt_name,
+                    reason=reason,
+                )
+            else:
+                line = _("skipped %(job)s: %(reason)s", job=job, reason=reason)
+            click.echo(line)
     if report.queue_error:
         _fail(report.queue_error, 2)
     if not report.created:
-        _fail("no executions were created", 1)
+        _fail(_("no executions were created"), 1)
 
 
 @click.command("seed")
@@ -131,7 +168,7 @@ def seed_command() -> None:
     from webapp.seed import seed_profiles
 
     brands = seed_profiles()
-    click.echo("seeded profiles: " + ", ".join(b.name for b in brands))
+    click.echo(_("seeded profiles: %(names)s", names=", ".join(b.name for b in brands)))
 
 
 @click.command("worker")
@@ -163,20 +200,29 @@ def locks_command(clear_stale: bool, as_json: bool) -> None:
         cleared = clear_stale_locks(redis) if clear_stale else 0
         holders = lock_holders(redis)
     except RedisError as exc:
-        _fail(f"Redis unreachable: {exc}")
+        _fail(_("Redis unreachable: %(error)s", error=exc))
     rows = [{k: v for k, v in h.items() if k != "token"} for h in holders]
     if as_json:
         click.echo(json.dumps({"locks": rows, "cleared": cleared}))
         return
-    for r in rows:
-        click.echo(
-            f"OLT {r['olt_id']:<6} execution {r['execution_id']:<8} worker {r['worker']}"
-            f"  since {r['since']}  expires in {r['ttl_s']} s"
+    if rows:
+        for r in rows:
+            r["since"] = when(r["since"])
+            r["ttl_s"] = within(r["ttl_s"]) if r["ttl_s"] >= 0 else "-"
+        table(
+            rows,
+            {
+                "olt_id": _("OLT"),
+                "execution_id": _("execution"),
+                "worker": _("worker"),
+                "since": _("since"),
+                "ttl_s": _("expires"),
+            },
         )
-    if not rows:
-        click.echo("no OLT is locked")
+    else:
+        click.echo(_("no OLT is locked"))
     if clear_stale:
-        click.echo(f"cleared {cleared} stale locks")
+        click.echo(ngettext("cleared %(num)d stale lock", "cleared %(num)d stale locks", cleared))
 
 
 @click.command("scheduler")
@@ -213,7 +259,8 @@ def commands() -> list[click.Command]:
     from webapp.cli_secrets import secrets_group
     from webapp.cli_tokens import tokens
 
-    return [
+    daemons = (worker_command, scheduler_command, devstack_command)  # logs stay English
+    every = [
         users,
         lab,
         demo_command,
@@ -230,6 +277,7 @@ def commands() -> list[click.Command]:
         locks_command,
         devstack_command,
     ]
+    return [c if c in daemons else speaks_cli_language(c) for c in every]
 
 
 def register(app: Flask) -> None:

@@ -10,13 +10,16 @@ import json
 
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from jobs.definitions import JobDefinitionError, check_job, first_run
 from jobs.schedule import describe
 from jobs.types import NAMES as JOB_TYPES
+from webapp.admin.schedule_text import schedule_words
+from webapp.cli_i18n import table
 from webapp.cli_olts import _fail, _olt
-from webapp.cli_ops import _reading, _reasons, _table
+from webapp.cli_ops import _reading, _reasons
 from webapp.extensions import db
 from webapp.models import Brand, JobHost, Oid, SnmpJob
 
@@ -49,24 +52,38 @@ def job_info(job: SnmpJob) -> dict:
 @_reading
 def jobs_list(as_json: bool) -> None:
     """Every job: type, OID, schedule, OLTs."""
-    rows = [job_info(j) for j in db.session.scalars(select(SnmpJob).order_by(SnmpJob.name))]
+    found = db.session.scalars(select(SnmpJob).order_by(SnmpJob.name)).all()
+    rows = [job_info(j) for j in found]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))
         return
     if not rows:
-        click.echo("no jobs: add one with `manage_cli.py jobs add NAME --olt OLT`")
+        click.echo(_("no jobs: add one with `manage_cli.py jobs add NAME --olt OLT`"))
         return
-    for row in rows:
+    for row, job in zip(rows, found, strict=True):
         row["olts"] = ", ".join(row["olts"]) or "-"
         row["oid"] = row["oid_name"] or "-"
-    _table(rows, ["id", "name", "type", "brand", "oid", "schedule", "enabled", "olts"])
+        row["schedule"] = schedule_words(job.interval, job.cron)  # --json keeps describe()'s
+    table(
+        rows,
+        {
+            "id": _("id"),
+            "name": _("name"),
+            "type": _("type"),
+            "brand": _("brand"),
+            "oid": _("OID"),
+            "schedule": _("schedule"),
+            "enabled": _("enabled"),
+            "olts": _("OLTs"),
+        },
+    )
 
 
 def _brand(name: str) -> Brand:
     brand = db.session.scalar(select(Brand).where(Brand.name == name))
     if brand is None:
         known = ", ".join(db.session.scalars(select(Brand.name).order_by(Brand.name)))
-        _fail(f"no brand named {name!r}; known: {known}")
+        _fail(_("no brand named %(name)r; known: %(known)s", name=name, known=known))
     return brand
 
 
@@ -77,12 +94,20 @@ def _oid(text: str, brand_ids: set[int]) -> Oid:
     if brand_ids:
         query = query.where(Oid.brand_id.in_(brand_ids))
     found = db.session.scalars(query.order_by(Oid.id)).all()
+    if not found and brand_ids:
+        _fail(_("no OID %(oid)r of this brand (see the admin's OIDs, or give --brand)", oid=text))
     if not found:
-        where = " of this brand" if brand_ids else ""
-        _fail(f"no OID {text!r}{where} (see the admin's OIDs, or give --brand)")
+        _fail(_("no OID %(oid)r (see the admin's OIDs, or give --brand)", oid=text))
     if len(found) > 1:
+        # names, OIDs and brands as they are stored
         names = "; ".join(f"{o.name} ({o.oid}, {o.brand.name if o.brand else '-'})" for o in found)
-        _fail(f"OID {text!r} is ambiguous: {names}; give --brand or the dotted OID")
+        _fail(
+            _(
+                "OID %(oid)r is ambiguous: %(names)s; give --brand or the dotted OID",
+                oid=text,
+                names=names,
+            )
+        )
     return found[0]
 
 
@@ -91,7 +116,7 @@ def _options(pairs: tuple[str, ...]) -> dict:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            _fail(f"--option {pair!r}: write it as KEY=VALUE")
+            _fail(_("--option %(pair)r: write it as KEY=VALUE", pair=pair))
         try:
             options[key] = json.loads(value)
         except ValueError:
@@ -140,7 +165,7 @@ def jobs_add(
 ):
     """Add a job (checked as the admin form checks it); it runs at the next tick if scheduled."""
     if db.session.scalar(select(SnmpJob.id).where(SnmpJob.name == name)) is not None:
-        _fail(f"a job named {name!r} exists")
+        _fail(_("a job named %(name)r exists", name=name))
     olts = [_olt(n) for n in olt_names]
     brand = _brand(brand_name) if brand_name else None
     oid = None
@@ -173,6 +198,12 @@ def jobs_add(
     else:
         info = job_info(job)
         click.echo(
-            f"added job {job.name} (id {job.id}, {job.job_type}, {info['schedule']}) "
-            f"on {', '.join(info['olts']) or 'no OLTs yet'}"
+            _(
+                "added job %(name)s (id %(id)s, %(type)s, %(schedule)s) on %(olts)s",
+                name=job.name,
+                id=job.id,
+                type=job.job_type,
+                schedule=schedule_words(job.interval, job.cron),
+                olts=", ".join(info["olts"]) or _("no OLTs yet"),
+            )
         )

@@ -10,8 +10,11 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from snmp.lab.stories import STORIES
+from webapp.cli_i18n import span
 
 lab = AppGroup("lab", help="Generate and serve simulated OLTs on 127.0.0.1.")
 
@@ -22,13 +25,23 @@ def _parse_olt(spec: str) -> tuple[str, str, int]:
 
     parts = spec.split(":")
     if len(parts) != 3 or not parts[2].isdigit():
-        raise click.BadParameter(f"{spec!r} is not NAME:SHAPE:ONUS, e.g. lab-1:huawei:4096")
+        raise click.BadParameter(
+            _("%(spec)r is not NAME:SHAPE:ONUS, e.g. lab-1:huawei:4096", spec=spec)
+        )
     name, profile, onus = parts[0], parts[1], int(parts[2])
     if profile not in SHAPES:
-        raise click.BadParameter(f"unknown lab shape {profile!r}; known: {', '.join(SHAPES)}")
+        raise click.BadParameter(_unknown_shape(profile))
     if not 1 <= onus <= 16384:
-        raise click.BadParameter("ONUS must be between 1 and 16384")
+        raise click.BadParameter(_("ONUS must be between 1 and 16384"))
     return name, profile, onus
+
+
+def _unknown_shape(profile: str) -> str:
+    from snmp.lab.generate import SHAPES
+
+    return _(
+        "unknown lab shape %(shape)r; known: %(known)s", shape=profile, known=", ".join(SHAPES)
+    )
 
 
 @lab.command("generate")
@@ -41,10 +54,18 @@ def lab_generate(profile: str, onus: int, seed: int, out: Path) -> None:
     from snmp.lab.generate import SHAPES, generate_rows, write_snmprec
 
     if profile not in SHAPES:
-        raise click.BadParameter(f"unknown lab shape {profile!r}; known: {', '.join(SHAPES)}")
+        raise click.BadParameter(_unknown_shape(profile))
     rows = generate_rows(profile, onus, seed)
     write_snmprec(out, rows)
-    click.echo(f"wrote {len(rows)} rows for {onus} {profile} ONUs to {out}")
+    click.echo(
+        ngettext(
+            "wrote %(num)d row for %(onus)s to %(path)s",
+            "wrote %(num)d rows for %(onus)s to %(path)s",
+            len(rows),
+            onus=ngettext("%(num)d %(shape)s ONU", "%(num)d %(shape)s ONUs", onus, shape=profile),
+            path=out,
+        )
+    )
 
 
 @lab.command("serve")
@@ -87,8 +108,14 @@ def lab_serve(
             if register:
                 _register(specs, agent.port)
             click.echo(
-                f"serving {len(specs)} OLTs on udp 127.0.0.1:{agent.port} "
-                f"(community = OLT name); Ctrl-C stops"
+                ngettext(
+                    "serving %(num)d OLT on udp 127.0.0.1:%(port)s "
+                    "(community = OLT name); Ctrl-C stops",
+                    "serving %(num)d OLTs on udp 127.0.0.1:%(port)s "
+                    "(community = OLT name); Ctrl-C stops",
+                    len(specs),
+                    port=agent.port,
+                )
             )
             _wait_for_signal(_story(specs, paths, scenario, step_every))
 
@@ -105,9 +132,9 @@ def _story(specs, paths, scenario: str | None, every: int):
     def tick() -> None:
         step = player.tick()
         if step is not None:
-            click.echo(f"{scenario}: step {step}")
+            click.echo(_("%(story)s: step %(step)s", story=scenario, step=step))
 
-    click.echo(f"playing {scenario}: a step every {every} s")
+    click.echo(_("playing %(story)s: a step every %(every)s", story=scenario, every=span(every)))
     return tick
 
 
@@ -117,7 +144,7 @@ def _register(specs: list[tuple[str, str, int]], port: int) -> None:
 
     for name, profile, _onus in specs:
         olt_id = seed_demo_olt(name, profile, "127.0.0.1", port, community=name).id
-        click.echo(f"registered OLT {name} (id {olt_id})")
+        click.echo(_("registered OLT %(name)s (id %(id)s)", name=name, id=olt_id))
     # End the session's transaction: on SQLite an open one holds the write lock while we
     # serve, which would block every worker.
     db.session.remove()

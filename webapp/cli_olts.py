@@ -16,10 +16,14 @@ import time
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from jobs import olts as onboarding
-from webapp.cli_ops import _reading, _reasons, _table
+from webapp.admin.messages import reason_text
+from webapp.cli_i18n import cell, fail_line, seconds_figure, span, table
+from webapp.cli_ops import _reading, _reasons
 from webapp.extensions import db, read_only
 from webapp.models import Execution, Olt
 from webapp.models.executions import TERMINAL
@@ -29,14 +33,14 @@ onus = AppGroup("onus", help="The ONU inventory.")
 
 
 def _fail(message: str, code: int = 1):
-    click.echo(f"error: {message}", err=True)
+    click.echo(fail_line(message), err=True)
     sys.exit(code)
 
 
 def _olt(name: str) -> Olt:
     olt = db.session.scalar(select(Olt).where(Olt.name == name))
     if olt is None:
-        _fail(f"no OLT named {name!r} (see `manage_cli.py olts list`)")
+        _fail(_("no OLT named %(name)r (see `manage_cli.py olts list`)", name=name))
     return olt
 
 
@@ -149,12 +153,24 @@ def olts_add(
         click.echo(json.dumps(info))
     else:
         click.echo(
-            f"added OLT {olt.name} (id {olt.id}, {olt.address}); poll job {info['poll_job']}"
+            _(
+                "added OLT %(name)s (id %(id)s, %(address)s); poll job %(job)s",
+                name=olt.name,
+                id=olt.id,
+                address=olt.address,
+                job=info["poll_job"],
+            )
         )
         if data is not None:
-            click.echo(f"detection: {data['message']}")
+            click.echo(_("detection: %(message)s", message=data["message"]))
     if data is not None and not data.get("known"):
-        _fail(f"OLT {olt.name} was added, but detection failed: {data['message']}")
+        _fail(
+            _(
+                "OLT %(name)s was added, but detection failed: %(message)s",
+                name=olt.name,
+                message=data["message"],
+            )
+        )
 
 
 @olts.command("detect")
@@ -182,20 +198,29 @@ def olts_detect(name: str, apply: bool | None, as_json: bool) -> None:
 
 
 def _print_detection(olt: Olt, d: dict) -> None:
-    click.echo(f"OLT {olt.name} ({olt.address})")
+    click.echo(_("OLT %(name)s (%(address)s)", name=olt.name, address=olt.address))
     if not d.get("answered"):
-        click.echo(f"  {d.get('message')}")
+        click.echo("  " + str(d.get("message")))  # detection's own words
         return
-    click.echo(f"  answered in {d.get('rtt_ms')} ms")
+    click.echo("  " + _("answered in %(ms)s ms", ms=format_decimal(d.get("rtt_ms") or 0)))
     for key in ("sys_descr", "sys_object_id", "sys_name", "sys_uptime_s"):
-        click.echo(f"  {key}: {d.get(key)}")
-    click.echo(f"  result: {d.get('message')}")
+        click.echo(f"  {key}: {d.get(key)}")  # the SNMP objects by their names, as in --json
+    click.echo("  " + _("result: %(message)s", message=d.get("message")))
     if d.get("match"):
-        click.echo(f"  rule: {d['match']['rule']} ({d['match']['source']})")
+        click.echo(
+            "  "
+            + _(
+                "rule: %(rule)s (%(source)s)",
+                rule=d["match"]["rule"],
+                source=d["match"]["source"],
+            )
+        )
     if d.get("applied"):
-        click.echo("  brand and model set from the detection")
+        click.echo("  " + _("brand and model set from the detection"))
     elif d.get("agrees") is False:
-        click.echo("  note: the OLT is configured as another brand/model; --apply to change it")
+        click.echo(
+            "  " + _("note: the OLT is configured as another brand/model; --apply to change it")
+        )
 
 
 @olts.command("list")
@@ -208,23 +233,25 @@ def olts_list(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows))
     elif rows:
-        _table(
+        table(
             rows,
-            [
-                "id",
-                "name",
-                "host",
-                "brand",
-                "model",
-                "profile",
-                "detected",
-                "onus_present",
-                "onus_absent",
-                "poll_job",
-            ],
+            {
+                "id": _("id"),
+                "name": _("name"),
+                "host": _("host"),
+                "brand": _("brand"),
+                "model": _("model"),
+                "profile": _("profile"),
+                "detected": _("detected"),
+                "onus_present": _("ONUs present"),
+                "onus_absent": _("ONUs absent"),
+                "poll_job": _("poll job"),
+            },
         )
     else:
-        click.echo("no OLTs: add one with `manage_cli.py olts add NAME --host H --community-stdin`")
+        click.echo(
+            _("no OLTs: add one with `manage_cli.py olts add NAME --host H --community-stdin`")
+        )
 
 
 @olts.command("poll")
@@ -257,16 +284,32 @@ def olts_poll(name: str, wait: bool, timeout: float | None, as_json: bool) -> No
         _fail(report.queue_error, 2)
     if not report.execution_ids:
         _emit(data, as_json)
-        _fail(f"nothing to run: {', '.join(data['skipped']) or 'no enabled OLT'}")
+        reasons = ", ".join(reason_text(s.reason) for _job, s in report.skips)
+        _fail(_("nothing to run: %(reasons)s", reasons=reasons or _("no enabled OLTs")))
     if not wait:
-        _emit(data, as_json, f"execution {data['execution_id']} enqueued ({run.job.name})")
+        _emit(
+            data,
+            as_json,
+            _(
+                "execution %(id)s enqueued (%(job)s)",
+                id=data["execution_id"],
+                job=run.job.name,
+            ),
+        )
         return
     limit = timeout or current_app.config["JOB_TIMEOUT"] + 60
     ex = _wait_for(data["execution_id"], limit)
     data.update(status=ex.status, error=ex.error, summary=ex.summary, duration_ms=ex.duration_ms)
     _emit(data, as_json, _ended(ex))
     if ex.status not in TERMINAL:
-        _fail(f"execution {ex.id} still {ex.status} after {limit:g} s")
+        _fail(
+            _(
+                "execution %(id)s still %(status)s after %(duration)s",
+                id=ex.id,
+                status=ex.status,
+                duration=span(limit),
+            )
+        )
     if ex.status != "SUCCESS":
         sys.exit(1)
 
@@ -286,11 +329,18 @@ def _wait_for(execution_id: int, limit: float) -> Execution:
 
 
 def _ended(ex: Execution) -> str:
-    lines = [f"execution {ex.id}: {ex.status} in {(ex.duration_ms or 0) / 1000:.1f} s"]
+    lines = [
+        _(
+            "execution %(id)s: %(status)s in %(duration)s",
+            id=ex.id,
+            status=ex.status,
+            duration=seconds_figure((ex.duration_ms or 0) / 1000),
+        )
+    ]
     if ex.error:
         lines.append(f"  error: {ex.error}")
     for key, value in (ex.summary or {}).items():
-        lines.append(f"  {key}: {json.dumps(value, ensure_ascii=False)}")
+        lines.append(f"  {key}: {json.dumps(value, ensure_ascii=False)}")  # the summary's keys
     return "\n".join(lines)
 
 
@@ -316,19 +366,26 @@ def onus_list(olt_name: str | None, presence: str | None, as_json: bool) -> None
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))
     elif rows:
-        _table(
+        table(
             rows,
-            [
-                "olt",
-                "position",
-                "present",
-                "state",
-                "serial",
-                "name",
-                "description",
-                "rx_dbm",
-                "distance_m",
-            ],
+            {
+                "olt": _("OLT"),
+                "position": _("position"),
+                "present": _("present"),
+                "state": _("state"),
+                "serial": _("serial"),
+                "name": _("name"),
+                "description": _("description"),
+                "rx_dbm": _("Rx dBm"),
+                "distance_m": _("distance m"),
+            },
+            _onu_cell,
         )
     else:
-        click.echo("no ONUs")
+        click.echo(_("no ONUs"))
+
+
+def _onu_cell(column: str, value) -> str:
+    if column in ("rx_dbm", "distance_m") and value is not None:
+        return format_decimal(value)
+    return cell(value)

@@ -7,12 +7,15 @@ import json
 import sys
 
 import click
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from jobs import ops
 from webapp.admin.base import local_time
+from webapp.cli_i18n import ago, fail_line, seconds_figure, span, table, when
 from webapp.extensions import db, read_only
 from webapp.models import Execution, Olt
 
@@ -25,9 +28,10 @@ def _reasons(fn):
         try:
             return fn(*args, **kwargs)
         except RedisError as exc:
-            click.echo(f"error: Redis unreachable: {exc}", err=True)
+            click.echo(fail_line(_("Redis unreachable: %(error)s", error=exc)), err=True)
         except SQLAlchemyError as exc:
-            click.echo(f"error: database unreachable: {str(exc).splitlines()[0]}", err=True)
+            first = str(exc).splitlines()[0]
+            click.echo(fail_line(_("database unreachable: %(error)s", error=first)), err=True)
         sys.exit(2)
 
     return wrapper
@@ -44,17 +48,6 @@ def _reading(fn):
     return wrapper
 
 
-def _table(rows: list[dict], columns: list[str]) -> None:
-    widths = {c: max([len(c)] + [len(str(r.get(c, ""))) for r in rows]) for c in columns}
-    click.echo("  ".join(c.upper().ljust(widths[c]) for c in columns))
-    for r in rows:
-        click.echo(
-            "  ".join(
-                str(r.get(c, "") if r.get(c) is not None else "-").ljust(widths[c]) for c in columns
-            )
-        )
-
-
 @click.command("status")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object.")
 @_reasons
@@ -65,26 +58,55 @@ def status_command(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(s))
         return
-    click.echo(f"Redis {s['redis']['version']} ({s['redis']['used_memory']} used)")
+    redis = s["redis"]
+    click.echo(
+        _(
+            "Redis %(version)s (%(memory)s used)",
+            version=redis["version"],
+            memory=redis["used_memory"],
+        )
+    )
     for name, q in s["queues"].items():
         click.echo(
-            f"queue {name}: {q['queued']} queued, {q['running']} running, "
-            f"{q['scheduled']} scheduled, {q['failed']} failed"
+            _(
+                "queue %(name)s: %(queued)s, %(running)s, %(scheduled)s, %(failed)s",
+                name=name,
+                queued=ngettext("%(num)d queued", "%(num)d queued", q["queued"]),
+                running=ngettext("%(num)d running", "%(num)d running", q["running"]),
+                scheduled=ngettext("%(num)d scheduled", "%(num)d scheduled", q["scheduled"]),
+                failed=ngettext("%(num)d failed", "%(num)d failed", q["failed"]),
+            )
         )
     w = s["workers"]
-    click.echo(f"workers: {w['count']} ({w['busy']} busy, {w['idle']} idle)")
+    click.echo(
+        _(
+            "workers: %(count)s (%(busy)s, %(idle)s)",
+            count=w["count"],
+            busy=ngettext("%(num)d busy", "%(num)d busy", w["busy"]),
+            idle=ngettext("%(num)d idle", "%(num)d idle", w["idle"]),
+        )
+    )
     tick = s["scheduler"]
     click.echo(
-        "scheduler: never ticked"
+        _("scheduler: never ticked")
         if tick["last_tick"] is None
-        else f"scheduler: last tick {tick['age_s']} s ago"
+        else _("scheduler: last tick %(ago)s", ago=ago(tick["age_s"]))
     )
-    click.echo(f"locks held: {s['locks']}")
-    click.echo(f"jobs: {s['jobs']['total']} ({s['jobs']['enabled']} enabled)")
-    by = ", ".join(f"{k} {v}" for k, v in sorted(s["executions_24h"].items())) or "none"
-    click.echo(f"executions, last 24 h: {by}")
+    click.echo(_("locks held: %(num)s", num=s["locks"]))
+    jobs = s["jobs"]
+    click.echo(
+        _(
+            "jobs: %(total)s (%(enabled)s)",
+            total=jobs["total"],
+            enabled=ngettext("%(num)d enabled", "%(num)d enabled", jobs["enabled"]),
+        )
+    )
+    # the statuses are the executions' own values (PENDING, SUCCESS…), as in --json
+    by = ", ".join(f"{k} {v}" for k, v in sorted(s["executions_24h"].items())) or _("none")
+    click.echo(_("executions, last 24 h: %(counts)s", counts=by))
     if s["oldest_pending_age_s"] is not None:
-        click.echo(f"oldest PENDING execution: {s['oldest_pending_age_s']} s old")
+        age = span(s["oldest_pending_age_s"])
+        click.echo(_("oldest PENDING execution: %(age)s old", age=age))
 
 
 @click.command("recent")
@@ -108,11 +130,13 @@ def recent_command(limit, status_, olt, job_id, as_json) -> None:
         query = query.where(Execution.status == status_.upper())
     if olt:
         if db.session.scalar(select(Olt.id).where(Olt.name == olt)) is None:
-            click.echo(f"error: no OLT named {olt!r}", err=True)
+            click.echo(fail_line(_("no OLT named %(name)r", name=olt)), err=True)
             sys.exit(1)
         query = query.where(Execution.olt_name == olt)
     if job_id is not None:
         query = query.where(Execution.job_id == job_id)
+    executions = db.session.scalars(query).all()
+    starts = [e.started_at for e in executions]
     rows = [
         {
             "id": e.id,
@@ -125,14 +149,29 @@ def recent_command(limit, status_, olt, job_id, as_json) -> None:
             "duration_s": round(e.duration_ms / 1000, 1) if e.duration_ms is not None else None,
             "error": (e.error or "")[:80] or None,
         }
-        for e in db.session.scalars(query)
+        for e in executions
     ]
     if as_json:
         click.echo(json.dumps(rows))
-    else:
-        _table(
-            rows, ["id", "job", "olt", "status", "by", "attempt", "started", "duration_s", "error"]
-        )
+        return
+    for row, started in zip(rows, starts, strict=True):
+        row["started"] = when(started)
+        if row["duration_s"] is not None:
+            row["duration_s"] = seconds_figure(row["duration_s"])
+    table(
+        rows,
+        {
+            "id": _("id"),
+            "job": _("job"),
+            "olt": _("OLT"),
+            "status": _("status"),
+            "by": _("by"),
+            "attempt": _("attempt"),
+            "started": _("started"),
+            "duration_s": _("duration"),
+            "error": _("error"),
+        },
+    )
 
 
 @click.command("tasks")
@@ -162,9 +201,18 @@ def tasks_command(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows))
     elif rows:
-        _table(rows, ["queue", "state", "rq_job", "execution"])
+        # the states are RQ's registries (queued, running, scheduled, failed), as in --json
+        table(
+            rows,
+            {
+                "queue": _("queue"),
+                "state": _("state"),
+                "rq_job": _("RQ job"),
+                "execution": _("execution"),
+            },
+        )
     else:
-        click.echo("no RQ jobs")
+        click.echo(_("no RQ jobs"))
 
 
 @click.command("workers")
@@ -177,9 +225,20 @@ def workers_command(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows))
     elif rows:
-        _table(rows, ["name", "host", "pid", "state", "execution", "successes", "failures"])
+        table(
+            rows,
+            {
+                "name": _("name"),
+                "host": _("host"),
+                "pid": _("pid"),
+                "state": _("state"),
+                "execution": _("execution"),
+                "successes": _("successes"),
+                "failures": _("failures"),
+            },
+        )
     else:
-        click.echo("no workers are running")
+        click.echo(_("no workers are running"))
 
 
 @click.command("restart")
@@ -187,7 +246,13 @@ def workers_command(as_json: bool) -> None:
 def restart_command() -> None:
     """Warm-restart the workers: each finishes its execution, then a fresh one starts."""
     n = ops.restart_workers()
-    click.echo(f"asked {n} workers to restart after their current execution")
+    click.echo(
+        ngettext(
+            "asked %(num)d worker to restart after its current execution",
+            "asked %(num)d workers to restart after their current execution",
+            n,
+        )
+    )
 
 
 COMMANDS = (status_command, recent_command, tasks_command, workers_command, restart_command)

@@ -11,6 +11,8 @@ import sys
 
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import text
 
 from webapp import crypto
@@ -52,8 +54,17 @@ def secrets_rotate(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result))
     else:
-        click.echo(f"{rotated} of {len(rows)} OLTs re-encrypted with the first key")
+        click.echo(
+            ngettext(
+                "%(rotated)s of %(num)d OLT re-encrypted with the first key",
+                "%(rotated)s of %(num)d OLTs re-encrypted with the first key",
+                len(rows),
+                rotated=rotated,
+            )
+        )
         for item in unreadable:
-            click.echo(f"  cannot decrypt: {item} (enter it again, or add its old key)")
+            click.echo(
+                "  " + _("cannot decrypt: %(item)s (enter it again, or add its old key)", item=item)
+            )
     if unreadable:
         sys.exit(1)

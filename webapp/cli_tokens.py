@@ -6,9 +6,11 @@ import json
 
 import click
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webapp.cli import _fail
+from webapp.cli_i18n import table, when
 from webapp.extensions import db
 from webapp.models import User
 
@@ -34,7 +36,7 @@ def tokens_create(name: str, username: str, scope: str, expires: str, as_json: b
 
     user = db.session.scalar(select(User).filter_by(username=username))
     if user is None:
-        _fail(f"no user {username!r}")
+        _fail(_("no user %(name)r", name=username))
     try:
         made = create_token(user, name, scope, parse_expiry(expires))
     except ValueError as exc:
@@ -43,10 +45,17 @@ def tokens_create(name: str, username: str, scope: str, expires: str, as_json: b
     if as_json:
         click.echo(json.dumps(data))
         return
-    click.echo(made.token)
+    click.echo(made.token)  # the token alone on stdout, for scripts
     click.echo(
-        f"token {data['id']} {name!r} for {username}: scopes {','.join(data['scopes'])}, "
-        f"expires {data['expires_at'] or 'never'}. Keep it now: it is not shown again.",
+        _(
+            "token %(id)s %(name)r for %(user)s: scopes %(scopes)s, expires %(expires)s. "
+            "Keep it now: it is not shown again.",
+            id=data["id"],
+            name=name,
+            user=username,
+            scopes=",".join(data["scopes"]),
+            expires=when(data["expires_at"], _("never")),
+        ),
         err=True,
     )
 
@@ -62,19 +71,35 @@ def tokens_list(username: str | None, as_json: bool) -> None:
     if username:
         user = db.session.scalar(select(User).filter_by(username=username))
         if user is None:
-            _fail(f"no user {username!r}")
+            _fail(_("no user %(name)r", name=username))
     rows = [token_dict(r) for r in token_rows(user)]
     if as_json:
         click.echo(json.dumps(rows))
         return
     if not rows:
-        click.echo("no API tokens")
+        click.echo(_("no API tokens"))
+        return
+    states = {"active": _("active"), "expired": _("expired"), "revoked": _("revoked")}
     for r in rows:
-        click.echo(
-            f"{r['id']:<5} {r['prefix']}…  {r['name'][:30]:<30} {r['user']:<15} "
-            f"{','.join(r['scopes']):<15} {r['state']:<8} expires {r['expires_at'] or 'never'}"
-            f"  last used {r['last_used_at'] or 'never'}"
-        )
+        r["prefix"] += "…"
+        r["name"] = r["name"][:30]
+        r["scopes"] = ",".join(r["scopes"])  # the scopes' own names, as --scope takes them
+        r["state"] = states.get(r["state"], r["state"])
+        r["expires_at"] = when(r["expires_at"], _("never"))
+        r["last_used_at"] = when(r["last_used_at"], _("never"))
+    table(
+        rows,
+        {
+            "id": _("id"),
+            "prefix": _("prefix"),
+            "name": _("name"),
+            "user": _("user"),
+            "scopes": _("scopes"),
+            "state": _("state"),
+            "expires_at": _("expires"),
+            "last_used_at": _("last used"),
+        },
+    )
 
 
 @tokens.command("revoke")
@@ -87,4 +112,11 @@ def tokens_revoke(token_id: int) -> None:
         row = revoke_token(token_id)
     except LookupError as exc:
         _fail(str(exc))
-    click.echo(f"revoked token {row.id} {row.name!r} of {row.user.username}")
+    click.echo(
+        _(
+            "revoked token %(id)s %(name)r of %(user)s",
+            id=row.id,
+            name=row.name,
+            user=row.user.username,
+        )
+    )
