@@ -39,6 +39,10 @@ class Rules:
     rx_warning: float = -27.0
     rx_critical: float = -30.0
     rx_overload: float = -8.0
+    # the ONU's own laser: ITU-T G.984.2 class B+ and C+ ONUs launch +0.5 to +5 dBm. Shown in
+    # colour outside this range; no alarm is raised on tx (yet).
+    tx_low: float = 0.5
+    tx_high: float = 5.0
     offline_minutes: int = 10
     olt_failed_polls: int = 3
     pon_outage_min: int = 4
@@ -54,6 +58,8 @@ OVERRIDABLE = (
     "rx_warning",
     "rx_critical",
     "rx_overload",
+    "tx_low",
+    "tx_high",
     "offline_minutes",
     "olt_failed_polls",
     "pon_outage_min",

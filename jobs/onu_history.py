@@ -75,6 +75,8 @@ def base_rules() -> alarms.Rules:
         rx_warning=cfg["ALARM_RX_WARNING"],
         rx_critical=cfg["ALARM_RX_CRITICAL"],
         rx_overload=cfg["ALARM_RX_OVERLOAD"],
+        tx_low=cfg["ALARM_TX_LOW"],
+        tx_high=cfg["ALARM_TX_HIGH"],
         offline_minutes=cfg["ALARM_OFFLINE_MINUTES"],
         olt_failed_polls=cfg["ALARM_OLT_FAILED_POLLS"],
         pon_outage_min=cfg["PON_OUTAGE_MIN"],

@@ -141,6 +141,45 @@ def test_onu_rx_is_coloured_by_each_olts_alarm_thresholds(app, client, noc):
     assert 'signal-warning text-warning font-weight-bold" title="below -20.0 dBm' in details
 
 
+def _tx_signal(html: str, position: str) -> str:
+    row = _flat(html).split(f"> {position} <", 1)[1].split("</tr>", 1)[0]
+    found = re.search(r'class="signal signal-tx-([a-z]+)', row)
+    return found.group(1) if found else ""
+
+
+def test_onu_tx_is_coloured_by_the_range_of_each_olts_rules(app, client, noc):
+    """G.984.2 class B+ ONUs launch +0.5 to +5 dBm: the defaults; a profile's rule (here,
+    EPON-like -1 to +4) narrows or moves it for its OLTs."""
+    from webapp.models import AlarmRule, Onu
+
+    a, b = make_olt(None, "olt-a"), make_olt(None, "olt-b")
+    for olt, position, tx in ((a, "a-weak", 0.2), (a, "a-ok", 2.1), (a, "a-hot", 5.6),
+                              (b, "b-ok", -0.5), (b, "b-hot", 4.5)):  # fmt: skip
+        _onu(olt, position, rx=-20.0).tx_power_dbm = tx
+    db.session.add(AlarmRule(olt_id=b.id, tx_low=-1.0, tx_high=4.0))
+    db.session.commit()
+    html = client.get("/admin/onu/").text
+    assert [_tx_signal(html, p) for p in ("a-weak", "a-ok", "a-hot", "b-ok", "b-hot")] == [
+        "low", "ok", "high", "ok", "high"
+    ]  # fmt: skip
+    assert 'the ONU&#39;s laser is weak">0.20<' in html
+    details = client.get(f"/admin/onu/details/?id={_id_of('b-hot')}&lang=es").text
+    assert "por encima de 4.0 dBm: el láser de la ONU está demasiado fuerte" in details
+    assert db.session.scalars(select(Onu.tx_power_dbm).where(Onu.position == "a-ok")).one() == 2.1
+
+
+def test_an_alarm_rule_refuses_a_tx_range_upside_down(app, client, noc):
+    from tests.conftest import csrf_token
+    from webapp.models import AlarmRule
+
+    page = client.get("/admin/alarmrule/new/")
+    r = client.post("/admin/alarmrule/new/", data={
+        "profile_key": "huawei", "tx_low": "5", "tx_high": "1",
+        "csrf_token": csrf_token(page.text)})  # fmt: skip
+    assert r.status_code == 200 and "The ONU tx range needs low below high." in r.text
+    assert db.session.query(AlarmRule).count() == 0
+
+
 def _id_of(position: str) -> int:
     from webapp.models import Onu
 

@@ -111,6 +111,8 @@ DEFAULTS = {
     "ALARM_RX_WARNING": -27.0,  # ONU rx below this (dBm): warning
     "ALARM_RX_CRITICAL": -30.0,  # below this: critical
     "ALARM_RX_OVERLOAD": -8.0,  # above this: overload (warning)
+    "ALARM_TX_LOW": 0.5,  # ONU tx outside LOW..HIGH (dBm): shown in colour
+    "ALARM_TX_HIGH": 5.0,
     "ALARM_OFFLINE_MINUTES": 10,  # an ONU offline this long raises an alarm
     "ALARM_OLT_FAILED_POLLS": 3,  # an OLT that failed this many polls in a row
     "PON_OUTAGE_MIN": 4,  # ONUs (and half the PON's online ones) down at once: a PON outage
@@ -183,7 +185,13 @@ def from_environment() -> dict:
     for key in ("OLT_TIMEZONE", "DEFAULT_POLL_INTERVAL"):
         if env.get(key):
             cfg[key] = env[key]
-    for key in ("ALARM_RX_WARNING", "ALARM_RX_CRITICAL", "ALARM_RX_OVERLOAD"):
+    for key in (
+        "ALARM_RX_WARNING",
+        "ALARM_RX_CRITICAL",
+        "ALARM_RX_OVERLOAD",
+        "ALARM_TX_LOW",
+        "ALARM_TX_HIGH",
+    ):
         if env.get(key):
             cfg[key] = float(env[key])
     for key in (

@@ -108,8 +108,8 @@ class AlarmView(ReadOnlyModelView):
 class AlarmRuleView(StaffModelView):
     """Thresholds and recipients for a profile's OLTs or for one OLT (empty: inherited)."""
 
-    column_list = ("olt", "profile_key", "rx_warning", "rx_critical", "rx_overload",
-                   "offline_minutes", "olt_failed_polls", "pon_outage_min", "emails",
+    column_list = ("olt", "profile_key", "rx_warning", "rx_critical", "rx_overload", "tx_low",
+                   "tx_high", "offline_minutes", "olt_failed_polls", "pon_outage_min", "emails",
                    "webhook_url")  # fmt: skip
     form_columns = column_list
     column_labels = {
@@ -118,6 +118,8 @@ class AlarmRuleView(StaffModelView):
         "rx_warning": _l("Rx warning below (dBm)"),
         "rx_critical": _l("Rx critical below (dBm)"),
         "rx_overload": _l("Rx overload above (dBm)"),
+        "tx_low": _l("ONU tx low below (dBm)"),
+        "tx_high": _l("ONU tx high above (dBm)"),
         "offline_minutes": _l("ONU offline for (minutes)"),
         "olt_failed_polls": _l("OLT failed polls"),
         "pon_outage_min": _l("PON outage: ONUs down at least"),
@@ -140,6 +142,8 @@ class AlarmRuleView(StaffModelView):
             value = getattr(model, field)
             if value is not None and not low <= value <= high:
                 raise ValidationError(_("%(f)s must be %(a)d to %(b)d", f=field, a=low, b=high))
+        if None not in (model.tx_low, model.tx_high) and model.tx_low >= model.tx_high:
+            raise ValidationError(_("The ONU tx range needs low below high."))
 
 
 class NotificationView(ReadOnlyModelView):

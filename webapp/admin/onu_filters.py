@@ -71,6 +71,17 @@ def signal(rx: float | None, rules: Rules) -> tuple[str, str]:
     return "ok", _("within the thresholds")
 
 
+def tx_signal(tx: float | None, rules: Rules) -> tuple[str, str]:
+    """(kind, why) of an ONU's tx reading against its range: low, high or ok."""
+    if tx is None:
+        return "", ""
+    if tx < rules.tx_low:
+        return "low", _("below %(dbm)s dBm: the ONU's laser is weak", dbm=rules.tx_low)
+    if tx > rules.tx_high:
+        return "high", _("above %(dbm)s dBm: the ONU's laser is too strong", dbm=rules.tx_high)
+    return "ok", _("within the range")
+
+
 def page_rules(olt_ids) -> dict[int, Rules]:
     """The rules of the OLTs on this page, computed once per request."""
     cached = g.get("onu_page_rules")

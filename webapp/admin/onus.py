@@ -21,6 +21,7 @@ from webapp.admin.onu_filters import (
     page_rules,
     rules_by_olt,
     signal,
+    tx_signal,
 )
 from webapp.models import Onu
 from webapp.models.inventory import ONU_SEARCH_COLUMNS
@@ -49,6 +50,23 @@ def _rx(view, context, model, name):
     kind, why = signal(value, rules)
     return Markup('<span class="signal signal-{} {}" title="{}">{:.2f}</span>').format(
         kind, SIGNAL_CLASSES[kind], why, value
+    )
+
+
+TX_CLASSES = {"low": "text-warning font-weight-bold", "high": "text-warning", "ok": "text-success"}
+
+
+def _tx(view, context, model, name):
+    """The ONU's tx against its range (the OLT's alarm rules): amber outside it."""
+    value = getattr(model, name)
+    if value is None:
+        return ""
+    rules = page_rules([model.olt_id]).get(model.olt_id)
+    if rules is None:
+        return f"{value:.2f}"
+    kind, why = tx_signal(value, rules)
+    return Markup('<span class="signal signal-tx-{} {}" title="{}">{:.2f}</span>').format(
+        kind, TX_CLASSES[kind], why, value
     )
 
 
@@ -84,7 +102,7 @@ class OnuView(CheapCount, ReadOnlyModelView):
         "present": _presence,
         "events": timeline,
         "rx_power_dbm": _rx,
-        "tx_power_dbm": _dbm,
+        "tx_power_dbm": _tx,
         "olt_rx_power_dbm": _dbm,
     }
     column_searchable_list = ONU_SEARCH_COLUMNS  # what the trigram index holds (PostgreSQL)
@@ -120,7 +138,7 @@ class OnuView(CheapCount, ReadOnlyModelView):
         ("onu_id", False),
         ("position", False),
     ]
-    column_formatters = {"present": _presence, "rx_power_dbm": _rx, "tx_power_dbm": _dbm}
+    column_formatters = {"present": _presence, "rx_power_dbm": _rx, "tx_power_dbm": _tx}
     column_formatters_export = {"present": _presence}  # rx and tx stay numbers in the CSV
     column_labels = {
         "position": _l("Position"),

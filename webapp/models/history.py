@@ -140,6 +140,8 @@ class AlarmRule(db.Model):
     rx_warning: Mapped[float | None] = mapped_column()
     rx_critical: Mapped[float | None] = mapped_column()
     rx_overload: Mapped[float | None] = mapped_column()
+    tx_low: Mapped[float | None] = mapped_column()
+    tx_high: Mapped[float | None] = mapped_column()
     offline_minutes: Mapped[int | None] = mapped_column()
     olt_failed_polls: Mapped[int | None] = mapped_column()
     pon_outage_min: Mapped[int | None] = mapped_column()
