@@ -380,3 +380,11 @@ def test_the_home_page_counts_with_plurals_and_durations_in_spanish(app, client,
     assert "1 tarea, 1 OLT" in html
     assert "12,3 s" in html and "1 ejecución" in html  # the slowest OLTs
     assert "12.3 s" not in html and " runs" not in html
+
+
+@pytest.mark.parametrize("url", ["/admin/", "/admin/onu/", "/admin/olt/", "/admin/alarm/",
+                                 "/admin/onuevent/", "/admin/execution/"])  # fmt: skip
+def test_every_admin_page_names_the_time_zone_of_its_times(app, client, staff, url):
+    app.config["TIMEZONE"] = "America/Lima"
+    html = client.get(f"{url}?lang=es").text
+    assert 'id="time-zone"' in html and "Horas en America/Lima" in html, url

@@ -63,7 +63,6 @@ def _cron_field(form, field):
 class SnmpJobView(StaffModelView):
     """SNMP jobs: what to collect, from which OLTs, on what schedule."""
 
-    list_template = "admin/snmpjob_list.html"
     column_list = (
         "name",
         "brand",
