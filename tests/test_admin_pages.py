@@ -346,3 +346,33 @@ def test_delete_is_the_last_bulk_action_and_is_confirmed(app, client, noc):
         actions = re.findall(r"modelActions\.execute\('([a-z_]+)'\)", html)
         assert actions[-1] == "delete" and actions.count("delete") == 1, (view, actions)
         assert '"delete": "Delete the selected records? This cannot be undone."' in html
+
+
+def test_the_olt_list_costs_the_same_queries_for_3_or_30_olts(app, client, noc):
+    """Last poll, reachability and ONU counts come in a fixed number of queries (the OLTs'
+    profiles read once per request), never one per row."""
+    from sqlalchemy import event
+
+    def statements() -> list[str]:
+        seen = []
+
+        def note(conn, cursor, statement, *args):
+            seen.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            assert client.get("/admin/olt/").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", note)
+        return seen
+
+    for i in range(3):
+        make_olt(None, f"olt-{i}")
+    db.session.commit()
+    few = statements()
+    for i in range(3, 30):
+        make_olt(None, f"olt-{i}")
+    db.session.commit()
+    many = statements()
+    assert len(many) == len(few), "\n".join(many)
+    assert sum("profile_key" in s and "FROM olts" in s for s in many) == 1

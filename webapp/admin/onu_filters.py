@@ -11,7 +11,7 @@ import time
 from collections import defaultdict
 from dataclasses import replace
 
-from flask import current_app, g
+from flask import current_app, g, has_request_context, request
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -27,13 +27,20 @@ PON_OPTIONS_TTL_S = 60
 
 
 def olt_profiles() -> dict[int, str | None]:
-    """Each OLT's profile key (its model's, else its brand's), in one query."""
+    """Each OLT's profile key (its model's, else its brand's), in one query per request
+    (a page's counts and its alarm rules both ask)."""
+    cached = getattr(request, "oltwatch_profiles", None) if has_request_context() else None
+    if cached is not None:
+        return cached
     rows = db.session.execute(
         select(Olt.id, OltModel.profile_key, Brand.profile_key)
         .outerjoin(OltModel, OltModel.id == Olt.model_id)
         .outerjoin(Brand, Brand.id == Olt.brand_id)
     )
-    return {olt_id: model_key or brand_key for olt_id, model_key, brand_key in rows}
+    profiles = {olt_id: model_key or brand_key for olt_id, model_key, brand_key in rows}
+    if has_request_context():
+        request.oltwatch_profiles = profiles
+    return profiles
 
 
 def rules_by_olt(olt_ids=None) -> dict[int, Rules]:
