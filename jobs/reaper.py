@@ -232,10 +232,11 @@ def clear_stale_locks(redis) -> int:
 def release_due_scheduled(redis) -> int:
     """Move due delayed RQ jobs (lock waits, retries) to the queue.
 
-    RQ's own scheduler runs inside one worker of the pool; when that worker dies, the others
-    only take over its lock after up to 15 minutes, and delayed executions would wait that
-    long. Doing it here too is safe: an execution runs only if it is still PENDING (the
-    runner's compare-and-set), so a job moved twice runs once.
+    RQ's own scheduler runs inside one worker of the pool; when that worker dies, another
+    takes over once its lock has expired (within ~90 s: OltWorker._keep_scheduler),
+    and delayed executions would wait that long. Doing it here too is safe: an execution
+    runs only if it is still PENDING (the runner's compare-and-set), so a job moved twice
+    runs once.
     """
     queue = Queue(current_app.config["QUEUE_NAME"], connection=redis)
     registry = ScheduledJobRegistry(queue=queue)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from itertools import repeat
 from typing import NamedTuple
 
 from snmp._ber import BYTE as _BYTE
@@ -42,20 +42,27 @@ EXCEPTION_TYPES = frozenset({"noSuchObject", "noSuchInstance", "endOfMibView"})
 EMPTY_TYPES = EXCEPTION_TYPES | {"Null"}
 
 
-@dataclass(frozen=True)
-class VarBind:
-    """One OID/value pair; ``raw`` holds the octets of OctetString/Opaque values."""
+class VarBind(NamedTuple):
+    """One OID/value pair; ``raw`` holds the octets of OctetString/Opaque values.
+
+    A NamedTuple (immutable, hashable, compared by value, attributes by name): walks build
+    one per value, and tuple.__new__(VarBind, fields) builds one from C, no Python frame
+    (``new_varbinds``); a frozen dataclass cost a Python __init__ each (issue 11).
+    """
 
     oid: str
     type: str
     value: object
     raw: bytes | None = None
 
-    def __init__(self, oid: str, type: str, value: object, raw: bytes | None = None) -> None:  # noqa: A002
-        # what the generated frozen __init__ does, without four object.__setattr__ calls
-        # (walks build one VarBind per value)
-        fields = self.__dict__
-        fields["oid"], fields["type"], fields["value"], fields["raw"] = oid, type, value, raw
+
+_tuple_new = tuple.__new__
+
+
+def new_varbinds(names, types, values, raws) -> map:
+    """VarBinds of four parallel iterables, built with no Python code per item (a map that
+    ends with the shortest, as map(VarBind, ...) did)."""
+    return map(_tuple_new, repeat(VarBind), zip(names, types, values, raws, strict=False))
 
 
 class Response(NamedTuple):
@@ -475,9 +482,13 @@ def _get_values(
             raise SnmpMalformed("variable-binding length mismatch")
         content = data[vstart:vend]
         if tag == _INTEGER and 0 < n < 5:
-            append(VarBind(name, "Integer", _from_bytes(content, "big", signed=True)))
+            append(
+                _tuple_new(
+                    VarBind, (name, "Integer", _from_bytes(content, "big", signed=True), None)
+                )
+            )
         elif tag == _OCTETS:
-            append(VarBind(name, "OctetString", octets(content), content))
+            append(_tuple_new(VarBind, (name, "OctetString", octets(content), content)))
         else:
             append(VarBind(name, *decode_value(tag, content)))
         pos = stop

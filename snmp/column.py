@@ -7,7 +7,7 @@ from itertools import repeat
 
 from snmp import codec
 from snmp._ber import header
-from snmp.codec import END_TAGS, VarBind, decode_value, render_octets
+from snmp.codec import END_TAGS, VarBind, decode_value, new_varbinds, render_octets
 from snmp.errors import SnmpMalformed
 
 MAX_ROWS = 1_000_000  # per column: a walk past this is an agent returning ever-growing OIDs
@@ -15,6 +15,7 @@ _SMALL = tuple(str(n) for n in range(128))  # text of one-octet sub-identifiers
 from_bytes = int.from_bytes
 _SEQUENCE, _INTEGER, _OCTETS, _OID = 0x30, 0x02, 0x04, 0x06  # universal tags, X.690 §8
 _INT1 = [n - 256 * (n > 127) for n in range(256)]  # a one-octet INTEGER's value
+_new = tuple.__new__  # _new(VarBind, (oid, type, value, raw)): a VarBind without a Python call
 
 
 class Column:
@@ -71,7 +72,7 @@ class Column:
             self._text,
         )
         size = len(key) + 1 if key is not None else -1  # OID length of a row under ``key``
-        append, taken, going, at = rows.append, -1, True, data.startswith
+        append, taken, going, at, new = rows.append, -1, True, data.startswith, _new
         for start in starts:
             n, oend = data[start + 1], start + 4 + size
             stop = start + 2 + n
@@ -87,7 +88,7 @@ class Column:
                 arc, tag, vstart = data[oend - 1], data[oend], oend + 2
                 name = text + small[arc]
                 if tag == _INTEGER and stop - vstart == 1:
-                    append(VarBind(name, "Integer", int1[data[vstart]]))
+                    append(new(VarBind, (name, "Integer", int1[data[vstart]], None)))
                     taken = start
                     continue
                 content = data[vstart:stop]
@@ -101,9 +102,11 @@ class Column:
                 key, arc, text = self._key, self._arc, self._text
                 size = len(key) + 1 if key is not None else -1
             if tag == _INTEGER and 0 < len(content) < 5:
-                append(VarBind(name, "Integer", from_bytes(content, "big", signed=True)))
+                append(
+                    new(VarBind, (name, "Integer", from_bytes(content, "big", signed=True), None))
+                )
             elif tag == _OCTETS:
-                append(VarBind(name, "OctetString", render_octets(content), content))
+                append(new(VarBind, (name, "OctetString", render_octets(content), content)))
             else:
                 append(VarBind(name, *decode_value(tag, content)))
             taken = start
@@ -123,13 +126,13 @@ class Column:
         names = map(text.__add__, map(_SMALL.__getitem__, arcs))
         if tag == _INTEGER and size == 1:
             values = map(_INT1.__getitem__, data[first : first + count * step : step])
-            rows.extend(map(VarBind, names, repeat("Integer", count), values))
+            rows.extend(new_varbinds(names, repeat("Integer", count), values, repeat(None, count)))
         else:
             stop = first + len(arcs) * step
             contents = [data[at : at + size] for at in range(first, stop, step)]
             if tag == _OCTETS:
                 shown = map(render_octets, contents)
-                rows.extend(map(VarBind, names, repeat("OctetString", count), shown, contents))
+                rows.extend(new_varbinds(names, repeat("OctetString", count), shown, contents))
             else:
                 rows.extend(
                     VarBind(n, *decode_value(tag, c)) for n, c in zip(names, contents, strict=True)

@@ -8,11 +8,13 @@ killed; the sentinels' quorum promotes the replica; everything carries on agains
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,11 +22,13 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq import Worker
 from rq.job import Job
+from rq.registry import ScheduledJobRegistry
+from rq.scheduler import RQScheduler
 from sqlalchemy import select
 
 from jobs.dispatch import enqueue_later, run_jobs_now
 from jobs.queues import get_redis, parse_sentinel_url, redis_describe
-from jobs.scheduler import LAST_TICK_KEY
+from jobs.scheduler import LAST_TICK_KEY, dispatch_due_jobs
 from jobs.workers import worker_pool_command
 from tests import conftest
 from tests.conftest import ROOT, FreshGlobalsClient, login, worker_env
@@ -33,7 +37,7 @@ from webapp import create_app
 from webapp.config import ConfigError, build_config
 from webapp.devstack import free_tcp_port, redis_binary, stop_process, wait_redis
 from webapp.extensions import db, read_only
-from webapp.models import Execution, JobHost
+from webapp.models import Execution, JobHost, SnmpJob
 from webapp.models.base import utcnow
 
 MASTER_PASSWORD = "m4ster-pw-7Qz"
@@ -309,3 +313,92 @@ def test_a_read_cut_short_does_not_leave_its_reply_for_the_next_command(sentinel
     time.sleep(1.2)  # the BLPOP's empty reply has arrived by now
     with redis.pipeline() as pipe:
         assert pipe.set("after", 1).get("after").execute() == [True, b"1"]
+
+
+def pool_schedulers(redis, queue: str) -> list[dict]:
+    """RQ's schedulers registered in Redis (one hash each) that hold the queue's lock, or
+    whose process is alive on this machine: the ones that run."""
+    owner = redis.get(RQScheduler.get_locking_key(queue))
+    found = []
+    for key in redis.scan_iter("rq:scheduler:*", count=1000):
+        if redis.type(key) != b"hash" or not redis.hexists(key, "pid"):
+            continue  # rq-scheduler's keys share the prefix
+        data = {k.decode(): v.decode() for k, v in redis.hgetall(key).items()}
+        try:
+            os.kill(int(data["pid"]), 0)
+            data["alive"] = True
+        except (ProcessLookupError, ValueError):
+            data["alive"] = False
+        data["holds_lock"] = owner is not None and owner.decode() == data["name"]
+        if data["alive"] or data["holds_lock"]:
+            found.append(data)
+    return found
+
+
+def one_scheduler(redis, queue: str) -> dict | None:
+    """The pool's one running scheduler, alive and holding the lock, when there is exactly one."""
+    found = pool_schedulers(redis, queue)
+    return found[0] if len(found) == 1 and found[0]["alive"] and found[0]["holds_lock"] else None
+
+
+def test_the_pools_scheduler_carries_on_through_a_sentinel_failover(
+    app, lab, database_url, tmp_path, sentinel_stack
+):
+    """A schedule's slot falls after the failover: RQ's scheduler in the pool, back on the new
+    master within seconds, queues it then. No tick process runs here (its reaper would move
+    due jobs too), so only the pool's scheduler can.
+    """
+    url, procs, ports = sentinel_stack
+    app.config.update(REDIS_URL=url)
+    queue = app.config["QUEUE_NAME"]
+    env = worker_env(database_url, url)
+    log_path = tmp_path / "processes.log"
+    logs = log_path.open("wb")
+    workers = _start_workers(env, logs)
+    try:
+        redis = get_redis(url)
+        before = _wait(lambda: one_scheduler(redis, queue), 60)
+        assert before, pool_schedulers(redis, queue)
+        olt = make_olt(lab, "zte-a", brand_name="ZTE")
+        job = make_job([olt], name="every hour", brand_name="ZTE", interval="1h")
+        slot = utcnow().replace(microsecond=0) + timedelta(seconds=6)
+        job.next_run_at = slot
+        db.session.commit()
+        claimed = dispatch_due_jobs(horizon=60)  # what a tick does: the run waits for its slot
+        assert claimed["created"] == 1, claimed
+        (ex_id,) = db.session.scalars(select(Execution.id).where(Execution.job_id == job.id))
+        assert ScheduledJobRegistry(queue, connection=redis).count == 1
+
+        _wait(lambda: redis.execute_command("WAIT", 1, 1000), 5)  # replica has it all
+        procs["master"].kill()
+        promoted = _wait(
+            lambda: _sentinel_view(ports["s1"]).get("master_port") == ports["replica"], 30
+        )
+        assert promoted, _sentinel_view(ports["s1"])
+        promoted_at = utcnow()
+
+        ran = _wait(lambda: _statuses([ex_id]) == {ex_id: "SUCCESS"}, 30)
+        assert ran, (_statuses([ex_id]), pool_schedulers(redis, queue))
+        with read_only():
+            started = db.session.scalar(select(Execution.started_at).where(Execution.id == ex_id))
+            db.session.commit()
+        assert started >= slot  # at its slot, not before
+        assert started - max(slot, promoted_at) < timedelta(seconds=20), (started, promoted_at)
+        # and exactly one scheduler runs on the new master: the same one, its lock kept
+        after = _wait(lambda: one_scheduler(redis, queue), 30)
+        assert after, pool_schedulers(redis, queue)
+        assert (after["name"], after["pid"]) == (before["name"], before["pid"])
+        # a delayed job made after the failover is moved too
+        later = _pending(job.hosts[0].id)
+        later.rq_job_id = enqueue_later(later, 1)
+        db.session.commit()
+        later_id = later.id
+        moved = _wait(lambda: _statuses([later_id]) == {later_id: "SUCCESS"}, 20)
+        assert moved, _statuses([later_id])
+        assert db.session.get(SnmpJob, job.id).next_run_at > slot
+    finally:
+        stop_process(workers, "worker pool", grace=15)
+        logs.close()
+        text = log_path.read_text()
+        print("\n".join(text.splitlines()[-300:]))  # shown when the test fails
+    assert MASTER_PASSWORD not in text and SENTINEL_PASSWORD not in text

@@ -8,6 +8,8 @@ no two executions of one OLT ever overlap, whichever host ran them.
 from __future__ import annotations
 
 import itertools
+import os
+import signal
 import subprocess
 import time
 from collections import Counter
@@ -16,14 +18,15 @@ import pytest
 from rq import Worker
 from sqlalchemy import select
 
-from jobs.dispatch import run_jobs_now
+from jobs.dispatch import enqueue_later, run_jobs_now
 from jobs.queues import get_redis
 from jobs.workers import worker_pool_command
 from tests.conftest import ROOT, worker_env
 from tests.factories import make_job, make_olt
+from tests.test_sentinel import one_scheduler, pool_schedulers
 from webapp.devstack import stop_process
 from webapp.extensions import db, read_only
-from webapp.models import Execution
+from webapp.models import Execution, JobHost
 from webapp.models.executions import TERMINAL
 
 pytestmark = pytest.mark.e2e
@@ -113,3 +116,46 @@ def test_two_hosts_share_the_work_and_never_poll_one_olt_twice_at_once(
                 f"OLT {name}: execution {after.id} on {after.worker_name} started before "
                 f"execution {before.id} on {before.worker_name} had finished"
             )
+
+
+def _delayed_run(host_id: int, seconds: float) -> int:
+    """A PENDING execution whose RQ job waits `seconds` in RQ's scheduled registry."""
+    host = db.session.get(JobHost, host_id)
+    ex = Execution(
+        job_id=host.job_id, job_host_id=host.id, olt_id=host.olt_id, job_name=host.job.name,
+        olt_name=host.olt.name, trigger="cli",
+    )  # fmt: skip
+    db.session.add(ex)
+    db.session.commit()
+    ex.rq_job_id = enqueue_later(ex, seconds)
+    db.session.commit()
+    return ex.id
+
+
+def test_one_scheduler_runs_across_two_pools_and_comes_back_when_killed(
+    app, lab, redis_url, two_pools
+):
+    """Each pool's workers all start RQ's scheduler; its lock lets one run for the queue.
+    Killed, it is started again within a heartbeat or two (RQ alone: in 10 minutes), still
+    the only one, and delayed jobs move again (no tick runs here to move them instead)."""
+    redis = get_redis(redis_url)
+    queue = app.config["QUEUE_NAME"]
+    wanted = Counter(dict.fromkeys(HOSTS, WORKERS_PER_HOST))
+    assert _wait(lambda: _workers_by_host(redis) == wanted, 60), _workers_by_host(redis)
+    first = _wait(lambda: one_scheduler(redis, queue), 30)
+    assert first, pool_schedulers(redis, queue)
+    host_id = make_job([make_olt(lab, "olt", community="huawei-a")], interval=None).hosts[0].id
+    ex_id = _delayed_run(host_id, 1)
+    ran = _wait(lambda: [r.status for r in _rows([ex_id])] == ["SUCCESS"], 30)
+    assert ran, _rows([ex_id])
+
+    os.kill(int(first["pid"]), signal.SIGKILL)
+    killed_at = time.monotonic()
+    ex_id = _delayed_run(host_id, 1)
+    again = _wait(lambda: (s := one_scheduler(redis, queue)) and s["pid"] != first["pid"] and s, 60)
+    assert again, pool_schedulers(redis, queue)
+    assert time.monotonic() - killed_at < 45  # a heartbeat or two, not RQ's 10 minutes
+    assert again["name"] == first["name"]  # its own worker started it again: its lock
+    ran = _wait(lambda: [r.status for r in _rows([ex_id])] == ["SUCCESS"], 30)
+    assert ran, _rows([ex_id])
+    assert len(pool_schedulers(redis, queue)) == 1, pool_schedulers(redis, queue)

@@ -286,16 +286,28 @@ def test_encode_name_edge_cases():
             codec.encode_name(bad)
 
 
-def test_varbind_stays_a_frozen_dataclass():
-    import dataclasses
+def test_varbind_is_an_immutable_value():
+    """What callers rely on: fields by name and in order, immutable, equal and hashed by
+    value, picklable (a VarBind may travel to another process)."""
+    import pickle
 
     vb = codec.VarBind("1.3.6", "Integer", 5)
+    assert (vb.oid, vb.type, vb.value, vb.raw) == ("1.3.6", "Integer", 5, None)
+    assert codec.VarBind._fields == ("oid", "type", "value", "raw")
     assert vb == codec.VarBind(oid="1.3.6", type="Integer", value=5, raw=None)
+    assert vb != codec.VarBind("1.3.6", "Integer", 6)
     assert hash(vb) == hash(codec.VarBind("1.3.6", "Integer", 5))
-    assert dataclasses.replace(vb, value=6).value == 6 and vb.value == 5
-    assert dataclasses.astuple(vb) == ("1.3.6", "Integer", 5, None)
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    assert len({vb, codec.VarBind("1.3.6", "Integer", 5)}) == 1
+    assert vb._replace(value=6).value == 6 and vb.value == 5
+    assert pickle.loads(pickle.dumps(vb)) == vb
+    assert repr(vb) == "VarBind(oid='1.3.6', type='Integer', value=5, raw=None)"
+    with pytest.raises(AttributeError):
         vb.value = 7  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        vb.extra = 1  # type: ignore[attr-defined]
+    # the fast builders make the same objects as the constructor
+    made = list(codec.new_varbinds(["1.3.6"], ["Integer"], [5], [None]))
+    assert made == [vb] and type(made[0]) is codec.VarBind
 
 
 # ---------------------------------------------------------------- the GET fast path
