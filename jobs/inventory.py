@@ -8,6 +8,8 @@ row becomes absent. Nothing is ever deleted.
 
 from __future__ import annotations
 
+import collections
+import functools
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -103,8 +105,21 @@ def _existing(olt_id: int, obs: Observation) -> dict[str, object]:
     wanted = set(obs.keep_previous) | ({"serial", "rx_power"} & set(obs.values))  # events
     columns += [getattr(Onu, ATTRIBUTE_COLUMNS[a]) for a in sorted(wanted) if a != "state"]
     columns.append(cast(Onu.collected, Text).label("collected_json"))
-    rows = db.session.execute(select(*columns).where(Onu.olt_id == olt_id))
+    result = db.session.connection().execute(select(*columns).where(Onu.olt_id == olt_id))
+    # the driver's tuples as named tuples: a SQLAlchemy Row's attributes take microseconds
+    # each, and the store reads a dozen of every ONU's (none of these columns needs a
+    # result processor but ``present``, whose 0/1 on SQLite is read only as true or false)
+    make = _known_onu(tuple(result.keys()))._make
+    rows = list(map(make, result.cursor.fetchall()))
+    result.close()
     return {r.position: r for r in rows}
+
+
+@functools.cache
+def _known_onu(fields: tuple[str, ...]) -> type:
+    """A named tuple of these fields with a Row's ``_mapping`` (as history.events reads it)."""
+    base = collections.namedtuple("KnownOnu", fields)
+    return type("KnownOnu", (base,), {"__slots__": (), "_mapping": property(base._asdict)})
 
 
 class _Attributes:
@@ -146,6 +161,29 @@ class _Attributes:
             self.merged[(before, kept)] = collected
         out["collected"] = collected
         return out
+
+    def shared(self, before: str | None) -> dict:
+        """fields()' ``collected`` for an ONU with nothing kept (``before``: its JSON text)."""
+        collected = self.merged.get((before, ()))
+        if collected is None:
+            collected = self._parsed(before)
+            collected.update(dict.fromkeys((c for c, _v in self.items), self.stamp))
+            self.merged[(before, ())] = collected
+        return collected
+
+    def columns(self, positions: list[str], olds: list | None, leave: str = "") -> tuple:
+        """fields() of ONUs with nothing kept, column by column: (keys, one list per key);
+        ``leave``: a column left out (the serial where it did not change)."""
+        if not self.items:
+            return (), []
+        self.calls += len(positions)
+        keys = [c for c, _v in self.items if c != leave]
+        columns = [list(map(v.get, positions)) for c, v in self.items if c != leave]
+        if olds is None:
+            columns.append([self.shared(None)] * len(positions))
+        else:
+            columns.append(list(map(self.shared, [old.collected_json for old in olds])))
+        return (*keys, "collected"), columns
 
     def _parsed(self, text: str | None) -> dict:
         if text not in self.parsed:
@@ -203,47 +241,124 @@ def _store(olt_id, execution_id, obs, labels, absent_after, now) -> StoreReport:
 
 
 def _sightings(obs, existing, attributes, labels, execution_id, report) -> tuple[list, list]:
-    """The rows to insert and to update for the ONUs an enumerating walk found."""
+    """The rows to insert and to update for the ONUs an enumerating walk found.
+
+    Most ONUs of a poll are known and change nothing but their values (the same index, PON,
+    state and serial, nothing kept from before): they are written column by column
+    (onu_writes.Columns), and so are the new ONUs; only the others get a row of their own.
+    """
     inserts, updates = [], []
     states = report.states
-    report.found = len(obs.found)
-    for position, sighting in obs.found.items():
+    found = obs.found
+    report.found = len(found)
+    state_known = obs.state_known
+    serials = obs.values.get("serial")
+    keeps = [(obs.values[a], c) for a, c in attributes.keep]
+    new, new_keyed, plain, plain_olds = [], [], [], []
+    if state_known:  # (state values are ints or None: a Counter of them counts them apart)
+        for value, count in Counter(s.state for s in found.values()).items():
+            label = labels.get(value) if value is not None else None
+            states[label or ("unknown" if value is None else str(value))] += count
+    value = label = None
+    get_serial = serials.get if serials is not None else None
+    for position, sighting in found.items():
         old = existing.get(position)
         d = sighting.decoded
-        # what the index says is written where it changed (a known ONU seen by its usual
-        # table: never), as the indexed columns below
-        fields = {}
-        if old is None or not _same(old.raw_index, sighting.raw_index):
-            fields["raw_index"] = sighting.raw_index
-        if d.key is None and (  # a position; tables indexed by serial say the PON in a column
-            old is None or (old.frame, old.slot, old.port, old.onu_id) != _pon(d)
-        ):
-            fields.update(frame=d.frame, slot=d.slot, port=d.port, onu_id=d.onu_id)
-        if obs.state_known:
+        if old is None:
+            (new if d.key is None else new_keyed).append(position)
+            continue
+        if state_known:
             value = sighting.state
             label = labels.get(value) if value is not None else None
-            states[label or ("unknown" if value is None else str(value))] += 1
-            fields["state_value"], fields["state_label"] = value, label
-        fields.update(attributes.fields(position, old))
-        if old is None:
-            report.new += 1
-            fields["position"] = position
-            inserts.append(fields)
+        if (
+            old.present
+            and old.raw_index == sighting.raw_index
+            and type(old.raw_index) is type(sighting.raw_index)
+            and (d.key is not None or (old.frame, old.slot, old.port, old.onu_id) == _pon(d))
+            and (
+                not state_known
+                or (
+                    old.state_value == value
+                    and type(old.state_value) is type(value)
+                    and old.state_label == label
+                    and type(old.state_label) is type(label)
+                )
+            )
+            and (get_serial is None or _same(get_serial(position), old.serial))
+            and not (keeps and any(_kept(v.get(position), getattr(old, c)) for v, c in keeps))
+        ):
+            plain.append(position)
+            plain_olds.append(old)
             continue
-        # Indexed columns are set only where they change: an UPDATE that sets one rewrites
-        # its index entries even with the same value (on SQLite, 40% of the ONUs' UPDATE).
-        if obs.state_known and _same(old.state_value, value) and _same(old.state_label, label):
-            del fields["state_value"], fields["state_label"]
-        if "serial" in fields and _same(fields["serial"], old.serial):
-            del fields["serial"]
-        if not old.present:
-            report.reappeared += 1
-            fields["present"] = True
-        if not old.present or (obs.state_known and old.state_value != sighting.state):
-            fields["last_change_execution_id"] = execution_id
-        fields["id"] = old.id
-        updates.append(fields)
+        row = _sighting(obs, position, sighting, old, attributes, (value, label), execution_id)
+        report.reappeared += 0 if old.present else 1
+        updates.append(row)
+    for positions in (new, new_keyed):
+        if positions:
+            inserts.append(_new_columns(obs, positions, attributes, labels))
+            report.new += len(positions)
+    if plain:
+        keys, columns = attributes.columns(plain, plain_olds, "" if serials is None else "serial")
+        columns.append([old.id for old in plain_olds])
+        updates.append(onu_writes.Columns((*keys, "id"), columns))
     return inserts, updates
+
+
+def _kept(new: object, old: object) -> bool:
+    """Whether _Attributes.fields keeps the old value of a keep-previous attribute."""
+    return new in (None, "") and old not in (None, "")
+
+
+def _new_columns(obs, positions: list[str], attributes, labels) -> onu_writes.Columns:
+    """_sighting's rows of new ONUs, column by column."""
+    found = obs.found
+    sightings = [found[p] for p in positions]
+    keys, columns = ["raw_index"], [[s.raw_index for s in sightings]]
+    decoded = [s.decoded for s in sightings]
+    if decoded[0].key is None:  # (the caller parts keyed ONUs from the others)
+        keys += ["frame", "slot", "port", "onu_id"]
+        columns += [[getattr(d, k) for d in decoded] for k in ("frame", "slot", "port", "onu_id")]
+    if obs.state_known:
+        values = [s.state for s in sightings]
+        keys += ["state_value", "state_label"]
+        columns += [values, [labels.get(v) if v is not None else None for v in values]]
+    more, collected = attributes.columns(positions, None)
+    for key, values in zip(more, collected, strict=True):
+        if key in keys:  # "port" of a pon_port attribute: the attribute's value wins
+            columns[keys.index(key)] = values
+        else:
+            keys.append(key)
+            columns.append(values)
+    return onu_writes.Columns((*keys, "position"), [*columns, positions])
+
+
+def _sighting(obs, position, sighting, old, attributes, state, execution_id) -> dict:
+    """The row to update of a known ONU that _sightings does not write column by column."""
+    d, (value, label) = sighting.decoded, state
+    # what the index says is written where it changed (a known ONU seen by its usual
+    # table: never), as the indexed columns below
+    fields = {}
+    if not _same(old.raw_index, sighting.raw_index):
+        fields["raw_index"] = sighting.raw_index
+    if d.key is None and (  # a position; tables indexed by serial say the PON in a column
+        (old.frame, old.slot, old.port, old.onu_id) != _pon(d)
+    ):
+        fields.update(frame=d.frame, slot=d.slot, port=d.port, onu_id=d.onu_id)
+    if obs.state_known:
+        fields["state_value"], fields["state_label"] = value, label
+    fields.update(attributes.fields(position, old))
+    # Indexed columns are set only where they change: an UPDATE that sets one rewrites
+    # its index entries even with the same value (on SQLite, 40% of the ONUs' UPDATE).
+    if obs.state_known and _same(old.state_value, value) and _same(old.state_label, label):
+        del fields["state_value"], fields["state_label"]
+    if "serial" in fields and _same(fields["serial"], old.serial):
+        del fields["serial"]
+    if not old.present:
+        fields["present"] = True
+    if not old.present or (obs.state_known and old.state_value != sighting.state):
+        fields["last_change_execution_id"] = execution_id
+    fields["id"] = old.id
+    return fields
 
 
 def _pon(d: DecodedIndex) -> tuple:

@@ -168,23 +168,67 @@ def _samples(olt_id, execution_id, obs: Observation, existing, ids, now) -> int:
     else:
         present = {p for p, r in existing.items() if r.present}
         positions = {p for a in metrics for p in obs.values[a]} & present
-    # sample_of and codec.centi, a column at a time: a plain float in range, or an int
-    # distance, is converted inline (one lookup per value rather than calls per ONU)
+    # sample_of and codec.centi, a column at a time: each distinct rx, tx and distance is
+    # converted once (most repeat across an OLT's ONUs)
     rx, tx, distance = (obs.values.get(a, {}) if a in metrics else {} for a in SAMPLED)
     sightings = obs.found if obs.state_known and obs.found else None
-    records = {}
-    for position in positions:
-        onu_id = ids.get(position)
-        if onu_id is None:
-            continue
-        r, t, d = rx.get(position), tx.get(position), distance.get(position)
-        r = round(r * 100) if type(r) is float and -327.67 <= r <= 327.67 else _centi(r)
-        t = round(t * 100) if type(t) is float and -327.67 <= t <= 327.67 else _centi(t)
-        if not (type(d) is int and -_EXACT < d < _EXACT):  # round(float(d)) == d there
-            d = _number(d)
-            d = None if d is None else round(d)
-        records[onu_id] = (r, t, sightings[position].state if sightings is not None else None, d)
+    positions = [p for p in positions if p in ids] if not ids.keys() >= positions else positions
+    positions = list(positions)
+    if not positions:
+        return 0
+    onu_ids = list(map(ids.__getitem__, positions))
+    if sightings is not None:
+        states = [sightings[p].state for p in positions]
+    else:
+        states = [None] * len(positions)
+    records = dict(
+        zip(
+            onu_ids,
+            zip(
+                _converted(map(rx.get, positions), _centi_of),
+                _converted(map(tx.get, positions), _centi_of),
+                states,
+                _converted(map(distance.get, positions), _metres),
+                strict=True,
+            ),
+            strict=True,
+        )
+    )
     return history_samples.append_records(db.session, olt_id, execution_id, now, records)
+
+
+def _centi_of(r: object) -> int | None:
+    return round(r * 100) if type(r) is float and -327.67 <= r <= 327.67 else _centi(r)
+
+
+def _metres(d: object) -> int | None:
+    if type(d) is int and -_EXACT < d < _EXACT:  # round(float(d)) == d there
+        return d
+    d = _number(d)
+    return None if d is None else round(d)
+
+
+class _Memo(dict):
+    """convert(value) by value: each distinct value converted once."""
+
+    def __init__(self, convert) -> None:
+        super().__init__()
+        self.convert = convert
+
+    def __missing__(self, value):
+        out = self[value] = self.convert(value)
+        return out
+
+
+def _converted(values, convert) -> list:
+    """convert() of each value; through a _Memo where the values are all floats, or all
+    ints, and None (values of other types may equal them: True == 1 == 1.0)."""
+    values = list(values)
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    if len(kinds) > 1 or not kinds <= {float, int}:
+        return list(map(convert, values))
+    return list(map(_Memo(convert).__getitem__, values))
 
 
 _EXACT = 2**53  # ints a float holds exactly

@@ -12,42 +12,68 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import JSON
 from sqlalchemy.engine import Connection
 
 from webapp.extensions import db
 from webapp.models import Onu
+from webapp.models.base import UTCDateTime
 
 TABLE = Onu.__table__
 _STAGES = itertools.count()  # temporary table names, unique within a session's transaction
 
 
+@dataclass(frozen=True)
+class Columns:
+    """Rows given column by column: their keys, and one list of values per key (of the
+    same length). The store builds most of a poll's rows so, without a dict per ONU."""
+
+    keys: tuple[str, ...]
+    values: list[list]
+
+
 def write(
-    olt_id: int, inserts: list[dict], updates: list[dict], common: dict, common_new: dict
+    olt_id: int,
+    inserts: list[dict | Columns],
+    updates: list[dict | Columns],
+    common: dict,
+    common_new: dict,
 ) -> dict[str, int]:
     """Insert new ONUs and update known ones (by "id") in the session's transaction.
 
-    Rows with the same keys are written together. ``common``: columns set alike on every
-    row; ``common_new``: on every new row besides. Returns the new ONUs' ids by position.
+    Rows with the same keys are written together; a row is a dict, or ``Columns`` gives
+    many. ``common``: columns set alike on every row; ``common_new``: on every new row
+    besides. Returns the new ONUs' ids by position.
     """
     conn = db.session.connection()
     postgres = conn.dialect.name == "postgresql"
     new_ids: dict[str, int] = {}
-    for keys, rows in _groups(updates).items():
-        (_pg_update if postgres else _sql_update)(conn, olt_id, keys, rows, common)
-    for keys, rows in _groups(inserts).items():
+    for keys, columns in _groups(updates):
+        (_pg_update if postgres else _sql_update)(conn, olt_id, keys, columns, common)
+    for keys, columns in _groups(inserts):
         values = {**_defaults(keys, common, common_new), **common, **common_new}
-        new_ids.update((_pg_insert if postgres else _sql_insert)(conn, olt_id, keys, rows, values))
+        write_new = _pg_insert if postgres else _sql_insert
+        new_ids.update(write_new(conn, olt_id, keys, columns, values))
     return new_ids
 
 
-def _groups(rows: list[dict]) -> dict[tuple[str, ...], list[dict]]:
+def _groups(rows: list[dict | Columns]) -> list[tuple[tuple[str, ...], list[list]]]:
+    """(keys, one list of values per key) of the rows with the same keys."""
     groups: dict[tuple[str, ...], list[dict]] = {}
+    out = []
     for row in rows:
-        groups.setdefault(tuple(row), []).append(row)
-    return groups
+        if isinstance(row, Columns):
+            if row.values and row.values[0]:
+                out.append((row.keys, row.values))
+        else:
+            groups.setdefault(tuple(row), []).append(row)
+    for keys, group in groups.items():
+        out.append((keys, [[row[key] for row in group] for key in keys]))
+    return out
 
 
 def _defaults(keys: Iterable[str], *given: dict) -> dict:
@@ -64,19 +90,26 @@ def _defaults(keys: Iterable[str], *given: dict) -> dict:
     return out
 
 
-def _tuples(conn: Connection, keys: tuple[str, ...], rows: list[dict]) -> list[tuple]:
-    """The rows as tuples of values in the database's form (column by column)."""
-    columns = []
-    for key in keys:
-        values = [row[key] for row in rows]
+def _tuples(conn: Connection, keys: tuple[str, ...], columns: list[list], *ends) -> Iterator:
+    """The rows as tuples of values in the database's form (processed column by column);
+    ``ends``: (values before, values after) shared by every row."""
+    processed = []
+    for key, values in zip(keys, columns, strict=True):
         process = _processor(conn, key)
         if process is not None:
             done: dict[int, object] = {}  # by identity: shared objects are processed once
             values = [
                 done[id(v)] if id(v) in done else done.setdefault(id(v), process(v)) for v in values
             ]
-        columns.append(values)
-    return list(zip(*columns, strict=True))
+        processed.append(values)
+    count = len(processed[0]) if processed else 0
+    before, after = ends or ((), ())
+    return zip(
+        *(itertools.repeat(v, count) for v in before),
+        *processed,
+        *(itertools.repeat(v, count) for v in after),
+        strict=False,  # (the repeats are as long as the columns)
+    )
 
 
 def _processor(conn: Connection, key: str):
@@ -86,7 +119,30 @@ def _processor(conn: Connection, key: str):
         # SQLAlchemy's JSON processors send json.dumps(value) (no json_serializer is set);
         # on PostgreSQL wrapped for psycopg, which would serialize a shared dict once per row
         return json.dumps
-    return column_type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    process = column_type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    if isinstance(column_type, UTCDateTime) and conn.dialect.name == "sqlite":
+        return _sqlite_utc(process, column_type.impl.dialect_impl(conn.dialect))
+    return process
+
+
+_SQLITE_DATETIME = (
+    "%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d"
+)
+
+
+def _sqlite_utc(process, impl):
+    """UTCDateTime's processor on SQLite, the text of an aware datetime made by isoformat in C
+    (SQLAlchemy's % formatting of seven fields was most of writing a poll's uptimes); the
+    same text as SQLAlchemy's (tests/test_onu_writes.py), which has anything else."""
+    if getattr(impl, "_storage_format", None) != _SQLITE_DATETIME:
+        return process
+
+    def utc_text(value):
+        if type(value) is datetime and value.tzinfo is not None:
+            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        return process(value)
+
+    return utc_text
 
 
 def _processed(conn: Connection, values: dict) -> list:
@@ -102,49 +158,48 @@ def _quote(conn: Connection, name: str) -> str:
 
 
 def _sql_update(
-    conn: Connection, olt_id: int, keys: tuple[str, ...], rows: list[dict], common: dict
+    conn: Connection, olt_id: int, keys: tuple[str, ...], columns: list[list], common: dict
 ) -> None:
     """One prepared UPDATE run for every row (SQLite runs executemany in C)."""
-    columns = [k for k in keys if k != "id"]
-    sets = ", ".join(f"{_quote(conn, c)} = ?" for c in (*common, *columns))
+    names = [k for k in keys if k != "id"]
+    sets = ", ".join(f"{_quote(conn, c)} = ?" for c in (*common, *names))
     statement = f"UPDATE {TABLE.name} SET {sets} WHERE id = ? AND olt_id = ?"
-    shared, olt = tuple(_processed(conn, common)), (olt_id,)
-    ordered = (*columns, "id")
-    conn.exec_driver_sql(statement, [shared + row + olt for row in _tuples(conn, ordered, rows)])
+    at = keys.index("id")
+    ordered = (*keys[:at], *keys[at + 1 :], "id")
+    values = [*columns[:at], *columns[at + 1 :], columns[at]]
+    rows = _tuples(conn, ordered, values, _processed(conn, common), (olt_id,))
+    conn.exec_driver_sql(statement, list(rows))
 
 
 def _sql_insert(
-    conn: Connection, olt_id: int, keys: tuple[str, ...], rows: list[dict], values: dict
+    conn: Connection, olt_id: int, keys: tuple[str, ...], columns: list[list], values: dict
 ) -> dict[str, int]:
     """One prepared INSERT run for every row; the new ids read back by position."""
     names = ", ".join(_quote(conn, c) for c in (*keys, *values))
     marks = ", ".join("?" for _ in (*keys, *values))
-    shared = tuple(_processed(conn, values))
-    conn.exec_driver_sql(
-        f"INSERT INTO {TABLE.name} ({names}) VALUES ({marks})",
-        [row + shared for row in _tuples(conn, keys, rows)],
-    )
-    added = {row["position"] for row in rows}
+    rows = _tuples(conn, keys, columns, (), _processed(conn, values))
+    conn.exec_driver_sql(f"INSERT INTO {TABLE.name} ({names}) VALUES ({marks})", list(rows))
+    added = set(columns[keys.index("position")])
     found = conn.exec_driver_sql(
         f"SELECT position, id FROM {TABLE.name} WHERE olt_id = ?", (olt_id,)
     )
     return {position: onu_id for position, onu_id in found if position in added}
 
 
-def _pg_stage(conn: Connection, keys: tuple[str, ...], rows: list[dict]):
+def _pg_stage(conn: Connection, keys: tuple[str, ...], columns: list[list]):
     """COPY the rows into a new temporary table (dropped at commit); its name as SQL."""
     from psycopg import sql
 
     stage = sql.Identifier(f"onu_stage_{next(_STAGES)}")
-    columns = sql.SQL(", ").join(map(sql.Identifier, keys))
+    names = sql.SQL(", ").join(map(sql.Identifier, keys))
     cursor = conn.connection.driver_connection.cursor()
     cursor.execute(
         sql.SQL(
             "CREATE TEMPORARY TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA"
-        ).format(stage, columns, sql.Identifier(TABLE.name))
+        ).format(stage, names, sql.Identifier(TABLE.name))
     )
-    with cursor.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(stage, columns)) as copy:
-        for row in _tuples(conn, keys, rows):
+    with cursor.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(stage, names)) as copy:
+        for row in _tuples(conn, keys, columns):
             copy.write_row(row)
     return cursor, stage
 
@@ -160,7 +215,7 @@ def _pg_shared(conn: Connection, values: dict):
 
 
 def _pg_update(
-    conn: Connection, olt_id: int, keys: tuple[str, ...], rows: list[dict], common: dict
+    conn: Connection, olt_id: int, keys: tuple[str, ...], columns: list[list], common: dict
 ) -> None:
     """COPY into a temporary table, then one UPDATE joined on the id.
 
@@ -168,7 +223,7 @@ def _pg_update(
     a table of a million ONUs."""
     from psycopg import sql
 
-    cursor, stage = _pg_stage(conn, keys, rows)
+    cursor, stage = _pg_stage(conn, keys, columns)
     sets = [sql.SQL("{0} = s.{0}").format(sql.Identifier(k)) for k in keys if k != "id"]
     shared = zip(common, _pg_shared(conn, common), strict=True)
     sets += [sql.SQL("{} = {}").format(sql.Identifier(k), cast) for k, cast in shared]
@@ -182,12 +237,12 @@ def _pg_update(
 
 
 def _pg_insert(
-    conn: Connection, olt_id: int, keys: tuple[str, ...], rows: list[dict], values: dict
+    conn: Connection, olt_id: int, keys: tuple[str, ...], columns: list[list], values: dict
 ) -> dict[str, int]:
     """COPY into a temporary table, then one INSERT … SELECT returning the new ids."""
     from psycopg import sql
 
-    cursor, stage = _pg_stage(conn, keys, rows)
+    cursor, stage = _pg_stage(conn, keys, columns)
     names = sql.SQL(", ").join(map(sql.Identifier, (*keys, *values)))
     picked = [sql.SQL("s.{}").format(sql.Identifier(k)) for k in keys]
     picked += _pg_shared(conn, values)

@@ -282,7 +282,8 @@ _PLAIN_ASCII = bytes(range(0x20, 0x7F)) + b"\t\r\n"  # snmp.codec's plain text
 
 def octets_converter(rule: ValueRule) -> Callable[[bytes], Value] | None:
     """What apply_rule gives for an OctetString varbind, as a function of its octets, for the
-    common octets of a text or serial column: plain ASCII text, an 8-octet GPON serial; SLOW
+    common octets of a text, serial or date column: plain ASCII text, an 8-octet GPON serial,
+    a DateAndTime; SLOW
     for any other octets (apply_rule then decides). None: the rule parses no text. Built once
     per column, as int_converter: a poll converts several text columns of every ONU.
     """
@@ -307,6 +308,36 @@ def octets_converter(rule: ValueRule) -> Callable[[bytes], Value] | None:
             return None if value in sentinels else value
 
         return serial
+    if rule.parse == "date_and_time":
+        zones: dict[bytes, timezone] = {}  # by the three octets that say it
+
+        def when(raw: bytes) -> Value:
+            # _date's text checks, then date_and_time (no text date is as short as 11 octets);
+            # anything odd is left to apply_rule
+            size = len(raw)
+            if size != 8 and size != 11:
+                return SLOW
+            text = raw.decode("ascii", "replace").strip()
+            if not text.strip("\x00") or text in sentinels:
+                return None
+            year, (month, day, hour, minute, second, deci) = (raw[0] << 8) | raw[1], raw[2:8]
+            if year == 0 or month == 0:
+                return None
+            tz = None
+            if size == 11:
+                tz = zones.get(raw[8:])
+                if tz is None:
+                    sign = {43: 1, 45: -1}.get(raw[8])
+                    if sign is None or raw[9] > 14 or raw[10] > 59:
+                        return SLOW
+                    tz = zones[raw[8:]] = timezone(sign * timedelta(hours=raw[9], minutes=raw[10]))
+            try:
+                when = datetime(year, month, day, hour, minute, min(second, 59), deci * 100_000, tz)
+            except ValueError:
+                return SLOW
+            return when if tz is None else when.astimezone(UTC)
+
+        return when
     return None
 
 

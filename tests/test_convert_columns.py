@@ -9,8 +9,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from jobs.types._rows import Converter, Decoded, paused_gc
+from jobs.types._rows import Converter, Decoded, decode_rows, paused_gc
 from snmp.codec import VarBind
+from snmp.indexes import encode_index
+from snmp.profiles import get_profile
 from snmp.values import ValueRule, ValueRuleError, apply_rule, int_converter
 
 RULES = [
@@ -75,9 +77,12 @@ def _decoded(values: list[tuple[str, object]]) -> Decoded:
         ("description", ValueRule(parse="text"), None),
     ],
 )
-def test_values_agree_with_value_row_by_row(attribute, rule, labels):
-    rows = [("Integer", v) for v in INTS] + [("Integer", True), ("Gauge32", 7)]
-    rows += [("OctetString", "12"), ("Null", None), ("TimeTicks", 360000)]
+@pytest.mark.parametrize("mixed", [True, False])  # False: a column of Integer rows only
+def test_values_agree_with_value_row_by_row(attribute, rule, labels, mixed):
+    rows = [("Integer", v) for v in INTS if mixed or v < 10**400]
+    if mixed:
+        rows += [("Integer", True), ("Gauge32", 7)]
+        rows += [("OctetString", "12"), ("Null", None), ("TimeTicks", 360000)]
     decoded = _decoded(rows)
     column = _column(attribute, rule, labels)
     now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -94,19 +99,31 @@ OCTETS = [
     b"Jos\xe9 P\xe9rez", "Se\u00f1ora".encode(), b"\x01\x02bin", b"HWTC\x1a\x2b\x3c\x4d",
     b"ZTEG\x00\x00\x00\x01", b"HW-C\x1a\x2b\x3c\x4d", b"HWTC1A2B3C4D", b"48575443AABBCCDD",
     b"\xff" * 8, b"x" * 300, b"1,ZTEGC0A1B2C3", b"\x7f\x7f",
+    # DateAndTime: 8 octets, 11 (a zone), all zero, deci-seconds out of range, a bad month,
+    # text dates, octets that are white space to str.strip (\t\n\x0b\x0c\r\x1c-\x1f)
+    b"\x07\xe9\x06\x18\x11\x2d\x15\x03", b"\x07\xe9\x06\x18\x11\x2d\x3c\x00+\x02\x00",
+    b"\x00" * 8, b"\x07\xe9\x06\x18\x11\x2d\x15\x0a", b"\x07\xe9\x0d\x18\x11\x2d\x15\x00",
+    b"2025/06/24 17:45:21", b"0000-00-00 00:00:00", b"\x00\x0a\x0c\x0d\x09\x1c\x20\x00",
+    b"\x00\x00\x00 \x00\x00\x00\x00", b"\x20\x20\x0a\x0a\x0a\x0a\x0a\x0a",
+    b"N/A\x00\x00\x00\x00\x00",
+    b"\x07\xe9\x06\x18\x11\x2d\x15\x00-\x05\x1e", b"\x07\xe9\x06\x18\x11\x2d\x15\x00*\x05\x1e",
+    b"\x07\xe9\x06\x18\x11\x2d\x15\x00+\x0f\x00", b"\x07\xe9\x06\x18\x11\x2d\x15\x00+\x00\x00",
+    b"\x07\xe9\x06\x18\x11\x2d\x15\x00+\x00\x3c", b"\x07\xe9\x02\x1e\x11\x2d\x15\x00+\x00\x00",
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("parse", ["text", "serial", "mac", "hex"])
+@pytest.mark.parametrize("parse", ["text", "serial", "mac", "hex", "date_and_time"])
 @pytest.mark.parametrize(
     "attribute", ["description", "serial", "last_down_cause", "uptime", "distance", "mac"]
 )
-def test_octet_rows_agree_with_value_row_by_row(attribute, parse):
+@pytest.mark.parametrize("mixed", [True, False])  # False: a column of OctetString rows only
+def test_octet_rows_agree_with_value_row_by_row(attribute, parse, mixed):
     rule = ValueRule(parse=parse, sentinels=("N/A", "none", "HWTC1A2B3C4D"))
     rows = [VarBind(f"1.3.{n}", "OctetString", raw.decode("latin-1"), raw) for n, raw in
             enumerate(OCTETS)]  # fmt: skip
-    rows += [VarBind("1.3.90", "OctetString", "no octets"), VarBind("1.3.91", "Integer", 5)]
-    rows.append(VarBind("1.3.92", "OctetString", "view", memoryview(b"HWTC\x00\x01\x02\x03")))
+    if mixed:
+        rows += [VarBind("1.3.90", "OctetString", "no octets"), VarBind("1.3.91", "Integer", 5)]
+        rows.append(VarBind("1.3.92", "OctetString", "view", memoryview(b"HWTC\x00\x01\x02\x03")))
     decoded = Decoded()
     for n, vb in enumerate(rows):
         decoded.by_position[f"0/1/{n}:1"] = (None, str(n), vb)
@@ -129,3 +146,51 @@ def test_paused_gc_restores_the_collector_as_it_was():
     with pytest.raises(RuntimeError), paused_gc():
         raise RuntimeError
     assert gc.isenabled()
+
+
+def _placed(decoded: Decoded):
+    return (decoded.by_position, decoded.undecoded, decoded.not_onus, decoded.rows)
+
+
+def test_columns_with_the_first_columns_indexes_are_placed_as_row_by_row():
+    """A column whose rows have the indexes of the first column placed with its formula, in
+    its order, takes its positions from it; any other column is placed row by row, and
+    both give what a column decoded alone gives."""
+    formula = get_profile("huawei").formulas["onu"]
+    raws = [encode_index(formula, 0, slot, port, onu) for slot in (1, 2) for port in (0, 15)
+            for onu in (0, 1, 127)]  # fmt: skip
+
+    def column(oid):
+        return SimpleNamespace(oid=oid, formula=formula, attribute="distance", rule=RULES[1])
+
+    def rows(oid, indexes):
+        return [VarBind(f"{oid}.{raw}", "Integer", n) for n, raw in enumerate(indexes)]
+
+    same, port = rows("1.3.2", raws), encode_index(formula, 0, 1, 1)
+    cases = {
+        "same": same,
+        "reordered": list(reversed(same)),
+        "fewer": same[1:],
+        "an exception row": [*same[:-1], VarBind(same[-1].oid, "noSuchInstance", None)],
+        "longer indexes": [VarBind(vb.oid + ".1", "Integer", 1) for vb in same],
+        "a port row": [*same[:-1], VarBind(f"1.3.2.{port}", "Integer", 5)],
+        "not an index": [*same[:-1], VarBind("1.3.2.x", "Integer", 5)],
+    }  # fmt: skip
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    for name, walked in cases.items():
+        cache = {}
+        decode_rows(column("1.3.1"), rows("1.3.1", raws), None, cache)
+        shared = decode_rows(column("1.3.2"), walked, None, cache)
+        alone = decode_rows(column("1.3.2"), walked, None)
+        assert (shared.aligned is not None) == (name == "same"), name
+        assert Converter(now).values(column("1.3.2"), shared) == Converter(now).values(
+            column("1.3.2"), alone
+        ), name
+        assert _placed(shared) == _placed(alone), name
+    # a first column with two rows at one position is not shared (the first row wins there)
+    cache = {}
+    twice = [*raws, raws[0]]
+    decode_rows(column("1.3.1"), rows("1.3.1", twice), None, cache)
+    shared = decode_rows(column("1.3.2"), rows("1.3.2", twice), None, cache)
+    assert shared.aligned is None
+    assert _placed(shared) == _placed(decode_rows(column("1.3.2"), rows("1.3.2", twice), None))

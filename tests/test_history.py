@@ -47,6 +47,30 @@ def test_pack_writes_each_value_as_its_word(resolution):
         codec.pack([records[0][:-1]], resolution)  # a short record is refused
 
 
+@pytest.mark.parametrize("resolution", [codec.RAW, codec.HOUR])
+@pytest.mark.parametrize("nulls", [False, True])
+def test_pack_of_in_range_fields_is_word_by_word(resolution, nulls):
+    """Fields of in-range ints (and None), packed by array at once, give _word's words; a
+    field with one value out of range or of another type is packed value by value."""
+    unsigned = [f in codec.UNSIGNED for f in codec.FIELDS[resolution]]
+    ranges = {True: [0, 1, 7, 65533, 65534], False: [-32767, -32766, -1, 0, 1, 32766, 32767]}
+    records = [
+        tuple(
+            None if nulls and (i + k) % 5 == 0 else ranges[u][(i * 3 + k) % len(ranges[u])]
+            for k, u in enumerate(unsigned)
+        )
+        for i in range(40)
+    ]
+    for odd in (None, 65535, -32768, 1.0, True):
+        for at in range(len(unsigned)):
+            bad = [*records, tuple(odd if k == at else 0 for k in range(len(unsigned)))]
+            words = [codec._word(v, unsigned[k]) for r in bad for k, v in enumerate(r)]
+            blob = codec.pack(bad, resolution)
+            got = [int.from_bytes(blob[i : i + 2], "little") for i in range(0, len(blob), 2)]
+            assert got == words, (odd, at)
+    assert codec.pack([], resolution) == b""
+
+
 def test_a_poll_stores_a_sample_per_onu_in_its_own_transaction(app, recordings):
     ex, onus, olt = poll_recording(app, recordings, "ufiber")
     assert ex.status == "SUCCESS", ex.error

@@ -194,3 +194,30 @@ def test_a_store_writes_what_changed_whatever_it_leaves_out(app):
     }
     assert all(o.last_execution_id == exs[3].id for o in onus.values())
     assert all(o.last_seen_at == NOW + timedelta(minutes=1) for o in onus.values())
+
+
+def test_sqlite_datetimes_are_written_as_sqlalchemy_writes_them():
+    """The processor of UTCDateTime columns on SQLite (isoformat in C) gives SQLAlchemy's
+    own text for every aware datetime, and SQLAlchemy's answer for anything else."""
+    from types import SimpleNamespace
+
+    import pytest
+    from sqlalchemy.dialects import sqlite
+
+    conn = SimpleNamespace(dialect=sqlite.dialect())
+    column = Onu.__table__.c["online_since"]
+    theirs = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    ours = onu_writes._processor(conn, "online_since")
+    assert ours is not theirs  # the fast one is in use
+    zones = [UTC, AWAY, timezone(timedelta(hours=14)), timezone(-timedelta(hours=12, minutes=45))]
+    when = [NOW, NOW.replace(microsecond=0), datetime(2000, 1, 1, tzinfo=UTC)]
+    when += [datetime(9, 2, 3, 4, 5, 6, 7, tzinfo=UTC), datetime(9999, 12, 30, 12, tzinfo=UTC)]
+    for at in when:
+        for zone in zones:
+            assert ours(at.astimezone(zone)) == theirs(at.astimezone(zone)), at
+    assert ours(None) is theirs(None) is None
+    for naive in (datetime(2026, 1, 2), "2026-01-02"):
+        with pytest.raises((ValueError, TypeError, AttributeError)):
+            theirs(naive)
+        with pytest.raises((ValueError, TypeError, AttributeError)):
+            ours(naive)

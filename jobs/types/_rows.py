@@ -6,6 +6,7 @@ import contextlib
 import functools
 import gc
 import logging
+import operator
 from collections import Counter
 from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from snmp.client import (
     walk_columns_sync,
 )
 from snmp.errors import SnmpError, SnmpTimeout, SnmpTooMuchData, SnmpUnreachable
-from snmp.indexes import IFDESCR_OID, IFNAME_OID, DecodedIndex, NotAnOnu, decode_index
+from snmp.indexes import IFDESCR_OID, IFNAME_OID, DecodedIndex, NotAnOnu, index_decoder
 from snmp.values import SLOW, ValueRuleError, apply_rule, int_converter, octets_converter
 from webapp.models import Onu
 from webapp.models.inventory import ATTRIBUTE_COLUMNS
@@ -175,14 +176,47 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-@dataclass
 class Decoded:
-    """The rows of one column by ONU position, and what could not be placed."""
+    """The rows of one column by ONU position, and what could not be placed.
 
-    by_position: dict[str, tuple[DecodedIndex, str, VarBind]] = field(default_factory=dict)
-    undecoded: list[str] = field(default_factory=list)
-    not_onus: int = 0
-    rows: int = 0
+    ``aligned``: (positions, rows) in the walk's order, when every row of the column was
+    placed at its own position; ``by_position`` is then built from it only when asked for
+    (a poll converts its columns straight from the lists).
+    """
+
+    def __init__(self) -> None:
+        self._by_position: dict[str, tuple[DecodedIndex, str, VarBind]] = {}
+        self.undecoded: list[str] = []
+        self.not_onus = 0
+        self.rows = 0
+        self.aligned: tuple[list[str], list[VarBind]] | None = None
+        self._entries: list | None = None  # the (decoded, raw) of the aligned rows
+
+    @property
+    def by_position(self) -> dict[str, tuple[DecodedIndex, str, VarBind]]:
+        if self.aligned is not None and not self._by_position:
+            positions, rows = self.aligned
+            self._by_position = {
+                p: (d, raw, vb)
+                for p, (d, raw), vb in zip(positions, self._entries, rows, strict=True)
+            }
+        return self._by_position
+
+    def columns(self, only: Container[str] | None = None) -> tuple[list[str], list[VarBind]]:
+        """(positions, rows) of the placed rows (of the positions in ``only``), in order."""
+        if self.aligned is not None and (
+            only is None or all(map(only.__contains__, self.aligned[0]))
+        ):
+            return self.aligned
+        items = self.by_position.items()
+        if only is not None:
+            items = [(p, e) for p, e in items if p in only]
+        return [p for p, _ in items], [e[2] for _, e in items]
+
+
+# keys in a formula's decoding cache besides the indexes: the rows every column may share,
+# and the formula's decoder
+_ALIGNED, _DECODER = None, 0
 
 
 def decode_rows(
@@ -192,18 +226,52 @@ def decode_rows(
 
     ``cache`` (shared by the columns of one store) decodes each index once per formula: the
     columns of a table share their indexes, and decoding is most of a poll's store time.
+    A column whose rows have the very indexes, in the same order, of the first column placed
+    whole with that formula takes its positions at once (the columns of a table usually
+    list the same ONUs in the same order): no per-row work at all.
     """
     out = Decoded()
     known = {} if cache is None else cache.setdefault(column.formula, {})
     with paused_gc():
-        _place(column, rows, names, known, out)
+        if cache is None or not _same_rows(column, rows, known, out):
+            _place(column, rows, names, known, out)
+            if cache is not None and _ALIGNED not in known:
+                _remember(column, rows, known, out)
     return out
+
+
+def _same_rows(column: Resolved, rows: list[VarBind], known: dict, out: Decoded) -> bool:
+    """Place ``rows`` as the remembered column's when they have its indexes in its order."""
+    aligned = known.get(_ALIGNED)
+    if aligned is None or len(aligned[0]) != len(rows):
+        return False
+    positions, entries, raws = aligned
+    prefix = column.oid + "."
+    if [vb.oid for vb in rows] != [prefix + raw for raw in raws]:
+        return False
+    if not EXCEPTION_TYPES.isdisjoint([vb.type for vb in rows]):
+        return False
+    out.aligned, out._entries, out.rows = (positions, rows), entries, len(rows)
+    return True
+
+
+def _remember(column: Resolved, rows: list[VarBind], known: dict, out: Decoded) -> None:
+    """Keep a column's placing for the next columns when each of its rows has a position."""
+    if out.undecoded or out.not_onus or out.rows != len(rows) or len(out.by_position) != len(rows):
+        known[_ALIGNED] = None  # only the first column is compared with
+        return
+    positions = list(out.by_position)
+    entries = [(d, raw) for d, raw, _vb in out.by_position.values()]
+    known[_ALIGNED] = (positions, entries, [raw for _d, raw in entries])
 
 
 def _place(column: Resolved, rows: list[VarBind], names, known: dict, out: Decoded) -> None:
     prefix = column.oid + "."
     cut = len(prefix)
     by_position, undecoded = out.by_position, out.undecoded
+    decode = known.get(_DECODER)
+    if decode is None:
+        decode = known[_DECODER] = index_decoder(column.formula, names)
     skipped = 0
     for vb in rows:
         if vb.type in EXCEPTION_TYPES:
@@ -213,7 +281,7 @@ def _place(column: Resolved, rows: list[VarBind], names, known: dict, out: Decod
         raw = oid[cut:] if oid.startswith(prefix) else index_of(column.oid, oid)
         entry = known.get(raw)
         if entry is None:
-            entry = known[raw] = _decode(column, raw, names)
+            entry = known[raw] = _decode(decode, raw)
         decoded, name = entry
         if name is None:
             out.not_onus += 1
@@ -224,24 +292,26 @@ def _place(column: Resolved, rows: list[VarBind], names, known: dict, out: Decod
     out.rows = len(rows) - skipped
 
 
-def _decode(column: Resolved, raw: str, names: Names | None) -> tuple:
+def _decode(decode: Callable[[str], DecodedIndex], raw: str) -> tuple:
     """(decoded, position) of an index; (None, None): not an ONU; (None, why): undecodable."""
     try:
-        decoded = decode_index(column.formula, raw, names)
+        decoded = decode(raw)
     except NotAnOnu:
         return None, None
     except ValueError as exc:
         return None, f"{raw[:80]}: {exc}"
     if not decoded.is_onu:
         return None, None
-    if len(decoded.name) > POSITION_MAX or len(raw) > RAW_INDEX_MAX:
+    name = decoded.name
+    if len(name) > POSITION_MAX or len(raw) > RAW_INDEX_MAX:
         return None, f"{raw[:80]}…: index longer than an ONU's position may be"
-    return decoded, decoded.name
+    return decoded, name
 
 
 # the attributes whose numbers _shape changes (others keep a number as it is)
 _SHAPED_INTS = frozenset({"uptime", "last_down_cause", "distance", "pon_port"})
 _PLAIN_INTS = frozenset({"distance", "pon_port"})  # of those, the ones an int passes as it is
+_TYPE, _VALUE, _RAW = (operator.attrgetter(a) for a in ("type", "value", "raw"))
 
 
 @dataclass
@@ -271,42 +341,77 @@ class Converter:
     ) -> dict[str, object]:
         """value() of every placed row (of the positions in ``only``), by position.
 
-        Integer rows of an integer rule take a converter made once for the column rather
-        than four calls per row (a poll converts ten columns of every ONU); any other row,
-        and any that fails there, goes through value() itself.
+        A column at once: Integer rows of an integer rule take a converter made once for the
+        column rather than four calls per row (a poll converts ten columns of every ONU), and
+        OctetString rows of a text, serial or date rule likewise; where every row is of that
+        kind the converter is mapped over the column's values without a loop of ours. Any
+        other row, and any that fails there, goes through value() itself.
         """
+        positions, rows = decoded.columns(only)
+        with paused_gc():
+            converted = self._column(column, positions, rows)
+        return dict(zip(positions, converted, strict=True))
+
+    def _column(self, column: Resolved, positions: list[str], rows: list[VarBind]) -> list:
         fast = int_converter(column.rule)
         shape = functools.partial(self._shape, column) if column.attribute in _SHAPED_INTS else None
         keeps_ints = column.attribute in _PLAIN_INTS  # _shape returns an int as it is
         octets = octets_converter(column.rule)  # likewise for OctetString rows of text rules
         # _shape of a str from octets: cut to the column's size (uptime: _shape decides)
         limit = TEXT_LIMITS.get(column.attribute) if column.attribute != "uptime" else -1
-        out: dict[str, object] = {}
-        with paused_gc():
-            for pos, (_d, _raw, vb) in decoded.by_position.items():
-                if only is not None and pos not in only:
-                    continue
-                raw = vb.value
-                if fast is not None and type(raw) is int and vb.type == "Integer":
-                    try:
-                        value = fast(raw)
-                    except (ValueError, OverflowError):
-                        value = self.value(column, vb, pos)  # counts the error
-                    else:
-                        if shape is not None and not (keeps_ints and type(value) is int):
-                            value = shape(value)
-                elif octets is not None and vb.type == "OctetString" and vb.raw is not None:
-                    value = octets(bytes(vb.raw))
-                    if value is SLOW:
-                        value = self.value(column, vb, pos)
-                    elif limit == -1:
-                        value = self._shape(column, value)
-                    elif limit is not None and value is not None:
-                        value = value[:limit]
+        kinds = set(map(_TYPE, rows))
+        if fast is not None and kinds == {"Integer"}:
+            values = list(map(_VALUE, rows))
+            if set(map(type, values)) == {int}:
+                try:
+                    out = list(map(fast, values))
+                except (ValueError, OverflowError):
+                    pass  # row by row below: value() counts the error
                 else:
-                    value = self.value(column, vb, pos)
-                out[pos] = value
-        return out
+                    if shape is not None:
+                        out = [v if keeps_ints and type(v) is int else shape(v) for v in out]
+                    return out
+        elif octets is not None and kinds == {"OctetString"}:
+            raws = list(map(_RAW, rows))
+            if set(map(type, raws)) == {bytes}:
+                out = list(map(octets, raws))
+                slow = out.count(SLOW)  # (SLOW equals nothing but itself)
+                if limit == -1 or not set(map(type, out)) <= {str, type(None), object}:
+                    out = [v if v is SLOW else self._shape(column, v) for v in out]  # dates
+                elif limit is not None:
+                    out = [v[:limit] if v is not None and v is not SLOW else v for v in out]
+                if slow:
+                    out = [
+                        self.value(column, vb, pos) if v is SLOW else v
+                        for v, vb, pos in zip(out, rows, positions, strict=True)
+                    ]
+                return out
+        return [
+            self._one(column, vb, pos, fast, shape, keeps_ints, octets, limit)
+            for pos, vb in zip(positions, rows, strict=True)
+        ]
+
+    def _one(self, column, vb, pos, fast, shape, keeps_ints, octets, limit) -> object:
+        """One row of _column, with the column's converters."""
+        raw = vb.value
+        if fast is not None and type(raw) is int and vb.type == "Integer":
+            try:
+                value = fast(raw)
+            except (ValueError, OverflowError):
+                return self.value(column, vb, pos)  # counts the error
+            if shape is not None and not (keeps_ints and type(value) is int):
+                value = shape(value)
+            return value
+        if octets is not None and vb.type == "OctetString" and vb.raw is not None:
+            value = octets(bytes(vb.raw))
+            if value is SLOW:
+                return self.value(column, vb, pos)
+            if limit == -1 or not (value is None or type(value) is str):
+                return self._shape(column, value)  # an uptime, a date
+            if limit is not None and value is not None:
+                return value[:limit]
+            return value
+        return self.value(column, vb, pos)
 
     def _shape(self, column: Resolved, value: object) -> object:
         attribute = column.attribute

@@ -201,10 +201,10 @@ def _values(result: Walked, convert, positions: set[str]) -> tuple[dict, set[str
         for c in reversed(usable):
             rows = result.rows.get(c.oid, [])
             decoded = _rows.decode_rows(c, rows, result.names, result.cache)
-            skip_empty = c.column.skip_empty
-            for pos, value in convert.values(c, decoded, out).items():
-                if not skip_empty or value not in (None, ""):
-                    out[pos] = value
+            converted = convert.values(c, decoded, out)
+            if c.column.skip_empty:
+                converted = {p: v for p, v in converted.items() if v not in (None, "")}
+            out.update(converted)
         values[attribute] = out
         if any(c.keep_previous or c.column.keep_previous for c in columns):
             keep.add(attribute)

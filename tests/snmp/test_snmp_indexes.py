@@ -10,6 +10,7 @@ from snmp.indexes import (
     NotAnOnu,
     decode_index,
     encode_index,
+    index_decoder,
     parse_onu_name,
     parse_port_name,
 )
@@ -257,3 +258,42 @@ def test_vsol_round_trip(pon, onu):
 def test_port_name_round_trip(prefix, frame, slot, port, onu):
     name = f"{prefix}{frame}/{slot}/{port}" + ("" if onu is None else f":{onu}")
     assert parse_onu_name(name) == (frame, slot, port, onu)
+
+
+def _outcome(decode, raw):
+    try:
+        return decode(raw)
+    except NotAnOnu as exc:
+        return ("NotAnOnu", str(exc))
+    except ValueError as exc:
+        return ("ValueError", str(exc))
+
+
+IFNAME_MAP = {10: "GPON0/2:5", 11: "GPON 0/1/3", 12: "GigaEthernet0/1", 4194312448: "GPON 0/1/1"}
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [
+        HUAWEI, ZTE, FIBERHOME, CDATA, VSOL,
+        get_profile("generic").formulas["ifname"],
+        IndexFormula(mode="ifname", onu_from_dot=True, onu_offset=1, slot_offset=2),
+        IndexFormula(**{**CDATA.__dict__, "slot_offset": -1, "port_offset": -6}),
+        IndexFormula(mode="linear", base=100, step_slot=10, step_port=2, onu_from_dot=False),
+        IndexFormula(mode="string"),
+    ],
+)  # fmt: skip
+def test_index_decoder_agrees_with_decode_index(formula):
+    """index_decoder (an integer part decoded once per PON) gives what decode_index gives,
+    the same errors included, whatever came before (a cached integer part)."""
+    raws = [raw for raw, _name in HUAWEI_TABLE] + ["4194312448.7", "4194312448.7.9"]
+    raws += ["", "   ", "abc", "4194312448.x", "-5", "4194312448.", ".2", "1e5", "１２", "100.1"]
+    raws += ["4194303999.1", " 4194312448.2", "4194312448.2 ", "4194312448.٣", "04194312448.3"]
+    raws += [str(0x01010803), f"{0x01010803}.4", "10", "10.3", "11", "11.1", "12", "12.1", "13"]
+    raws += ["268566784.7", "268566784", "120", "121", "121.5", "99", "12.85.66.78.84"]
+    raws += [str(0x01010803 + n) for n in range(0, 1024, 37)]
+    decode = index_decoder(formula, IFNAME_MAP)
+    for raw in raws * 2:  # the second time, from what the first cached
+        assert _outcome(decode, raw) == _outcome(
+            lambda r: decode_index(formula, r, IFNAME_MAP), raw
+        ), raw
