@@ -311,3 +311,19 @@ def test_a_plain_text_after_a_code_leaves_no_code_behind(app):
     db.session.expire_all()
     ex = db.session.get(Execution, ex.id)
     assert (ex.error, ex.error_code, ex.error_params) == ("something else", None, None)
+
+
+def test_run_now_with_the_queue_down_says_so_in_the_readers_language(app, client, lab):
+    from tests.test_admin_run_now import _run_action
+
+    make_user("noc")
+    job = make_job([make_olt(lab, "huawei-a")])
+    login(client, "noc")
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    _, result = _run_action(client, [job.id], lang="es")
+    (ex,) = db.session.scalars(select(Execution)).all()
+    assert ex.error_code == "queue_unavailable" and ex.error.startswith("queue unavailable")
+    flash = html.unescape(result.text)
+    assert "no se puede conectar con Redis en redis://127.0.0.1:1/0" in flash  # the flash
+    assert "cannot reach Redis" not in flash
+    assert "no se puede conectar con Redis" in _page(client, ex.id, "es")
