@@ -327,3 +327,14 @@ def test_run_now_with_the_queue_down_says_so_in_the_readers_language(app, client
     assert "no se puede conectar con Redis en redis://127.0.0.1:1/0" in flash  # the flash
     assert "cannot reach Redis" not in flash
     assert "no se puede conectar con Redis" in _page(client, ex.id, "es")
+
+
+def test_the_olt_down_alarm_counts_the_codes_of_an_olt_that_did_not_answer():
+    from jobs.onu_history import _did_not_answer
+
+    timeout = Message("snmp_timeout", **SAMPLES["snmp_timeout"])
+    lock = Message("lock_lost", reason=Message("lock_redis_down", seconds=1))
+    assert _did_not_answer(timeout.code, timeout)
+    assert not _did_not_answer(lock.code, lock)  # "Redis unreachable": not the OLT's fault
+    assert not _did_not_answer("snmp_malformed", "OLT a (h) sent a malformed response: x")
+    assert _did_not_answer(None, "OLT a (h) did not answer within 1 s")  # an older row's words
