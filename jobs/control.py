@@ -25,10 +25,9 @@ from webapp.models.executions import INTERRUPTED, PENDING, TERMINAL
 log = logging.getLogger(__name__)
 
 
-def interrupt_pending(
-    reason: Message, job_ids: Iterable[int] = (), olt_ids: Iterable[int] = ()
-) -> int:
-    """Turn the PENDING executions of these jobs or OLTs INTERRUPTED with the reason."""
+def interrupt_pending(reason: str, job_ids: Iterable[int] = (), olt_ids: Iterable[int] = ()) -> int:
+    """Turn the PENDING executions of these jobs or OLTs INTERRUPTED with the reason (a
+    Message stores its code and parameters too)."""
     job_ids, olt_ids = list(job_ids), list(olt_ids)
     if not job_ids and not olt_ids:
         return 0
