@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from jobs import metrics
 from jobs.dispatch import RunReport, run_jobs_now
 from jobs.locks import forget_waiter
+from jobs.messages import Message, columns
 from jobs.queues import get_redis
 from jobs.schedule import next_run
 from webapp.extensions import db
@@ -25,7 +26,8 @@ log = logging.getLogger(__name__)
 
 
 def interrupt_pending(reason: str, job_ids: Iterable[int] = (), olt_ids: Iterable[int] = ()) -> int:
-    """Turn the PENDING executions of these jobs or OLTs INTERRUPTED with the reason."""
+    """Turn the PENDING executions of these jobs or OLTs INTERRUPTED with the reason (a
+    Message stores its code and parameters too)."""
     job_ids, olt_ids = list(job_ids), list(olt_ids)
     if not job_ids and not olt_ids:
         return 0
@@ -33,7 +35,7 @@ def interrupt_pending(reason: str, job_ids: Iterable[int] = (), olt_ids: Iterabl
     result = db.session.execute(
         update(Execution)
         .where(which, Execution.status == PENDING)
-        .values(status=INTERRUPTED, error=reason, finished_at=utcnow())
+        .values(status=INTERRUPTED, finished_at=utcnow(), **columns(reason))
     )
     return result.rowcount
 
@@ -56,7 +58,8 @@ def set_jobs_enabled(job_ids: list[int], enabled: bool) -> tuple[int, int]:
         if enabled:
             reschedule_from_now(job)
         else:
-            interrupted += interrupt_pending(f"job {job.name} disabled", job_ids=[job.id])
+            reason = Message("job_disabled", job=job.name)
+            interrupted += interrupt_pending(reason, job_ids=[job.id])
     db.session.commit()
     return len(changed), interrupted
 
@@ -69,7 +72,8 @@ def set_olts_enabled(olt_ids: list[int], enabled: bool) -> tuple[int, int]:
     for olt in changed:
         olt.enabled = enabled
         if not enabled:
-            interrupted += interrupt_pending(f"OLT {olt.name} disabled", olt_ids=[olt.id])
+            reason = Message("olt_disabled", olt=olt.name)
+            interrupted += interrupt_pending(reason, olt_ids=[olt.id])
     db.session.commit()
     return len(changed), interrupted
 
@@ -80,7 +84,7 @@ def cancel_executions(ids: list[int], user: User) -> int:
         select(Execution).where(Execution.id.in_(ids), Execution.status == PENDING)
     ).all()
     for ex in rows:
-        ex.finish(INTERRUPTED, error=f"cancelled by {user.username}")
+        ex.finish(INTERRUPTED, error=Message("cancelled", user=user.username))
         metrics.execution_ended(ex)
     db.session.commit()
     redis = get_redis(current_app.config["REDIS_URL"])

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from jobs import metrics
 from jobs.bulk import copy_rows
+from jobs.messages import Message
 from jobs.queues import RUN_EXECUTION, get_redis, redis_describe, rq_job_id
 from jobs.types._rows import paused_gc
 from webapp.extensions import db
@@ -415,9 +416,8 @@ class Batch:
             with self.pipe:
                 self.pipe.execute()
         except RedisError as exc:
-            reason = (
-                f"queue unavailable: cannot reach Redis at {redis_describe(self.redis_url)} ({exc})"
-            )
+            where = redis_describe(self.redis_url)
+            reason = Message("queue_unavailable", redis=where, detail=str(exc))
             log.error("enqueue of %d executions failed: %s", len(self.executions), reason)
             _fail_unqueued([e.id for e in self.executions], reason)
             if report is not None:
@@ -443,7 +443,7 @@ def _job(e: Queued, suffix: str, cfg, queue: Queue, status: JobStatus, due: str 
     )
 
 
-def _fail_unqueued(ids: list[int], reason: str) -> None:
+def _fail_unqueued(ids: list[int], reason: Message) -> None:
     """Executions the queue never got: FAILED with the reason (those still PENDING)."""
     db.session.rollback()
     rows = db.session.scalars(

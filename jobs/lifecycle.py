@@ -14,6 +14,7 @@ from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from jobs import metrics
+from jobs.messages import columns
 from webapp.extensions import db
 from webapp.models import Execution
 from webapp.models.base import utcnow
@@ -38,8 +39,7 @@ def finish_if(
     values: dict = {"status": status, "finished_at": now}
     if ex.started_at:
         values["duration_ms"] = int((now - ex.started_at).total_seconds() * 1000)
-    if error is not None:
-        values["error"] = error
+    values.update(columns(error))  # the text, and its code and parameters if it is a Message
     if summary is not None:
         values["summary"] = summary
     result = db.session.execute(

@@ -10,6 +10,8 @@ from redis import Redis
 from redis.exceptions import LockError, LockNotOwnedError, RedisError
 from redis.lock import Lock
 
+from jobs.messages import Message
+
 log = logging.getLogger(__name__)
 
 LOCK_PREFIX = "lock:snmp:olt:"
@@ -93,7 +95,7 @@ class Heartbeat:
                 self._beat()
                 self._failing_since = None
             except LockNotOwnedError:
-                self._lose("its OLT lock was lost (expired or Redis lost its data)")
+                self._lose(Message("lock_expired"))
                 return
             except (LockError, RedisError) as exc:
                 now = time.monotonic()
@@ -101,7 +103,7 @@ class Heartbeat:
                 log.warning("heartbeat of execution %s failed: %s", self.execution_id, exc)
                 if now - self._failing_since >= (self.lock.timeout or 0):
                     # the lock has expired by now: another run may take the OLT
-                    self._lose(f"Redis unreachable for more than {self.lock.timeout:g} s")
+                    self._lose(Message("lock_redis_down", seconds=self.lock.timeout or 0))
                     return
 
     def check(self) -> None:
@@ -116,10 +118,10 @@ class Heartbeat:
         try:
             owned = self.lock.owned()
         except RedisError as exc:
-            self._lose(f"Redis unreachable when the results were to be stored ({exc})")
+            self._lose(Message("lock_redis_down_store", detail=str(exc)))
             return False
         if not owned:
-            self._lose("its OLT lock was lost (expired or Redis lost its data)")
+            self._lose(Message("lock_expired"))
         return owned
 
     def __enter__(self) -> Heartbeat:

@@ -340,6 +340,16 @@ class _Quiet:
         return True
 
 
+def _did_not_answer(code: str | None, error: str) -> bool:
+    """Whether a failed run's error says the OLT did not answer: by its message code (a
+    lost lock's "Redis unreachable" is not the OLT's), by its words for a plain text."""
+    from jobs.errors import NO_ANSWER_CODES
+
+    if code is not None:
+        return code in NO_ANSWER_CODES
+    return any(w in error for w in ("did not answer", "unreachable"))
+
+
 def olt_polled(ex, ok: bool) -> None:
     """The OLT alarm after a run of an enumerating job: raised after enough failed polls in
     which the OLT did not answer, cleared by a successful one (in the run's transaction)."""
@@ -348,7 +358,7 @@ def olt_polled(ex, ok: bool) -> None:
     if ex.job_type not in ENUMERATING or ex.olt_id is None:
         return
     error = ex.error or ""
-    if not ok and not any(w in error for w in ("did not answer", "unreachable")):
+    if not ok and not _did_not_answer(ex.error_code, error):
         return  # a failure of another kind (an unsupported table…) says the OLT answered
     rules = olt_rules(ex.olt_id)
     failures = ex.job_host.consecutive_failures or 0

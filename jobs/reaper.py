@@ -22,6 +22,7 @@ from jobs.dispatch import enqueue_executions
 from jobs.handover import hand_over, hand_over_idle
 from jobs.lifecycle import finish_if
 from jobs.locks import alive_key, clear_lock_if, forget_waiter, lock_holders, waiting
+from jobs.messages import Message
 from jobs.queues import get_redis
 from jobs.retry import schedule_retry
 from webapp.extensions import db
@@ -38,9 +39,9 @@ SUSPECTS_KEY = "oltwatch:reaper:no-heartbeat"  # execution id -> when first seen
 def _lost(ex: Execution, now: datetime, job_timeout: int) -> bool:
     """End a RUNNING execution whose worker is gone (if it is still RUNNING); True if so."""
     if ex.started_at and now - ex.started_at > timedelta(seconds=job_timeout):
-        ended = finish_if(ex, FAILED, error=f"timed out after {job_timeout} s (its worker stopped)")
+        ended = finish_if(ex, FAILED, error=Message("job_timeout_worker", seconds=job_timeout))
     else:
-        ended = finish_if(ex, INTERRUPTED, error="worker lost (no heartbeat)")
+        ended = finish_if(ex, INTERRUPTED, error=Message("worker_lost"))
     if ended and ex.job_host is not None:
         ex.job_host.record_failure(ex.finished_at)
     return ended
@@ -184,15 +185,12 @@ def reap_pending(redis, now: datetime) -> tuple[int, int]:
     return len(orphans), len(failed)
 
 
-def _never_ran(ex: Execution, waited: bool) -> str:
+def _never_ran(ex: Execution, waited: bool) -> Message:
     max_age = current_app.config["PENDING_MAX_AGE"]
     if waited:
-        holder = (ex.summary or {}).get("lock_held_by_execution", "?")
-        return (
-            f"OLT {ex.olt_name} busy: still waiting for its lock after {max_age} s "
-            f"(last held by execution {holder})"
-        )
-    return f"still pending after {max_age} s: never run"
+        holder = str((ex.summary or {}).get("lock_held_by_execution", "?"))
+        return Message("olt_busy_never_ran", olt=ex.olt_name, seconds=max_age, holder=holder)
+    return Message("never_ran", seconds=max_age)
 
 
 def _executions(ids: list[int]) -> list[Execution]:

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from jobs import metrics
 from jobs.dispatch import enqueue_later
 from jobs.errors import disabled_reason
+from jobs.messages import Message
 from webapp.extensions import db
 from webapp.models import Execution
 from webapp.models.executions import FAILED, INTERRUPTED
@@ -58,7 +59,7 @@ def schedule_retry(failed: Execution) -> Execution | None:
     try:
         rq_id = enqueue_later(retry, job.retry_delay or 30, note=f", retry {retry.attempt}")
     except RedisError as exc:
-        retry.finish(FAILED, error=f"queue unavailable: retry not scheduled ({exc})")
+        retry.finish(FAILED, error=Message("retry_not_queued", detail=str(exc)))
         db.session.commit()
         return retry
     retry.rq_job_id = rq_id

@@ -23,6 +23,7 @@ from jobs.handover import Waiter, hand_over_quietly, record_wait, take_or_wait
 from jobs.lifecycle import finish_if
 from jobs.locks import Heartbeat, LockLost, olt_lock, release_quietly
 from jobs.logtag import run_tag, tag_olt
+from jobs.messages import Message
 from jobs.queues import get_redis
 from jobs.retry import schedule_retry
 from jobs.types import get_type
@@ -84,15 +85,16 @@ def run_execution(execution_id: int, lock_try: int = 0) -> dict:
         try:
             return _run(execution_id)
         except JobTimeoutException:
-            _fail_quietly(execution_id, f"timed out after {current_app.config['JOB_TIMEOUT']} s")
+            seconds = current_app.config["JOB_TIMEOUT"]
+            _fail_quietly(execution_id, Message("job_timeout_killed", seconds=seconds))
             raise
         except RedisError as exc:  # the lock or the heartbeat could not reach Redis
             log.error("execution %s: Redis unavailable: %s", execution_id, exc)
-            _fail_quietly(execution_id, f"Redis unavailable: {exc}")
+            _fail_quietly(execution_id, Message("redis_unavailable", detail=str(exc)))
             raise
         except Exception as exc:
             log.exception("execution %s: internal error", execution_id)
-            _fail_quietly(execution_id, f"internal error: {type(exc).__name__}: {exc}")
+            _fail_quietly(execution_id, internal_error(exc))
             raise
         finally:
             db.session.remove()
@@ -205,7 +207,10 @@ def _detect_first(execution_id: int) -> None:
     if not data.get("answered"):
         raise JobError(data["message"])  # already "OLT x (host) did not answer within…"
     if not data.get("applied"):
-        raise JobError(f"OLT {olt.name} ({olt.address}): {data['message']}")
+        detail = str(data["message"])
+        raise JobError(
+            Message("detection_not_applied", olt=olt.name, address=olt.address, detail=detail)
+        )
 
 
 def _perform(execution_id: int, beat: Heartbeat) -> dict:
@@ -229,22 +234,32 @@ def _perform(execution_id: int, beat: Heartbeat) -> dict:
         summary.update(snmp_s=round(snmp_s, 3), db_s=round(monotonic() - db_started, 3))
         return _finish(execution_id, SUCCESS, summary=summary, beat=beat)
     except LockLost as exc:
-        return _finish(execution_id, INTERRUPTED, error=lock_lost_error(str(exc)))
+        return _finish(execution_id, INTERRUPTED, error=lock_lost_error(_reason(exc)))
     except SnmpError as exc:
         return _finish(execution_id, FAILED, error=_describe(ctx, execution_id, exc))
     except JobError as exc:
-        return _finish(execution_id, FAILED, error=str(exc))
+        return _finish(execution_id, FAILED, error=exc.message)
     except JobTimeoutException:
         timeout = current_app.config["JOB_TIMEOUT"]
-        return _finish(execution_id, FAILED, error=f"timed out after {timeout} s (job timeout)")
+        return _finish(execution_id, FAILED, error=Message("job_timeout", seconds=timeout))
     except Exception as exc:
         log.exception("execution %s: internal error", execution_id)
-        return _finish(execution_id, FAILED, error=f"internal error: {type(exc).__name__}: {exc}")
+        return _finish(execution_id, FAILED, error=internal_error(exc))
 
 
-def lock_lost_error(reason: str) -> str:
+def internal_error(exc: BaseException) -> Message:
+    """The error of a run that failed on a bug (logged with its traceback)."""
+    return Message("internal", exception=type(exc).__name__, detail=str(exc))
+
+
+def _reason(exc: LockLost) -> str:
+    """Why the lock was lost: the Message the heartbeat raised with, or its text."""
+    return exc.args[0] if exc.args else ""
+
+
+def lock_lost_error(reason: str) -> Message:
     """The execution's error when its run stopped because the OLT lock was lost."""
-    return f"stopped: {reason}; nothing was stored, so that two polls of one OLT never overlap"
+    return Message("lock_lost", reason=reason)
 
 
 def _describe(ctx: RunContext | None, execution_id: int, exc: SnmpError) -> str:
@@ -320,4 +335,4 @@ def _finish(
         ex.duration_ms,
         f" ({error})" if error else "",
     )
-    return {"execution": ex.id, "outcome": status, "error": error}
+    return {"execution": ex.id, "outcome": status, "error": None if error is None else str(error)}

@@ -140,6 +140,9 @@ def test_queue_unavailable_marks_failed(app, client, lab):
     assert "The queue is unavailable" in result.text
     (ex,) = db.session.scalars(select(Execution)).all()
     assert ex.status == "FAILED" and ex.error.startswith("queue unavailable")
+    assert (
+        ex.error_code == "queue_unavailable" and ex.error_params["redis"] == "redis://127.0.0.1:1/0"
+    )
     assert ex.finished_at is not None
 
 

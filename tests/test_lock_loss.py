@@ -74,6 +74,8 @@ def test_a_run_whose_lock_is_taken_stops_at_once_and_stores_nothing(app):
     assert first.error.startswith("stopped: its OLT lock was lost") and "nothing was stored" in (
         first.error
     )
+    reason = {"code": "lock_expired", "params": {}}  # stored as codes: read in any language
+    assert (first.error_code, first.error_params) == ("lock_lost", {"reason": reason})
     assert stub.count < ANSWERS // 2  # the walk was stopped, not run to its end
     assert db.session.scalar(select(func.count(Onu.id))) == 0
     assert redis.get(lock_name(olt.id)) == intruder  # the other run's lock is left alone

@@ -7,7 +7,7 @@ import os
 
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, insert, text
 
 from tests.conftest import ROOT, _postgres_database
 from webapp import create_app
@@ -257,11 +257,14 @@ def test_0008_drops_the_last_execution_key_keeps_the_values_and_sets_the_fill(fr
         from webapp.extensions import db
         from webapp.models import Execution
 
-        olt = make_olt(name="o").id  # olts and executions are the same at 0006 and at head
-        execution = Execution(olt_id=olt, job_name="j", olt_name="o")
-        db.session.add(execution)
+        olt = make_olt(name="o").id  # olts are the same at 0006 and at head
+        # Only the columns 0006 has (0011 added error_code and error_params): a Core insert
+        # of these values and the columns' defaults.
+        values = {"olt_id": olt, "job_name": "j", "olt_name": "o"}
+        ex = db.session.execute(insert(Execution.__table__).values(**values)).inserted_primary_key[
+            0
+        ]
         db.session.commit()
-        ex = execution.id
         db.session.remove()
         db.engine.dispose()
     assert len(_last_execution_keys(fresh_url)) == 1
@@ -292,4 +295,58 @@ def test_0008_drops_the_last_execution_key_keeps_the_values_and_sets_the_fill(fr
     assert _fillfactor(fresh_url) == (["fillfactor=70"] if "postgresql" in fresh_url else None)
     with engine.connect() as conn:
         assert conn.execute(query).all() == [("0/1/0:1", None), ("0/1/0:2", None)]
+    engine.dispose()
+
+
+def _execution_columns(url: str) -> set[str]:
+    from sqlalchemy import inspect
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        return {c["name"] for c in inspect(engine).get_columns("executions")}
+    finally:
+        engine.dispose()
+
+
+def test_0011_adds_the_error_code_and_params_and_keeps_the_old_sentences(fresh_url):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_url, "SECRET_KEY": "t", "TESTING": True})
+    with app.app_context():
+        upgrade(directory=MIGRATIONS, revision="0010_tx_thresholds")
+        from webapp.extensions import db
+
+        db.engine.dispose()
+    assert not {"error_code", "error_params"} & _execution_columns(fresh_url)
+    engine = create_engine(fresh_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:  # a row an older version wrote: its English sentence only
+        conn.execute(
+            text(
+                "INSERT INTO executions (job_name, olt_name, job_type, requested_by_name,"
+                ' "trigger", queue, attempt, status, created_at, summary, error) VALUES'
+                " ('j', 'o', 'poll', '', 'manual', 'q', 0, 'FAILED', CURRENT_TIMESTAMP, '{}',"
+                " 'worker lost (no heartbeat)')"
+            )
+        )
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+        from jobs.messages import execution_error
+        from webapp.models import Execution
+
+        old = db.session.query(Execution).one()
+        assert (old.error, old.error_code, old.error_params) == (
+            "worker lost (no heartbeat)",
+            None,
+            None,
+        )
+        assert execution_error(old) == "worker lost (no heartbeat)"  # shown as it was
+        db.session.remove()
+        db.engine.dispose()
+    assert {"error_code", "error_params"} <= _execution_columns(fresh_url)
+    with app.app_context():
+        downgrade(directory=MIGRATIONS, revision="0010_tx_thresholds")
+        db.engine.dispose()
+    assert not {"error_code", "error_params"} & _execution_columns(fresh_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT error FROM executions")).scalar() == (
+            "worker lost (no heartbeat)"
+        )
     engine.dispose()

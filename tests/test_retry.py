@@ -94,9 +94,14 @@ def test_what_the_reaper_ends_is_retried_like_any_failure(app, lab, redis_url, k
 
     cfg = app.config
     started_ago_s = cfg["ALIVE_TTL"] + 5 if kind == "worker lost" else cfg["JOB_TIMEOUT"] + 100
-    status, error = {
-        "worker lost": ("INTERRUPTED", "worker lost (no heartbeat)"),
-        "timed out": ("FAILED", f"timed out after {cfg['JOB_TIMEOUT']} s (its worker stopped)"),
+    status, error, code, params = {
+        "worker lost": ("INTERRUPTED", "worker lost (no heartbeat)", "worker_lost", {}),
+        "timed out": (
+            "FAILED",
+            f"timed out after {cfg['JOB_TIMEOUT']} s (its worker stopped)",
+            "job_timeout_worker",
+            {"seconds": cfg["JOB_TIMEOUT"]},
+        ),
     }[kind]
     ex = _running_execution(app, lab, started_ago_s)
     grace = timedelta(seconds=2 * app.config["HEARTBEAT_SECONDS"])
@@ -104,6 +109,7 @@ def test_what_the_reaper_ends_is_retried_like_any_failure(app, lab, redis_url, k
     assert reap(utcnow() + grace)["lost"] == 1
     first, retry = _rows()
     assert (first.id, first.status, first.error) == (ex.id, status, error)
+    assert (first.error_code, first.error_params) == (code, params)
     assert (retry.status, retry.attempt, retry.retry_of_id, retry.trigger) == (
         "PENDING",
         1,

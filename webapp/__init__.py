@@ -48,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     with app.app_context():
         _tune_sqlite(db.engine)
 
+    from jobs.messages import execution_error
     from webapp import auth, cli
     from webapp.admin import init_admin
     from webapp.admin.base import local_time
@@ -58,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.jinja_env.globals["local_time"] = local_time
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["lang_url"] = _lang_url
+    app.jinja_env.globals["execution_error"] = execution_error  # in the reader's language
     init_admin(app)
     init_ops(app)
     init_api(app)

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import select
 
+from jobs.messages import render_message
 from webapp.cli_i18n import fail_line, speaks_cli_language, table, when, within
 from webapp.extensions import db
 from webapp.models import User
@@ -157,7 +158,7 @@ def run_command(job_ids: tuple[int, ...], username: str | None, as_json: bool) -
                 line = _("skipped %(job)s: %(reason)s", job=job, reason=reason)
             click.echo(line)
     if report.queue_error:
-        _fail(report.queue_error, 2)
+        _fail(render_message(report.queue_error), 2)
     if not report.created:
         _fail(_("no executions were created"), 1)
 

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from jobs import olts as onboarding
+from jobs.messages import execution_error, render_message
 from webapp.admin.messages import reason_text
 from webapp.cli_i18n import cell, fail_line, seconds_figure, span, table
 from webapp.cli_ops import _reading, _reasons
@@ -281,7 +282,7 @@ def olts_poll(name: str, wait: bool, timeout: float | None, as_json: bool) -> No
     }
     if report.queue_error:
         _emit(data, as_json)
-        _fail(report.queue_error, 2)
+        _fail(render_message(report.queue_error), 2)
     if not report.execution_ids:
         _emit(data, as_json)
         reasons = ", ".join(reason_text(s.reason) for _job, s in report.skips)
@@ -338,7 +339,7 @@ def _ended(ex: Execution) -> str:
         )
     ]
     if ex.error:
-        lines.append(f"  error: {ex.error}")
+        lines.append("  " + _("error: %(text)s", text=execution_error(ex)))
     for key, value in (ex.summary or {}).items():
         lines.append(f"  {key}: {json.dumps(value, ensure_ascii=False)}")  # the summary's keys
     return "\n".join(lines)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from jobs import ops
+from jobs.messages import execution_error
 from webapp.admin.base import local_time
 from webapp.cli_i18n import ago, fail_line, seconds_figure, span, table, when
 from webapp.extensions import db, read_only
@@ -154,8 +155,9 @@ def recent_command(limit, status_, olt, job_id, as_json) -> None:
     if as_json:
         click.echo(json.dumps(rows))
         return
-    for row, started in zip(rows, starts, strict=True):
+    for row, started, e in zip(rows, starts, executions, strict=True):
         row["started"] = when(started)
+        row["error"] = execution_error(e)[:80] or None  # in the reader's language
         if row["duration_s"] is not None:
             row["duration_s"] = seconds_figure(row["duration_s"])
     table(

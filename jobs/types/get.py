@@ -15,6 +15,7 @@ from jobs import inventory
 from jobs.columns import Resolved, oid_column
 from jobs.context import RunContext
 from jobs.errors import JobError
+from jobs.messages import Message
 from jobs.types import _rows
 from jobs.types.base import JobType
 from snmp.client import EXCEPTION_TYPES, get_many_sync
@@ -124,8 +125,8 @@ class GetType(JobType):
         return summary
 
 
-def _no_onus(ctx: RunContext) -> str:
-    return f"no ONUs known on OLT {ctx.olt_name} yet: run its poll or a discovery job first"
+def _no_onus(ctx: RunContext) -> Message:
+    return Message("no_onus", olt=ctx.olt_name)
 
 
 def _targets(olt_id: int, column: Resolved) -> tuple[Target, ...]:

@@ -5,7 +5,6 @@ the profiles agree (for scale tests and demos); the vendors' encodings are teste
 hand-written recordings in tests/test_recordings.py.
 """
 
-
 import pytest
 
 from snmp.client import VarBind, render_octets

@@ -13,6 +13,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from jobs.control import cancel_executions, rerun_executions
+from jobs.messages import execution_error
 from webapp.admin import summary
 from webapp.admin.base import (
     EqualsFirstConverter,
@@ -62,6 +63,10 @@ def _summary(view, context, model, name):
 def _onus_found(view, context, model, name):
     n = summary.onus_found(model.summary)
     return "" if n is None else n
+
+
+def _error(view, context, model, name):
+    return execution_error(model)  # the stored code in the reader's language (a text: escaped)
 
 
 def _job(view, context, model, name):
@@ -199,6 +204,7 @@ class ExecutionView(CheapCount, ReadOnlyModelView):
         "created_at": _time,
         "started_at": _time,
         "finished_at": _time,
+        "error": _error,
     }
     column_formatters_detail = dict(
         column_formatters,

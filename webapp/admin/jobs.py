@@ -16,6 +16,7 @@ from wtforms.validators import NumberRange, ValidationError
 from jobs.control import interrupt_pending, reschedule_from_now, set_jobs_enabled
 from jobs.definitions import JobDefinitionError, check_job, first_run
 from jobs.dispatch import plan_run, run_jobs_now
+from jobs.messages import Message
 from webapp.admin.base import StaffModelView, choices, local_time
 from webapp.admin.guards import parse_ids
 from webapp.admin.messages import flash_report, grouped_skips
@@ -133,7 +134,7 @@ class SnmpJobView(StaffModelView):
             return
         state = inspect(model).attrs
         if state.enabled.history.has_changes() and not model.enabled:
-            interrupt_pending(f"job {model.name} disabled", job_ids=[model.id])
+            interrupt_pending(Message("job_disabled", job=model.name), job_ids=[model.id])
         elif model.enabled and any(
             getattr(state, f).history.has_changes() for f in ("enabled", "interval", "cron")
         ):

@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from jobs import dispatch
 from jobs.dispatch import RunReport, Skip
+from jobs.messages import render_message
 
 
 def reason_text(reason: str) -> str:
@@ -73,7 +74,7 @@ def flash_report(report: RunReport) -> None:
                 "The queue is unavailable: %(num)d execution was marked FAILED (%(error)s)",
                 "The queue is unavailable: %(num)d executions were marked FAILED (%(error)s)",
                 report.created,
-                error=report.queue_error,
+                error=render_message(report.queue_error),
             ),
             "error",
         )

@@ -19,6 +19,7 @@ from markupsafe import Markup
 from sqlalchemy import and_, case, func, or_, select
 
 from history.alarms import OLT_DOWN, OPEN
+from jobs.messages import execution_error
 from snmp.profiles import profile_for
 from webapp.admin.base import badge, local_time
 from webapp.admin.executions import STATUS_KINDS
@@ -127,7 +128,7 @@ def last_poll_cell(fact: OltFacts | None) -> Markup | str:
     return Markup('{} <a href="{}" title="{}">{}</a>').format(
         local_time(ex.finished_at or ex.created_at),
         url,
-        ex.error or ex.job_name,
+        execution_error(ex) or ex.job_name,
         badge(ex.status, STATUS_KINDS.get(ex.status, "light")),
     )
 

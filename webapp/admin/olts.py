@@ -18,6 +18,7 @@ from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from jobs.control import interrupt_pending, set_olts_enabled
 from jobs.detection import detect_olts
+from jobs.messages import Message
 from jobs.olts import V3_MIN_KEY, check_v3, ensure_poll_job, poll_job_of
 from webapp.admin import olt_overview, olt_page
 from webapp.admin.base import (
@@ -377,7 +378,7 @@ class OltView(StaffModelView):
         if is_created:
             ensure_poll_job(model)
         elif not model.enabled and inspect(model).attrs.enabled.history.deleted:
-            interrupt_pending(f"OLT {model.name} disabled", olt_ids=[model.id])
+            interrupt_pending(Message("olt_disabled", olt=model.name), olt_ids=[model.id])
 
     def after_model_change(self, form, model, is_created):
         if is_created:

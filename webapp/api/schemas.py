@@ -341,7 +341,34 @@ class ExecutionSchema(ma.Schema):
     started_at = _nullable(f.DateTime)
     finished_at = _nullable(f.DateTime)
     duration_ms = _nullable(f.Integer)
-    error = _nullable(f.String)
+    error = _nullable(
+        f.String,
+        metadata={"description": "Why it failed or was interrupted, in English (as stored)"},
+    )
+    error_code = _nullable(
+        f.String,
+        metadata={
+            "description": "The error's message code (snmp_timeout, olt_disabled, worker_lost…;"
+            " the list is jobs/messages.py's catalogue); null for an execution written before"
+            " codes (0010) or with a plain text"
+        },
+    )
+    error_params = _nullable(
+        f.Dict,
+        keys=f.String(),
+        metadata={
+            "description": "The message's parameters (names, figures, details; a quoted"
+            " message is an object with its own code and params)"
+        },
+    )
+    error_text = _nullable(
+        f.String,
+        dump_only=True,
+        metadata={
+            "description": "The error in the caller's language (Accept-Language: en or es),"
+            " or the English text when it has no code"
+        },
+    )
 
 
 class ExecutionDetailSchema(ExecutionSchema):

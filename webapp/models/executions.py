@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from jobs.messages import columns, execution_error
 from webapp.extensions import db
 from webapp.models.base import UTCDateTime, utcnow
 from webapp.models.inventory import Olt
@@ -85,7 +86,11 @@ class Execution(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     duration_ms: Mapped[int | None] = mapped_column()
     summary: Mapped[dict] = mapped_column(JSON, default=dict)
-    error: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)  # the English sentence (logs, search, API)
+    # The same message as a code and its parameters, rendered in the reader's language
+    # (jobs/messages.py); None on rows written before 0010 and for a plain text.
+    error_code: Mapped[str | None] = mapped_column(String(40))
+    error_params: Mapped[dict | None] = mapped_column(JSON)
 
     job: Mapped[SnmpJob | None] = relationship()
     job_host: Mapped[JobHost | None] = relationship()
@@ -94,6 +99,11 @@ class Execution(db.Model):
 
     def __str__(self) -> str:
         return f"#{self.id} {self.job_name} @ {self.olt_name}"
+
+    @property
+    def error_text(self) -> str | None:
+        """The error in the current locale's language (the stored English for an old row)."""
+        return execution_error(self) or None
 
     @property
     def is_active(self) -> bool:
@@ -108,7 +118,7 @@ class Execution(db.Model):
         self.finished_at = now
         if self.started_at:
             self.duration_ms = int((now - self.started_at).total_seconds() * 1000)
-        if error is not None:
-            self.error = error
+        for key, value in columns(error).items():  # its code too, if it is a Message
+            setattr(self, key, value)
         if summary is not None:
             self.summary = summary
