@@ -452,3 +452,21 @@ def test_checks_shared_with_the_forms_speak_the_cli_language(app, runner):
     es = runner.invoke(args=["tokens", "create", "t", "--user", "nobody", "--scope", "fly"],
                        env=SPANISH)  # fmt: skip
     assert es.exit_code == 1 and "error:" in es.output and "Traceback" not in es.output
+
+
+def test_an_executions_message_reads_in_the_cli_language(app, runner):
+    """Stored as a code with parameters; `recent` shows it in the reader's language and
+    --json keeps the stored English sentence."""
+    from jobs.messages import Message
+    from webapp.models import Execution
+
+    ex = Execution(job_name="j", olt_name="o", status="RUNNING")
+    db.session.add(ex)
+    db.session.commit()
+    ex.finish("FAILED", error=Message("worker_lost"))
+    db.session.commit()
+    es, en = _both(runner, ["recent"])
+    assert es.exit_code == 0 and "worker perdido (sin latido)" in es.output, es.output
+    assert "worker lost (no heartbeat)" in en.output
+    raw = runner.invoke(args=["recent", "--json"], env=SPANISH)
+    assert json.loads(raw.output)[0]["error"] == "worker lost (no heartbeat)"
