@@ -19,8 +19,8 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table("alarm_rules") as batch:
-        batch.add_column(sa.Column("tx_low", sa.Float(), nullable=True))
-        batch.add_column(sa.Column("tx_high", sa.Float(), nullable=True))
+        batch.add_column(sa.Column("tx_low", sa.Double(), nullable=True))
+        batch.add_column(sa.Column("tx_high", sa.Double(), nullable=True))
 
 
 def downgrade():
