@@ -23,10 +23,10 @@ from jobs.queues import get_redis
 from jobs.workers import worker_pool_command
 from tests.conftest import ROOT, worker_env
 from tests.factories import make_job, make_olt
-from tests.test_sentinel import one_scheduler, pool_schedulers
+from tests.test_sentinel import _pending, one_scheduler, pool_schedulers
 from webapp.devstack import stop_process
 from webapp.extensions import db, read_only
-from webapp.models import Execution, JobHost
+from webapp.models import Execution
 from webapp.models.executions import TERMINAL
 
 pytestmark = pytest.mark.e2e
@@ -120,13 +120,7 @@ def test_two_hosts_share_the_work_and_never_poll_one_olt_twice_at_once(
 
 def _delayed_run(host_id: int, seconds: float) -> int:
     """A PENDING execution whose RQ job waits `seconds` in RQ's scheduled registry."""
-    host = db.session.get(JobHost, host_id)
-    ex = Execution(
-        job_id=host.job_id, job_host_id=host.id, olt_id=host.olt_id, job_name=host.job.name,
-        olt_name=host.olt.name, trigger="cli",
-    )  # fmt: skip
-    db.session.add(ex)
-    db.session.commit()
+    ex = _pending(host_id)
     ex.rq_job_id = enqueue_later(ex, seconds)
     db.session.commit()
     return ex.id

@@ -39,35 +39,31 @@ SIGNAL_CLASSES = {
 }
 
 
-def _rx(view, context, model, name):
-    """rx against the OLT's alarm thresholds: red below critical, amber below warning."""
-    value = getattr(model, name)
-    if value is None:
-        return ""
-    rules = page_rules([model.olt_id]).get(model.olt_id)
-    if rules is None:
-        return f"{value:.2f}"
-    kind, why = signal(value, rules)
-    return Markup('<span class="signal signal-{} {}" title="{}">{:.2f}</span>').format(
-        kind, SIGNAL_CLASSES[kind], why, value
-    )
-
-
 TX_CLASSES = {"low": "text-warning font-weight-bold", "high": "text-warning", "ok": "text-success"}
 
 
-def _tx(view, context, model, name):
-    """The ONU's tx against its range (the OLT's alarm rules): amber outside it."""
-    value = getattr(model, name)
-    if value is None:
-        return ""
-    rules = page_rules([model.olt_id]).get(model.olt_id)
-    if rules is None:
-        return f"{value:.2f}"
-    kind, why = tx_signal(value, rules)
-    return Markup('<span class="signal signal-tx-{} {}" title="{}">{:.2f}</span>').format(
-        kind, TX_CLASSES[kind], why, value
-    )
+def _against_rules(judge, classes: dict, css: str):
+    """A column formatter: the reading coloured by `judge(value, the OLT's rules)`."""
+
+    def formatter(view, context, model, name):
+        value = getattr(model, name)
+        if value is None:
+            return ""
+        rules = page_rules([model.olt_id]).get(model.olt_id)
+        if rules is None:
+            return f"{value:.2f}"
+        kind, why = judge(value, rules)
+        return Markup('<span class="signal {}-{} {}" title="{}">{:.2f}</span>').format(
+            css, kind, classes[kind], why, value
+        )
+
+    return formatter
+
+
+# rx against the OLT's alarm thresholds: red below critical, amber below warning
+_rx = _against_rules(signal, SIGNAL_CLASSES, "signal")
+# the ONU's tx against its range (the OLT's alarm rules): amber outside it
+_tx = _against_rules(tx_signal, TX_CLASSES, "signal-tx")
 
 
 def _dbm(view, context, model, name):
