@@ -7,6 +7,7 @@ development server: use `flask --app wsgi run-jobs JOB_ID...` instead.
 
 import click
 from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
+from flask_migrate.cli import db as migrate_commands
 
 from webapp import create_app
 from webapp.cli import commands
@@ -55,6 +56,10 @@ def _with_app(command: click.Command) -> click.Command:
 cli = Cli(create_app=_create_app, add_default_commands=False, help="oltwatch operator commands.")
 cli.add_command(shell_command)
 cli.add_command(routes_command)
+# Flask-Migrate's `db` group (upgrade, downgrade, current…): FlaskGroup would find it on
+# app.cli, but this group lists only the commands added here. Its commands already run in
+# the app context.
+cli.add_command(migrate_commands, "db")
 for _command in commands():
     cli.add_command(_with_app(_command))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
@@ -20,6 +21,8 @@ from flask import current_app, g
 from flask.cli import with_appcontext
 from flask_babel import format_datetime, format_decimal, format_timedelta, refresh
 from flask_babel import gettext as _
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 
 # set on `g` while a command a person reads runs; webapp._select_locale looks at it
 CLI_LANGUAGE_FLAG = "_oltwatch_cli_language"
@@ -71,6 +74,23 @@ def selected_cli_language() -> str | None:
     return cli_language(os.environ, config["LANGUAGES"], config["BABEL_DEFAULT_LOCALE"])
 
 
+def unreachable_is_one_line(fn):
+    """Turn an unreachable Redis or database into one line and a non-zero exit."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except RedisError as exc:
+            click.echo(fail_line(_("Redis unreachable: %(error)s", error=exc)), err=True)
+        except SQLAlchemyError as exc:
+            first = str(exc).splitlines()[0]
+            click.echo(fail_line(_("database unreachable: %(error)s", error=first)), err=True)
+        sys.exit(2)
+
+    return wrapper
+
+
 def speaks_cli_language(command: click.Command) -> click.Command:
     """Run the command (each of a group's) in the CLI's language, in an app context.
 
@@ -86,6 +106,7 @@ def speaks_cli_language(command: click.Command) -> click.Command:
     callback = command.callback
     if callback is None or getattr(callback, "_speaks_cli_language", False):
         return command
+    callback = unreachable_is_one_line(callback)  # said in the CLI's language too
 
     @functools.wraps(callback)
     def in_cli_language(*args, **kwargs):

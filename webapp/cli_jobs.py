@@ -19,7 +19,7 @@ from jobs.types import NAMES as JOB_TYPES
 from webapp.admin.schedule_text import schedule_words
 from webapp.cli_i18n import table
 from webapp.cli_olts import _fail, _olt
-from webapp.cli_ops import _reading, _reasons
+from webapp.cli_ops import _reading, unreachable_is_one_line
 from webapp.extensions import db
 from webapp.models import Brand, JobHost, Oid, SnmpJob
 
@@ -48,7 +48,7 @@ def job_info(job: SnmpJob) -> dict:
 
 @jobs.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
-@_reasons
+@unreachable_is_one_line
 @_reading
 def jobs_list(as_json: bool) -> None:
     """Every job: type, OID, schedule, OLTs."""
@@ -147,7 +147,7 @@ def _options(pairs: tuple[str, ...]) -> dict:
 @click.option("--retry-delay", default=30, show_default=True, type=click.IntRange(1, 86400))
 @click.option("--option", "option_pairs", multiple=True, help="KEY=VALUE, such as method=get.")
 @click.option("--json", "as_json", is_flag=True, help="Print the job as JSON.")
-@_reasons
+@unreachable_is_one_line
 def jobs_add(
     name,
     job_type,

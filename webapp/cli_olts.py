@@ -24,7 +24,7 @@ from jobs import olts as onboarding
 from jobs.messages import execution_error, render_message
 from webapp.admin.messages import reason_text
 from webapp.cli_i18n import cell, fail_line, seconds_figure, span, table
-from webapp.cli_ops import _reading, _reasons
+from webapp.cli_ops import _reading, unreachable_is_one_line
 from webapp.extensions import db, read_only
 from webapp.models import Execution, Olt
 from webapp.models.executions import TERMINAL
@@ -96,7 +96,7 @@ def _label() -> str:
 @click.option("--description", default="")
 @click.option("--detect", is_flag=True, help="Test and detect it now (exit 1 if that fails).")
 @click.option("--json", "as_json", is_flag=True, help="Print the OLT as JSON.")
-@_reasons
+@unreachable_is_one_line
 def olts_add(
     name,
     host,
@@ -182,7 +182,7 @@ def olts_add(
     help="Set brand and model from the detection (default: only for model detect).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the detection as JSON.")
-@_reasons
+@unreachable_is_one_line
 def olts_detect(name: str, apply: bool | None, as_json: bool) -> None:
     """Test and detect an OLT: sysDescr, sysObjectID, sysName, sysUpTime -> brand, model."""
     from jobs.detection import detect_olt
@@ -226,7 +226,7 @@ def _print_detection(olt: Olt, d: dict) -> None:
 
 @olts.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@_reasons
+@unreachable_is_one_line
 @_reading
 def olts_list(as_json: bool) -> None:
     """Every OLT with its brand, model, profile, detection and ONU counts."""
@@ -265,7 +265,7 @@ def olts_list(as_json: bool) -> None:
     help="Seconds to wait with --wait (default: the job timeout plus a minute).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@_reasons
+@unreachable_is_one_line
 def olts_poll(name: str, wait: bool, timeout: float | None, as_json: bool) -> None:
     """Run the OLT's poll job now (created if missing), like "Run selected jobs now"."""
     olt = _olt(name)
@@ -357,7 +357,7 @@ def _emit(data: dict, as_json: bool, text: str | None = None) -> None:
 @click.option("--present", "presence", flag_value="present", help="Only present ONUs.")
 @click.option("--absent", "presence", flag_value="absent", help="Only absent ONUs.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
-@_reasons
+@unreachable_is_one_line
 @_reading
 def onus_list(olt_name: str | None, presence: str | None, as_json: bool) -> None:
     """Each ONU: position, presence, state, serial, name, description, optics, distance."""

@@ -9,33 +9,22 @@ import sys
 import click
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from redis.exceptions import RedisError
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 
 from jobs import ops
 from jobs.messages import execution_error
 from webapp.admin.base import local_time
-from webapp.cli_i18n import ago, fail_line, seconds_figure, span, table, when
+from webapp.cli_i18n import (
+    ago,
+    fail_line,
+    seconds_figure,
+    span,
+    table,
+    unreachable_is_one_line,
+    when,
+)
 from webapp.extensions import db, read_only
 from webapp.models import Execution, Olt
-
-
-def _reasons(fn):
-    """Turn an unreachable Redis or database into one line and a non-zero exit."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except RedisError as exc:
-            click.echo(fail_line(_("Redis unreachable: %(error)s", error=exc)), err=True)
-        except SQLAlchemyError as exc:
-            first = str(exc).splitlines()[0]
-            click.echo(fail_line(_("database unreachable: %(error)s", error=first)), err=True)
-        sys.exit(2)
-
-    return wrapper
 
 
 def _reading(fn):
@@ -51,7 +40,7 @@ def _reading(fn):
 
 @click.command("status")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object.")
-@_reasons
+@unreachable_is_one_line
 @_reading
 def status_command(as_json: bool) -> None:
     """Redis, queues, workers, scheduler, locks, jobs and the last 24 h of executions."""
@@ -122,7 +111,7 @@ def status_command(as_json: bool) -> None:
 @click.option("--olt", help="OLT name.")
 @click.option("--job", "job_id", type=int, help="Job id.")
 @click.option("--json", "as_json", is_flag=True)
-@_reasons
+@unreachable_is_one_line
 @_reading
 def recent_command(limit, status_, olt, job_id, as_json) -> None:
     """The latest executions: job, OLT, status, who ran it, start, duration, error."""
@@ -178,7 +167,7 @@ def recent_command(limit, status_, olt, job_id, as_json) -> None:
 
 @click.command("tasks")
 @click.option("--json", "as_json", is_flag=True)
-@_reasons
+@unreachable_is_one_line
 @_reading
 def tasks_command(as_json: bool) -> None:
     """Queued, running, scheduled and failed RQ jobs, with their execution ids."""
@@ -219,7 +208,7 @@ def tasks_command(as_json: bool) -> None:
 
 @click.command("workers")
 @click.option("--json", "as_json", is_flag=True)
-@_reasons
+@unreachable_is_one_line
 @_reading
 def workers_command(as_json: bool) -> None:
     """Each RQ worker: host, pid, state, current execution, successes, failures."""
@@ -244,7 +233,7 @@ def workers_command(as_json: bool) -> None:
 
 
 @click.command("restart")
-@_reasons
+@unreachable_is_one_line
 def restart_command() -> None:
     """Warm-restart the workers: each finishes its execution, then a fresh one starts."""
     n = ops.restart_workers()

@@ -16,7 +16,7 @@ from flask_babel import ngettext
 from sqlalchemy import text
 
 from webapp import crypto
-from webapp.cli_ops import _reasons
+from webapp.cli_ops import unreachable_is_one_line
 from webapp.extensions import db
 
 secrets_group = AppGroup("secrets", help="The OLT secrets stored encrypted in the database.")
@@ -25,7 +25,7 @@ FIELDS = ("community", "v3_auth_key", "v3_priv_key")
 
 @secrets_group.command("rotate")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@_reasons
+@unreachable_is_one_line
 def secrets_rotate(as_json: bool) -> None:
     """Re-encrypt every stored community and SNMPv3 key with the first configured key."""
     rotated, unreadable = 0, []
