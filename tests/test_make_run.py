@@ -55,7 +55,7 @@ def test_make_run_comes_up_and_a_ctrl_c_stops_it_quietly(tmp_path):
             time.sleep(0.5)
             status = _health(port)
         assert status == 200, Path(log.name).read_text()[-3000:]
-        time.sleep(8)  # the scheduler ticks and the workers poll the lab meanwhile
+        time.sleep(4)  # the scheduler ticks and the workers poll the lab meanwhile
         os.killpg(proc.pid, signal.SIGINT)
         rc = proc.wait(120)
     finally:
