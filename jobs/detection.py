@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from jobs.errors import JobError
+from jobs.messages import Message
 from snmp.client import Target
 from snmp.detect import Detection, detect
 from snmp.profiles import profile_for
@@ -27,24 +28,12 @@ log = logging.getLogger(__name__)
 SECRET_KIND = "secret_unreadable"  # a detection that could not start: a secret is unreadable
 
 
-SECRET_LABELS = {
-    "community": "SNMP community",
-    "v3_auth_key": "SNMPv3 auth key",
-    "v3_priv_key": "SNMPv3 privacy key",
-}
-
-
 def unreadable_secret(olt: Olt) -> str | None:
     """The sentence for a stored secret that the configured keys cannot decrypt, or None."""
     used = ("community",) if olt.snmp_version in ("1", "2c") else ("v3_auth_key", "v3_priv_key")
     for field in used:
         if isinstance(getattr(olt, field), SecretUnreadable):
-            return (
-                f"the stored {SECRET_LABELS[field]} of OLT {olt.name} cannot be decrypted with "
-                "the configured keys (SECRET_KEY or OLTWATCH_ENCRYPTION_KEY changed without a "
-                'rotation: see the README, "Secrets at rest"); enter it again, or add the old '
-                "key to OLTWATCH_ENCRYPTION_KEY"
-            )
+            return Message(f"secret_unreadable_{field}", olt=olt.name)
     return None
 
 

@@ -112,6 +112,45 @@ CATALOGUE: dict[str, Template] = {
     ),
     "snmp_error": Template(N_("SNMP error from OLT %(olt)s (%(address)s): %(detail)s")),
     "detection_not_applied": Template(N_("OLT %(olt)s (%(address)s): %(detail)s")),
+    # a walk none of whose rows is an ONU
+    "rows_undecodable": Template(
+        N_("none of the %(rows)s rows of %(column)s decodes with formula %(formula)s: %(examples)s")
+    ),
+    "rows_not_onus": Template(N_("%(column)s has %(rows)s rows and none is an ONU")),
+    # a stored secret the configured keys cannot decrypt (one code per secret: Spanish
+    # agrees in gender with each)
+    **{
+        f"secret_unreadable_{field}": Template(text)
+        for field, text in (
+            (
+                "community",
+                N_(
+                    "the stored SNMP community of OLT %(olt)s cannot be decrypted with the "
+                    "configured keys (SECRET_KEY or OLTWATCH_ENCRYPTION_KEY changed without a "
+                    'rotation: see the README, "Secrets at rest"); enter it again, or add the old '
+                    "key to OLTWATCH_ENCRYPTION_KEY"
+                ),
+            ),
+            (
+                "v3_auth_key",
+                N_(
+                    "the stored SNMPv3 auth key of OLT %(olt)s cannot be decrypted with the "
+                    "configured keys (SECRET_KEY or OLTWATCH_ENCRYPTION_KEY changed without a "
+                    'rotation: see the README, "Secrets at rest"); enter it again, or add the old '
+                    "key to OLTWATCH_ENCRYPTION_KEY"
+                ),
+            ),
+            (
+                "v3_priv_key",
+                N_(
+                    "the stored SNMPv3 privacy key of OLT %(olt)s cannot be decrypted with the "
+                    "configured keys (SECRET_KEY or OLTWATCH_ENCRYPTION_KEY changed without a "
+                    'rotation: see the README, "Secrets at rest"); enter it again, or add the old '
+                    "key to OLTWATCH_ENCRYPTION_KEY"
+                ),
+            ),
+        )
+    },
     "no_onus": Template(
         N_("no ONUs known on OLT %(olt)s yet: run its poll or a discovery job first")
     ),

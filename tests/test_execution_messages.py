@@ -49,6 +49,16 @@ SAMPLES: dict[str, dict] = {
     "snmp_error": {"olt": "SMP-10", "address": "h:161", "detail": "genErr"},
     "detection_not_applied": {"olt": "SMP-10", "address": "h:161", "detail": "unknown device"},
     "no_onus": {"olt": "SMP-10"},
+    "rows_undecodable": {
+        "rows": 12,
+        "column": "ont state",
+        "formula": "huawei_gpon",
+        "examples": "4194304000.1: below the base; 7: too short",
+    },  # fmt: skip
+    "rows_not_onus": {"column": "ont state", "rows": 12},
+    "secret_unreadable_community": {"olt": "SMP-10"},
+    "secret_unreadable_v3_auth_key": {"olt": "SMP-10"},
+    "secret_unreadable_v3_priv_key": {"olt": "SMP-10"},
     "job_timeout": {"seconds": 600},
     "job_timeout_killed": {"seconds": 600},
     "job_timeout_worker": {"seconds": 600},

@@ -441,9 +441,14 @@ class Converter:
 
 def nothing_placed(column: Resolved, decoded: Decoded) -> str:
     """The error of a walk none of whose rows is an ONU (a wrong formula, or no ONUs)."""
+    from jobs.messages import Message
+
     if decoded.undecoded:
-        return (
-            f"none of the {decoded.rows} rows of {column.column.label} decodes with formula "
-            f"{column.formula_name}: {'; '.join(decoded.undecoded[:3])}"
+        return Message(
+            "rows_undecodable",
+            rows=decoded.rows,
+            column=column.column.label,
+            formula=column.formula_name,
+            examples="; ".join(decoded.undecoded[:3]),
         )
-    return f"{column.column.label} has {decoded.rows} rows and none is an ONU"
+    return Message("rows_not_onus", column=column.column.label, rows=decoded.rows)
