@@ -149,8 +149,10 @@ def when(value: datetime | str | None, empty: str = "-") -> str:
 
 
 def ago(seconds: float) -> str:
-    """ "12 seconds ago" / "hace 12 segundos" (Babel's words and rounding)."""
-    return _span(-seconds, direction=True)
+    """ "12 seconds ago" / "hace 12 segundos": the admin's words for it."""
+    from webapp.admin.base import time_ago
+
+    return time_ago(seconds)
 
 
 def within(seconds: float) -> str:

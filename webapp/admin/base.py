@@ -75,7 +75,9 @@ def time_ago(value_s: float | None) -> str:
     """How long ago, in words of the reader's language ("5 seconds ago", "hace 5 segundos")."""
     if value_s is None:
         return ""
-    return format_timedelta(timedelta(seconds=-value_s), add_direction=True, threshold=1.5)
+    return format_timedelta(
+        timedelta(seconds=-value_s), granularity="second", threshold=1.5, add_direction=True
+    )
 
 
 def uptime_words(value_s: float | None) -> str:
