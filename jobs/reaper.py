@@ -98,7 +98,14 @@ def _fetch_jobs(redis, job_ids: list[str]) -> list[Job | None]:
 
 
 def _queued_ids(redis, jobs: list[Job | None]) -> set[str]:
-    """Ids of the jobs waiting in the queues these QUEUED jobs came from (one LRANGE each)."""
+    """Ids of the jobs waiting in the queues these QUEUED jobs came from (one LRANGE each),
+    and of those a worker has just taken.
+
+    RQ's worker moves a job it takes into the queue's intermediate list and marks it started
+    only a moment later: a job there is being started, not lost, unless it has stayed there
+    longer than RQ itself allows (its worker died in between: IntermediateQueue's first-seen
+    mark, the one RQ's own clean-up reads, older than a minute).
+    """
     origins = {
         j.origin
         for j in jobs
@@ -106,7 +113,13 @@ def _queued_ids(redis, jobs: list[Job | None]) -> set[str]:
     }
     ids: set[str] = set()
     for origin in sorted(origins):
-        ids.update(Queue(origin, connection=redis).get_job_ids())
+        queue = Queue(origin, connection=redis)
+        ids.update(queue.get_job_ids())
+        taken = queue.intermediate_queue
+        for job_id in taken.get_job_ids():  # a few at most: one per worker taking a job
+            taken.set_first_seen(job_id)
+            if not taken.should_be_cleaned_up(job_id):
+                ids.add(job_id)
     return ids
 
 
@@ -115,7 +128,8 @@ def _job_lost(job: Job | None, queued: set[str], now: datetime) -> bool:
 
     It vanished (Redis restarted), is over without having run it (a work-horse killed before
     it marked the execution RUNNING), was taken off the queue by a worker that died before
-    starting it, or is "started" by a worker whose job heartbeat stopped.
+    starting it (in no queue, or in the queue's intermediate list for over a minute), or is
+    "started" by a worker whose job heartbeat stopped.
     """
     if job is None:
         return True

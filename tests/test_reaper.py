@@ -72,3 +72,32 @@ def test_stale_locks_cleared_with_one_query_for_all_holders(app, client, lab):
     assert len([s for s in statements if "FROM executions" in s]) == 1
     assert [k.decode() for k in redis.keys("lock:snmp:olt:*")] == [lock_name(olts[0].id)]
     assert value(scrape(app, client), "oltwatch_reaper_actions_total", action="locks_cleared") == 3
+
+
+def test_a_job_a_worker_has_just_taken_is_not_enqueued_again(app, lab):
+    """RQ's worker moves the job it takes into the queue's intermediate list and marks it
+    started a moment later; a reaper pass in between must not take it for lost. Left there
+    longer than RQ allows (its worker died), it is lost and enqueued again."""
+    from datetime import datetime, timedelta
+
+    app.config["PENDING_GRACE"] = 0
+    job = make_job([make_olt(lab, "huawei-a")])
+    [ex_id] = run_jobs_now([job.id], trigger="cli", label="t").execution_ids
+    redis = get_redis(app.config["REDIS_URL"])
+    queue = Queue("discovery_main", connection=redis)
+    # what a worker's dequeue does (RQ 2: LMOVE from the queue into its intermediate list)
+    assert redis.lmove(queue.key, queue.intermediate_queue_key).decode() == f"execution-{ex_id}"
+    assert Job.fetch(f"execution-{ex_id}", connection=redis).get_status() == JobStatus.QUEUED
+
+    for _ in range(2):  # a pass, and one a few seconds later
+        assert reap(utcnow())["requeued"] == 0
+    assert db.session.get(Execution, ex_id).rq_job_id == f"execution-{ex_id}"
+
+    taken = queue.intermediate_queue
+    long_ago = (datetime.now().astimezone() - timedelta(minutes=2)).timestamp()
+    redis.set(taken.get_first_seen_key(f"execution-{ex_id}"), long_ago)  # its worker died
+    assert reap(utcnow())["requeued"] == 1
+    db.session.expire_all()
+    assert db.session.get(Execution, ex_id).rq_job_id.startswith(f"execution-{ex_id}-q")
+    work(app)
+    assert db.session.get(Execution, ex_id).status == "SUCCESS"
