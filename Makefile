@@ -23,19 +23,20 @@ translations: $(VENV)/.run-deps
 run: $(VENV)/.run-deps translations
 	OLTWATCH_EMBEDDED=1 $(PY) manage_cli.py devstack
 
-# With TEST_DATABASE_URL set, the SQLite and PostgreSQL halves run at once (tests/conftest.py).
+# With TEST_DATABASE_URL set, the SQLite and PostgreSQL halves run at once (tests/conftest.py);
+# each lists its 15 slowest tests, to keep both halves inside CI's time.
 test: $(VENV)/.dev-deps translations
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "make test: the SQLite and PostgreSQL halves run at once"; \
-	  OLTWATCH_TEST_BACKEND=postgresql $(PY) -m pytest -q -p no:cacheprovider \
+	  OLTWATCH_TEST_BACKEND=postgresql $(PY) -m pytest -q --durations=15 -p no:cacheprovider \
 	    > .pytest-postgresql.log 2>&1 & pg=$$!; \
-	  OLTWATCH_TEST_BACKEND=sqlite $(PY) -m pytest -q; lite=$$?; \
+	  OLTWATCH_TEST_BACKEND=sqlite $(PY) -m pytest -q --durations=15; lite=$$?; \
 	  wait $$pg; post=$$?; \
 	  echo "--- the PostgreSQL half:"; cat .pytest-postgresql.log; \
 	  echo "make test: SQLite half exit $$lite, PostgreSQL half exit $$post"; \
 	  [ $$lite -eq 0 ] && [ $$post -eq 0 ]; \
 	else \
-	  $(PY) -m pytest -q; \
+	  $(PY) -m pytest -q --durations=15; \
 	fi
 
 lint: $(VENV)/.dev-deps
