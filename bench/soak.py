@@ -44,8 +44,11 @@ from sqlalchemy import select  # noqa: E402
 from webapp.devstack import free_tcp_port, start_redis, stop_process  # noqa: E402
 
 
-def _start_agents(kind: str, tmp: Path, olts: int, onus: int, agents: int):
-    """Start the OLTs' agent(s); (list of agents, pids, each OLT's (port, community))."""
+def _start_agents(kind: str, tmp: Path, keep: Path, olts: int, onus: int, agents: int):
+    """Start the OLTs' agent(s); (list of agents, pids, each OLT's (port, community)).
+
+    snmpd's configuration and log go to keep/snmpd-<k>.
+    """
     from netsnmp_agent import NetSnmpAgent, build_module
 
     from snmp.lab.agent import LabAgent
@@ -60,9 +63,9 @@ def _start_agents(kind: str, tmp: Path, olts: int, onus: int, agents: int):
     build_module()
     started = []
     try:
-        for k in range(min(agents, olts)):
+        for k in range(max(1, min(agents, olts))):
             rec = write_snmprec(tmp / f"agent-{k}.snmprec", generate_rows("huawei", onus, seed=k))
-            started.append(NetSnmpAgent(rec, community=f"soak-a{k}", workdir=tmp / f"snmpd-{k}"))
+            started.append(NetSnmpAgent(rec, community=f"soak-a{k}", workdir=keep / f"snmpd-{k}"))
             started[-1].start()
     except BaseException:
         for agent in started:
@@ -311,7 +314,7 @@ def main() -> int:
         agents = []
         try:
             agents, pids, endpoints = _start_agents(
-                args.agent, tmp, args.olts, args.onus, args.agents
+                args.agent, tmp, keep, args.olts, args.onus, args.agents
             )
             _setup(app, endpoints)
             run = _run(args, app, env, keep, redis_url, pids)
