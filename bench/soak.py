@@ -2,13 +2,21 @@
 killed on the way; then count what ran, what is stuck, overlaps on one OLT, and the lag.
 
 Usage: python bench/soak.py [--minutes 10] [--olts 50] [--workers 20] [--kill-every 60]
-                            [--onus 256]
+                            [--onus 256] [--agent netsnmp|snmpsim] [--agents 1]
 
-Starts its own redis-server, snmpsim (one process serving every OLT), a fresh SQLite
-database (PostgreSQL when TEST_DATABASE_URL is set), `manage_cli.py scheduler` and
-`rq worker-pool`. Jobs: every OLT's poll job (its ONUs and every attribute) every minute.
-Every --kill-every seconds one busy worker's work-horse and its worker are SIGKILLed
-(the pool starts a new worker). At the end the scheduler stops, the reaper drains what is
+Starts its own redis-server, the simulated OLTs' agent, a fresh SQLite database
+(PostgreSQL when SOAK_DATABASE_URL is set), `manage_cli.py scheduler` and
+`rq worker-pool`. The agent is by default net-snmp's snmpd with bench/agent/oltsim.c
+(bench/README.md; ~500k values per CPU-second): --agents processes, each serving one
+data set on its own port to the OLTs given to it in turn (OLTs of one agent answer
+alike, but each is its own OLT in the database, with its own lock). --agent snmpsim
+serves every OLT its own data from one snmpsim process (~5k values/s: at 50 OLTs it
+is the bottleneck, and the soak measures it rather than us). The agent's CPU seconds
+are printed with the figures.
+
+Jobs: every OLT's poll job (its ONUs and every attribute) every minute. Every
+--kill-every seconds one busy worker's work-horse and its worker are SIGKILLed (the pool
+starts a new worker). At the end the scheduler stops, the reaper drains what is
 left, and the figures are printed; the last line is
 `dispatched=<n> stuck=<n> overlaps=<n> lag_p95_s=<x>`. Exits 1 if anything is stuck or
 two executions of one OLT overlapped.
@@ -36,7 +44,45 @@ from sqlalchemy import select  # noqa: E402
 from webapp.devstack import free_tcp_port, start_redis, stop_process  # noqa: E402
 
 
-def _setup(app, olts: int, port: int) -> None:
+def _start_agents(kind: str, tmp: Path, keep: Path, olts: int, onus: int, agents: int):
+    """Start the OLTs' agent(s); (list of agents, pids, each OLT's (port, community)).
+
+    snmpd's configuration and log go to keep/snmpd-<k>.
+    """
+    from netsnmp_agent import NetSnmpAgent, build_module
+
+    from snmp.lab.agent import LabAgent
+    from snmp.lab.generate import generate_rows, write_snmprec
+
+    if kind == "snmpsim":
+        lab = LabAgent(tmp / "lab")
+        for n in range(olts):
+            lab.add_olt(f"soak-{n:03d}", "huawei", onus, seed=n)
+        lab.start(timeout=120)
+        return [lab], [lab.pid], [(lab.port, f"soak-{n:03d}") for n in range(olts)]
+    build_module()
+    started = []
+    try:
+        for k in range(max(1, min(agents, olts))):
+            rec = write_snmprec(tmp / f"agent-{k}.snmprec", generate_rows("huawei", onus, seed=k))
+            started.append(NetSnmpAgent(rec, community=f"soak-a{k}", workdir=keep / f"snmpd-{k}"))
+            started[-1].start()
+    except BaseException:
+        for agent in started:
+            agent.stop()
+        raise
+    ends = [(a.port, a.community) for a in started]
+    return started, [a.pid for a in started], [ends[n % len(ends)] for n in range(olts)]
+
+
+def _cpu(pids: list[int]) -> float:
+    """CPU seconds (user+system) these processes have used so far."""
+    from netsnmp_agent import proc_cpu_seconds
+
+    return sum(proc_cpu_seconds(pid) for pid in pids)
+
+
+def _setup(app, endpoints: list[tuple[int, str]]) -> None:
     from datetime import timedelta
 
     from flask_migrate import upgrade
@@ -49,8 +95,8 @@ def _setup(app, olts: int, port: int) -> None:
     far = utcnow() + timedelta(days=1)
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
-        for n in range(olts):
-            seed_demo_olt(f"soak-{n:03d}", "huawei", "127.0.0.1", port, community=f"soak-{n:03d}")
+        for n, (port, community) in enumerate(endpoints):
+            seed_demo_olt(f"soak-{n:03d}", "huawei", "127.0.0.1", port, community=community)
         for job in db.session.scalars(select(SnmpJob)):
             job.interval = "1m"  # each OLT's poll: ONUs and every attribute, once a minute
             job.next_run_at = far  # until the system is up: _first_slots_once_ready
@@ -169,6 +215,72 @@ def _figures(app) -> dict:
     }
 
 
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds of a process, its children reaped so far and its live descendants."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    utime, stime, cutime, cstime = (int(x) for x in raw[raw.rindex(")") + 2 :].split()[11:15])
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    own = (utime + stime + cutime + cstime) / os.sysconf("SC_CLK_TCK")
+    return own + sum(_tree_cpu(int(c)) for c in children.stdout.split())
+
+
+def _host_cpu() -> float:
+    """CPU seconds the whole machine has spent busy (every core; /proc/stat)."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (
+        int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:9]
+    )
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _run(args, app, env: dict, keep: Path, redis_url: str, agent_pids: list[int]) -> dict:
+    """Start the pool and the scheduler, soak, stop the scheduler, drain; CPU figures."""
+    from jobs.workers import worker_pool_command
+
+    procs, cpu = {}, {}
+    try:
+        procs["workers"] = subprocess.Popen(
+            worker_pool_command(args.workers),
+            cwd=ROOT,
+            env=env,
+            stdout=(keep / "workers.log").open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        procs["scheduler"] = subprocess.Popen(
+            [sys.executable, str(ROOT / "manage_cli.py"), "scheduler", "--every", "2"],
+            cwd=ROOT,
+            env=env,
+            stdout=(keep / "scheduler.log").open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        ready = _first_slots_once_ready(app, redis_url, args.workers)
+        print(f"workers registered and the scheduler ticking after {ready:.1f} s", flush=True)
+        pids = {"workers": procs["workers"].pid, "scheduler": procs["scheduler"].pid}
+        before = {name: _tree_cpu(pid) for name, pid in pids.items()}
+        before |= {"agent": _cpu(agent_pids), "host": _host_cpu(), "wall": time.monotonic()}
+        end, kills, next_kill = time.monotonic() + args.minutes * 60, 0, time.monotonic()
+        while time.monotonic() < end:
+            if time.monotonic() >= next_kill + args.kill_every:
+                kills += _kill_one_busy_worker(procs["workers"].pid)
+                next_kill = time.monotonic()
+            time.sleep(1)
+        cpu["scheduler"] = _tree_cpu(pids["scheduler"]) - before["scheduler"]
+        stop_process(procs.pop("scheduler"), "scheduler", grace=15)
+        _drain(app, 180)
+        cpu["workers"] = _tree_cpu(pids["workers"]) - before["workers"]
+        cpu["agent"] = _cpu(agent_pids) - before["agent"]
+        cpu["host"] = _host_cpu() - before["host"]
+        cpu["wall"] = time.monotonic() - before["wall"]
+    finally:
+        for name, proc in procs.items():
+            stop_process(proc, name, grace=30)
+    return {"kills": kills, "cpu": cpu}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10)
@@ -176,14 +288,17 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=20)
     parser.add_argument("--kill-every", type=float, default=60)
     parser.add_argument("--onus", type=int, default=256, help="ONUs per OLT")
+    parser.add_argument("--agent", choices=("netsnmp", "snmpsim"), default="netsnmp")
+    parser.add_argument("--agents", type=int, default=1, help="snmpd processes (netsnmp)")
     parser.add_argument("--keep", help="directory for the processes' logs and the SQLite file")
     args = parser.parse_args()
     # SIGTERM (timeout, kill) must still run the clean-up below and stop every child.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    from jobs.workers import worker_pool_command
-    from snmp.lab.agent import LabAgent
+    from netsnmp_agent import AgentUnavailable
+
     from webapp import create_app
 
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="oltwatch-soak-") as tmp_name:
         tmp = Path(tmp_name)
         rport = free_tcp_port()
@@ -192,51 +307,34 @@ def main() -> int:
         keep = Path(args.keep) if args.keep else tmp
         keep.mkdir(parents=True, exist_ok=True)
         db_url = os.environ.get("SOAK_DATABASE_URL") or f"sqlite:///{keep}/soak.db"
-        agent = LabAgent(tmp / "lab")
-        for n in range(args.olts):
-            agent.add_olt(f"soak-{n:03d}", "huawei", args.onus, seed=n)
-        agent.start(timeout=120)
         env = dict(os.environ, DATABASE_URL=db_url, REDIS_URL=redis_url, SECRET_KEY="soak")
         app = create_app(
             {"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "soak", "REDIS_URL": redis_url}
         )
-        procs = {}
+        agents = []
         try:
-            _setup(app, args.olts, agent.port)
-            procs["workers"] = subprocess.Popen(
-                worker_pool_command(args.workers),
-                cwd=ROOT,
-                env=env,
-                stdout=(keep / "workers.log").open("ab"),
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
+            agents, pids, endpoints = _start_agents(
+                args.agent, tmp, keep, args.olts, args.onus, args.agents
             )
-            procs["scheduler"] = subprocess.Popen(
-                [sys.executable, str(ROOT / "manage_cli.py"), "scheduler", "--every", "2"],
-                cwd=ROOT,
-                env=env,
-                stdout=(keep / "scheduler.log").open("ab"),
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            ready = _first_slots_once_ready(app, redis_url, args.workers)
-            print(f"workers registered and the scheduler ticking after {ready:.1f} s")
-            end, kills, next_kill = time.monotonic() + args.minutes * 60, 0, time.monotonic()
-            while time.monotonic() < end:
-                if time.monotonic() >= next_kill + args.kill_every:
-                    kills += _kill_one_busy_worker(procs["workers"].pid)
-                    next_kill = time.monotonic()
-                time.sleep(1)
-            stop_process(procs.pop("scheduler"), "scheduler", grace=15)
-            _drain(app, 180)
+            _setup(app, endpoints)
+            run = _run(args, app, env, keep, redis_url, pids)
+        except AgentUnavailable as exc:
+            print(f"{exc}\n(--agent snmpsim needs none of it)", file=sys.stderr)
+            return 2
         finally:
-            for name, proc in procs.items():
-                stop_process(proc, name, grace=30)
-            agent.stop()
+            for agent in agents:
+                agent.stop()
             stop_process(redis, "redis-server", grace=10)
         f = _figures(app)
-    stuck = f["PENDING"] + f["RUNNING"]
-    print(f"{args.olts} OLTs, {args.workers} workers, {args.minutes} min, {kills} workers killed")
+    _print(args, f, run, load_before, os.getloadavg(), len(agents))
+    return 1 if f["PENDING"] + f["RUNNING"] or f["overlaps"] else 0
+
+
+def _print(args, f: dict, run: dict, load_before, load_after, agents: int) -> None:
+    """The figures; the last line is the one scripts parse."""
+    stuck, cpu, minutes = f["PENDING"] + f["RUNNING"], run["cpu"], run["cpu"]["wall"] / 60
+    print(f"{args.olts} OLTs, {args.workers} workers, {args.minutes} min, ", end="")
+    print(f"{run['kills']} workers killed")
     print(
         f"dispatched {f['dispatched']}: succeeded {f['SUCCESS']}, failed {f['FAILED']}, "
         f"interrupted {f['INTERRUPTED']}, stuck {stuck}"
@@ -244,10 +342,20 @@ def main() -> int:
     print(f"overlapping runs on one OLT: {f['overlaps']}")
     print(f"lag from next_run_at to start: p50 {f['lag_p50']:.2f} s, p95 {f['lag_p95']:.2f} s")
     print(
+        f"agent: {args.agent} ({agents} process{'es' if agents > 1 else ''}), "
+        f"CPU {cpu['agent']:.2f} s ({cpu['agent'] / minutes:.2f} s per minute)"
+    )
+    print(
+        f"CPU over {cpu['wall']:.0f} s (soak and drain): workers {cpu['workers']:.1f} s, "
+        f"scheduler {cpu['scheduler']:.1f} s (soak only), agent {cpu['agent']:.1f} s, "
+        f"machine {cpu['host']:.1f} s ({os.cpu_count()} cores)"
+    )
+    before, after = (" ".join(f"{x:.2f}" for x in load) for load in (load_before, load_after))
+    print(f"load average before {before}, after {after}")
+    print(
         f"dispatched={f['dispatched']} stuck={stuck} overlaps={f['overlaps']} "
         f"lag_p95_s={f['lag_p95']:.2f}"
     )
-    return 1 if stuck or f["overlaps"] else 0
 
 
 if __name__ == "__main__":

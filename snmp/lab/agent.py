@@ -80,6 +80,13 @@ class LabAgent:
         return self.data_dir / "snmpsim.log"
 
     @property
+    def pid(self) -> int:
+        """The simulator's process id (once started)."""
+        if self._proc is None:
+            raise RuntimeError("not started")
+        return self._proc.pid
+
+    @property
     def running(self) -> bool:
         """True while the simulator process is alive."""
         return self._proc is not None and self._proc.poll() is None
