@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON
+from sqlalchemy import JSON, Float
 from sqlalchemy.engine import Connection
 
 from webapp.extensions import db
@@ -96,11 +96,13 @@ def _tuples(conn: Connection, keys: tuple[str, ...], columns: list[list], *ends)
     processed = []
     for key, values in zip(keys, columns, strict=True):
         process = _processor(conn, key)
-        if process is not None:
+        if process is json.dumps:
             done: dict[int, object] = {}  # by identity: shared objects are processed once
             values = [
                 done[id(v)] if id(v) in done else done.setdefault(id(v), process(v)) for v in values
             ]
+        elif process is not None and not _as_they_are(key, values):
+            values = list(map(process, values))
         processed.append(values)
     count = len(processed[0]) if processed else 0
     before, after = ends or ((), ())
@@ -110,6 +112,17 @@ def _tuples(conn: Connection, keys: tuple[str, ...], columns: list[list], *ends)
         *(itertools.repeat(v, count) for v in after),
         strict=False,  # (the repeats are as long as the columns)
     )
+
+
+def _as_they_are(key: str, values: list) -> bool:
+    """Whether a column's values need no processing: floats (or None) for a Float column,
+    whose processor (float()) would give them back as they are."""
+    if not isinstance(TABLE.c[key].type, Float):
+        return False
+    return set(map(type, values)) <= _FLOATS
+
+
+_FLOATS = {float, type(None)}
 
 
 def _processor(conn: Connection, key: str):
@@ -138,8 +151,11 @@ def _sqlite_utc(process, impl):
         return process
 
     def utc_text(value):
-        if type(value) is datetime and value.tzinfo is not None:
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        if type(value) is datetime:
+            if value.tzinfo is UTC:  # most: the store's own times, converted uptimes
+                return value.isoformat(" ", "microseconds")[:-6]  # less its "+00:00"
+            if value.tzinfo is not None:
+                return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
         return process(value)
 
     return utc_text
