@@ -247,9 +247,9 @@ def _same_rows(column: Resolved, rows: list[VarBind], known: dict, out: Decoded)
         return False
     positions, entries, raws = aligned
     prefix = column.oid + "."
-    if [vb.oid for vb in rows] != [prefix + raw for raw in raws]:
+    if list(map(_OID, rows)) != list(map(prefix.__add__, raws)):
         return False
-    if not EXCEPTION_TYPES.isdisjoint([vb.type for vb in rows]):
+    if not EXCEPTION_TYPES.isdisjoint(map(_TYPE, rows)):
         return False
     out.aligned, out._entries, out.rows = (positions, rows), entries, len(rows)
     return True
@@ -311,7 +311,7 @@ def _decode(decode: Callable[[str], DecodedIndex], raw: str) -> tuple:
 # the attributes whose numbers _shape changes (others keep a number as it is)
 _SHAPED_INTS = frozenset({"uptime", "last_down_cause", "distance", "pon_port"})
 _PLAIN_INTS = frozenset({"distance", "pon_port"})  # of those, the ones an int passes as it is
-_TYPE, _VALUE, _RAW = (operator.attrgetter(a) for a in ("type", "value", "raw"))
+_TYPE, _VALUE, _RAW, _OID = (operator.attrgetter(a) for a in ("type", "value", "raw", "oid"))
 
 
 @dataclass

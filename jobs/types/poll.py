@@ -197,14 +197,18 @@ def _values(result: Walked, convert, positions: set[str]) -> tuple[dict, set[str
         usable = [c for c in columns if c.oid not in result.failures]
         if attribute == "state" or not usable:
             continue
-        out = dict.fromkeys(positions)
+        out = None
         for c in reversed(usable):
             rows = result.rows.get(c.oid, [])
             decoded = _rows.decode_rows(c, rows, result.names, result.cache)
-            converted = convert.values(c, decoded, out)
+            converted = convert.values(c, decoded, positions)
             if c.column.skip_empty:
                 converted = {p: v for p, v in converted.items() if v not in (None, "")}
-            out.update(converted)
+            if out is None and len(converted) == len(positions):
+                out = converted  # (its positions are all of them: most columns list every ONU)
+            else:
+                out = out if out is not None else dict.fromkeys(positions)
+                out.update(converted)
         values[attribute] = out
         if any(c.keep_previous or c.column.keep_previous for c in columns):
             keep.add(attribute)
