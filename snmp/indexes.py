@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 MODES = ("linear", "bitshift", "ifname", "string")
 IFNAME_OID = "1.3.6.1.2.1.31.1.1.1.1"  # IF-MIB ifName, the map the "ifname" mode decodes with
@@ -53,11 +54,12 @@ class IndexFormula:
     port_offset: int = 0
 
 
-@dataclass(frozen=True)
-class DecodedIndex:
+class DecodedIndex(NamedTuple):
     """A decoded position; ``onu_id`` is None for port-level indexes.
 
     ``key`` is set instead of a position by tables indexed by a name (the "string" mode).
+    A named tuple (immutable and hashable, as a frozen dataclass would be): a poll decodes
+    one per ONU, and a tuple is made in C where a frozen dataclass sets each field in Python.
     """
 
     frame: int | None
@@ -78,6 +80,9 @@ class DecodedIndex:
     def is_onu(self) -> bool:
         """True for an ONU (an ONU id or a key), False for a PON port or other row."""
         return self.key is not None or self.onu_id is not None
+
+
+_new_decoded = tuple.__new__  # DecodedIndex of its five fields, without its __new__ in Python
 
 
 def _split(raw_index: str) -> tuple[int, list[int]]:
@@ -233,7 +238,9 @@ def index_decoder(
             onu_id = int(tail)
         if onu_id is not None:
             onu_id += onu_offset
-        return DecodedIndex(frame, slot + slot_offset, port + port_offset, onu_id)
+        return _new_decoded(
+            DecodedIndex, (frame, slot + slot_offset, port + port_offset, onu_id, None)
+        )
 
     return decode
 
