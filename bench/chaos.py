@@ -6,7 +6,7 @@ Usage: python bench/chaos.py [--minutes 5] [--olts 20] [--workers 20] [--fault-e
 
 Starts its own redis-server (no persistence, as `make run` does), snmpsim serving --olts
 Huawei-shaped OLTs, a fresh SQLite database (a fresh PostgreSQL database next to
-TEST_DATABASE_URL when that is set), `manage_cli.py scheduler` and `rq worker-pool`. Every
+TEST_DATABASE_URL when that is set), `manage_cli.py scheduler` and `manage_cli.py worker`. Every
 OLT has its poll job every minute (two retries, 5 s apart). Besides them: an OLT behind a
 UDP relay that goes silent for a minute when told to, a hostile OLT (snmp/lab/hostile.py:
 every walk endless, every value 2.5 KB), and an SNMPv3 OLT whose agent never answers. Every secret

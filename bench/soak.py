@@ -6,7 +6,7 @@ Usage: python bench/soak.py [--minutes 10] [--olts 50] [--workers 20] [--kill-ev
 
 Starts its own redis-server, the simulated OLTs' agent, a fresh SQLite database
 (PostgreSQL when SOAK_DATABASE_URL is set), `manage_cli.py scheduler` and
-`rq worker-pool`. The agent is by default net-snmp's snmpd with bench/agent/oltsim.c
+`manage_cli.py worker`. The agent is by default net-snmp's snmpd with bench/agent/oltsim.c
 (bench/README.md; ~500k values per CPU-second): --agents processes, each serving one
 data set on its own port to the OLTs given to it in turn (OLTs of one agent answer
 alike, but each is its own OLT in the database, with its own lock). --agent snmpsim
