@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from itertools import repeat
 
 from snmp.client import EMPTY_TYPES, VarBind, render_octets
 
@@ -274,6 +276,40 @@ def int_converter(rule: ValueRule) -> Callable[[int], Value] | None:
         return value
 
     return convert
+
+
+def int_column(rule: ValueRule) -> Callable[[list[int]], list[Value]] | None:
+    """int_converter of a whole column of ints at once (None: the rule does not parse
+    integers): scale, offset and rounding mapped in C over the column, sentinels set to None
+    after; a column that needs a wrap or has a value outside the valid range goes through
+    int_converter row by row (so does the rest of that column). May raise OverflowError.
+    """
+    convert = int_converter(rule)
+    if convert is None:
+        return None
+    sentinels, low, high = frozenset(rule.sentinels), rule.valid_min, rule.valid_max
+    wrap, scale, offset, digits = rule.wrap_above, rule.scale, rule.offset, rule.round_to
+    plain = scale == 1 and not offset and wrap is None
+
+    def column(raws: list[int]) -> list[Value]:
+        if not raws or (wrap is not None and max(raws) > wrap):
+            return list(map(convert, raws))
+        if plain:
+            values = list(raws)
+        else:  # as convert: raw * scale + offset, then round (the same operations, in C)
+            scaled = map(operator.add, map(operator.mul, raws, repeat(scale)), repeat(offset))
+            values = list(scaled if digits is None else map(round, scaled, repeat(digits)))
+        present = values
+        if sentinels and not sentinels.isdisjoint(raws):
+            values = [None if r in sentinels else v for r, v in zip(raws, values, strict=True)]
+            present = [v for v in values if v is not None]
+        if present and (
+            (low is not None and min(present) < low) or (high is not None and max(present) > high)
+        ):
+            return list(map(convert, raws))
+        return values
+
+    return column
 
 
 SLOW = object()  # what an octets converter gives for octets it leaves to apply_rule

@@ -13,7 +13,7 @@ from jobs.types._rows import Converter, Decoded, decode_rows, paused_gc
 from snmp.codec import VarBind
 from snmp.indexes import encode_index
 from snmp.profiles import get_profile
-from snmp.values import ValueRule, ValueRuleError, apply_rule, int_converter
+from snmp.values import ValueRule, ValueRuleError, apply_rule, int_column, int_converter
 
 RULES = [
     ValueRule(),
@@ -44,6 +44,33 @@ def test_int_converter_agrees_with_apply_rule(rule):
             fast = ValueRuleError
         expected = _per_row(rule, raw)
         assert fast == expected and type(fast) is type(expected), (rule, raw)
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_int_column_agrees_with_int_converter_row_by_row(rule):
+    """Whole columns: typical readings, with sentinels among them, with values outside the
+    valid range or above the wrap, each converted as int_converter converts it alone."""
+    import random
+
+    convert, column = int_converter(rule), int_column(rule)
+    draw = random.Random(11)
+    usual = [draw.randint(-3000, 3000) for _ in range(500)]
+    cases = [[], usual, [0], [-0], usual + [2147483647, -2147483648, -1, 0] * 3]
+    cases += [usual + [raw] for raw in INTS if raw != 10**400]
+    cases += [[draw.choice(INTS[:-1]) for _ in range(40)] for _ in range(30)]
+    for raws in cases:
+        expected = [convert(raw) for raw in raws]
+        got = column(list(raws))
+        assert got == expected, (rule, raws)
+        assert list(map(type, got)) == list(map(type, expected)), (rule, raws)
+        assert [str(v) for v in got] == [str(v) for v in expected]  # -0.0 is not 0.0
+    try:  # an int too big for a float scale: the column raises as int_converter does, and
+        huge = [convert(1), convert(10**400)]  # the caller goes row by row
+    except OverflowError:
+        with pytest.raises(OverflowError):
+            column([1, 10**400])
+    else:
+        assert column([1, 10**400]) == huge
 
 
 def test_int_converter_is_only_for_integer_rules():

@@ -22,7 +22,14 @@ from snmp.client import (
 )
 from snmp.errors import SnmpError, SnmpTimeout, SnmpTooMuchData, SnmpUnreachable
 from snmp.indexes import IFDESCR_OID, IFNAME_OID, DecodedIndex, NotAnOnu, index_decoder
-from snmp.values import SLOW, ValueRuleError, apply_rule, int_converter, octets_converter
+from snmp.values import (
+    SLOW,
+    ValueRuleError,
+    apply_rule,
+    int_column,
+    int_converter,
+    octets_converter,
+)
 from webapp.models import Onu
 from webapp.models.inventory import ATTRIBUTE_COLUMNS
 
@@ -364,11 +371,14 @@ class Converter:
             values = list(map(_VALUE, rows))
             if set(map(type, values)) == {int}:
                 try:
-                    out = list(map(fast, values))
+                    out = int_column(column.rule)(values)
                 except (ValueError, OverflowError):
                     pass  # row by row below: value() counts the error
                 else:
-                    if shape is not None:
+                    labels = column.labels if column.attribute == "last_down_cause" else None
+                    if shape is not None and labels:
+                        out = [labels.get(v, str(v)) if type(v) is int else shape(v) for v in out]
+                    elif shape is not None:  # (above: _shape's labels of causes, in one pass)
                         out = [v if keeps_ints and type(v) is int else shape(v) for v in out]
                     return out
         elif octets is not None and kinds == {"OctetString"}:
