@@ -13,7 +13,15 @@ from jobs.types._rows import Converter, Decoded, decode_rows, paused_gc
 from snmp.codec import VarBind
 from snmp.indexes import encode_index
 from snmp.profiles import get_profile
-from snmp.values import ValueRule, ValueRuleError, apply_rule, int_column, int_converter
+from snmp.values import (
+    ValueRule,
+    ValueRuleError,
+    apply_rule,
+    int_column,
+    int_converter,
+    octets_column,
+    octets_converter,
+)
 
 RULES = [
     ValueRule(),
@@ -71,6 +79,31 @@ def test_int_column_agrees_with_int_converter_row_by_row(rule):
             column([1, 10**400])
     else:
         assert column([1, 10**400]) == huge
+
+
+@pytest.mark.parametrize("parse", ["text", "serial", "date_and_time", "mac", "hex"])
+@pytest.mark.parametrize("sentinels", [(), ("N/A", "none", "HWTC1A2B3C4D", "")])
+def test_octets_column_agrees_with_octets_converter_row_by_row(parse, sentinels):
+    """Whole columns of the usual octets (plain text, 8-octet serials), with empty values and
+    sentinels among them, and columns with one odd value, each as octets_converter gives it."""
+    import random
+
+    rule = ValueRule(parse=parse, sentinels=sentinels)
+    convert, column = octets_converter(rule), octets_column(rule)
+    if convert is None:
+        assert column is None
+        return
+    draw = random.Random(5)
+    texts = [f"cliente {n} calle {draw.randint(1, 999)}".encode() for n in range(300)]
+    texts += [b"", b"\x00\x00", b"  padded \x00", b"N/A", b"none", b"tab\there", b" "]
+    serials = [b"HWTC" + draw.randbytes(4) for _ in range(300)]
+    serials += [b"ZTEG\x00\x00\x00\x01", b"HWTC\x1a\x2b\x3c\x4d", b"hwtc\xff\xff\xff\xff"]
+    cases = [[], texts, serials, texts + serials]
+    for usual in (texts, serials):
+        cases += [usual + [odd] for odd in OCTETS]  # one odd value in a usual column
+    for raws in cases:
+        expected = [convert(raw) for raw in raws]
+        assert octets_column(rule)(list(raws)) == expected, (parse, raws)
 
 
 def test_int_converter_is_only_for_integer_rules():

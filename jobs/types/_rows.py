@@ -28,6 +28,7 @@ from snmp.values import (
     apply_rule,
     int_column,
     int_converter,
+    octets_column,
     octets_converter,
 )
 from webapp.models import Onu
@@ -384,7 +385,7 @@ class Converter:
         elif octets is not None and kinds == {"OctetString"}:
             raws = list(map(_RAW, rows))
             if set(map(type, raws)) == {bytes}:
-                out = list(map(octets, raws))
+                out = octets_column(column.rule)(raws)
                 slow = out.count(SLOW)  # (SLOW equals nothing but itself)
                 if limit == -1:
                     out = self._uptimes(column, out)
