@@ -14,6 +14,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import Text, cast, select, update
 
@@ -28,9 +29,9 @@ from webapp.models.inventory import ATTRIBUTE_COLUMNS
 CHUNK = 500
 
 
-@dataclass
-class Sighting:
-    """One ONU as the enumerating table showed it."""
+class Sighting(NamedTuple):
+    """One ONU as the enumerating table showed it (a named tuple: a poll makes one per ONU,
+    and a tuple is made in C)."""
 
     decoded: DecodedIndex
     raw_index: str

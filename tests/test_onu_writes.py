@@ -121,7 +121,7 @@ def test_the_store_inserts_updates_keeps_and_sweeps_through_the_bulk_writes(app)
     # again: 10 ONUs gone (a first miss), 5 offline, 7 without a description (kept)
     obs.found = _found(positions[10:], 1)
     for p in positions[10:15]:
-        obs.found[p].state = 2
+        obs.found[p] = obs.found[p]._replace(state=2)
     obs.values["description"] = {p: (None if p in positions[20:27] else "y") for p in positions}
     second = _store(olt, obs, exs[1].id)
     assert (second.new, second.missing, second.absent_now) == (0, 10, 0)
@@ -168,9 +168,9 @@ def test_a_store_writes_what_changed_whatever_it_leaves_out(app):
 
     obs.found = _found(positions, 1)
     for n in (1, 7):  # seen in another table: another raw index
-        obs.found[positions[n]].raw_index = f"9.{n}"
-    obs.found[positions[8]].state = 2
-    obs.found[positions[9]].state = None
+        obs.found[positions[n]] = obs.found[positions[n]]._replace(raw_index=f"9.{n}")
+    obs.found[positions[8]] = obs.found[positions[8]]._replace(state=2)
+    obs.found[positions[9]] = obs.found[positions[9]]._replace(state=None)
     obs.values["serial"][positions[10]] = "ZTEG00000010"
     obs.values["serial"][positions[11]] = None
     labels = {1: "up", 2: "LOS renamed"}  # 1 renamed by an operator: written too

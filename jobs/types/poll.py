@@ -104,8 +104,9 @@ class PollType(JobType):
         if not presence.by_position:
             raise JobError(_rows.nothing_placed(result.presence, presence))
         states = _states(result, convert)
+        new, sighting, state = tuple.__new__, inventory.Sighting, states.get  # (made in C)
         found = {
-            pos: inventory.Sighting(d, raw, states.get(pos))
+            pos: new(sighting, (d, raw, state(pos)))
             for pos, (d, raw, _vb) in presence.by_position.items()
         }
         values, keep = _values(result, convert, set(found))
