@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import operator
 import re
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -389,9 +390,14 @@ def octets_column(rule: ValueRule) -> Callable[[list[bytes]], list[Value]] | Non
 
     def text(raws: list[bytes]) -> list[Value]:
         stripped = list(map(bytes.rstrip, raws, repeat(b"\x00")))
-        if b"".join(stripped).translate(None, _PLAIN_ASCII):
-            return list(map(convert, raws))  # some are not plain ASCII
-        values = list(map(str.strip, map(bytes.decode, stripped, repeat("ascii"))))
+        if b"".join(stripped).translate(None, _PLAIN_ASCII):  # some are not plain ASCII:
+            odd = map(bytes.translate, stripped, repeat(None), repeat(_PLAIN_ASCII))
+            values = [  # those row by row (SLOW, or a value), the others as below
+                convert(raw) if o else s.decode("ascii").strip()
+                for raw, s, o in zip(raws, stripped, odd, strict=True)
+            ]
+        else:
+            values = list(map(str.strip, map(bytes.decode, stripped, repeat("ascii"))))
         if "" in values or not sentinels.isdisjoint(values):
             values = [None if v in sentinels else (v or None) for v in values]
         return values
@@ -407,11 +413,48 @@ def octets_column(rule: ValueRule) -> Callable[[list[bytes]], list[Value]] | Non
             values = [None if v in sentinels else v for v in values]
         return values
 
-    if rule.parse == "text":
-        return text
-    if rule.parse == "serial":
-        return serial
-    return lambda raws: list(map(convert, raws))
+    def dates(raws: list[bytes]) -> list[Value]:
+        sizes = set(map(len, raws))
+        if sentinels or sizes not in ({8}, {11}):
+            return list(map(convert, raws))
+        # convert()'s text check (octets that are only white space and NULs are no date, even
+        # "\t\n\t\t\t\t\t\t", which reads as 2314-09-09), then fields out of range (year or
+        # month 0: no date; others SLOW; datetime() raises for both): row by row
+        if not all(map(bytes.translate, raws, repeat(None), repeat(_BLANK_OCTETS))):
+            return list(map(convert, raws))
+        fields = map(_DATE_FIELDS.unpack_from, raws)
+        year, month, day, hour, minute, second, deci = zip(*fields, strict=True)
+        zones: list = [None] * len(raws)
+        if sizes == {11}:
+            tails = list(map(bytes.__getitem__, raws, repeat(slice(8, 11))))
+            known = {tail: _zone(tail) for tail in set(tails)}
+            if None in known.values():
+                return list(map(convert, raws))
+            zones = list(map(known.__getitem__, tails))
+        second = map(min, second, repeat(59))
+        micro = map(operator.mul, deci, repeat(100_000))
+        try:
+            values = list(map(datetime, year, month, day, hour, minute, second, micro, zones))
+        except ValueError:
+            return list(map(convert, raws))
+        return values if sizes == {8} else list(map(datetime.astimezone, values, repeat(UTC)))
+
+    return {"text": text, "serial": serial, "date_and_time": dates}.get(
+        rule.parse, lambda raws: list(map(convert, raws))
+    )
+
+
+_DATE_FIELDS = struct.Struct(">HBBBBBB")  # DateAndTime's first 8 octets
+# octets str.strip() takes for white space (after an ASCII decoding), and NUL
+_BLANK_OCTETS = b"\x00\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "
+
+
+def _zone(octets: bytes) -> timezone | None:
+    """The zone of DateAndTime's last 3 octets, as octets_converter reads it (None: odd)."""
+    sign = {43: 1, 45: -1}.get(octets[0])
+    if sign is None or octets[1] > 14 or octets[2] > 59:
+        return None
+    return timezone(sign * timedelta(hours=octets[1], minutes=octets[2]))
 
 
 def apply_rule(rule: ValueRule, vb: VarBind) -> Value:

@@ -98,12 +98,32 @@ def test_octets_column_agrees_with_octets_converter_row_by_row(parse, sentinels)
     texts += [b"", b"\x00\x00", b"  padded \x00", b"N/A", b"none", b"tab\there", b" "]
     serials = [b"HWTC" + draw.randbytes(4) for _ in range(300)]
     serials += [b"ZTEG\x00\x00\x00\x01", b"HWTC\x1a\x2b\x3c\x4d", b"hwtc\xff\xff\xff\xff"]
-    cases = [[], texts, serials, texts + serials]
-    for usual in (texts, serials):
+    dates = [  # DateAndTime: 8 octets, and 11 with a zone (UTC, east, west)
+        bytes([7, 233, draw.randint(1, 12), draw.randint(1, 28), draw.randint(0, 23)])
+        + bytes([draw.randint(0, 59), draw.randint(0, 60), draw.randint(0, 9)])
+        + draw.choice([b"", b"+\x00\x00", b"+\x02\x00", b"-\x05\x1e"])
+        for _ in range(300)
+    ]
+    longer = [d for d in dates if len(d) == 11]
+    cases = [[], texts, serials, texts + serials, dates, longer, [d[:8] for d in longer]]
+    cases += [
+        [b"\x00" * 8] + longer,
+        [b"\x07\xe9\x0d\x01\x00\x00\x00\x00"] + [d[:8] for d in longer],
+    ]
+    cases += [longer + [longer[0][:8] + b"*\x00\x00"], longer + [longer[0][:8] + b"+\x0f\x00"]]
+    blank = b"\t\n\t\t\t\t\t\t"  # white space only (no date), though it reads as 2314-09-09
+    cases += [[d[:8] for d in longer] + [blank], longer + [blank + b"+\x00\x00"]]
+    cases += [
+        longer + [b"\x00\x00" + longer[0][2:]],
+        longer + [longer[0][:2] + b"\x00" + longer[0][3:]],
+    ]
+    for usual in (texts, serials, longer, [d[:8] for d in longer]):
         cases += [usual + [odd] for odd in OCTETS]  # one odd value in a usual column
     for raws in cases:
         expected = [convert(raw) for raw in raws]
-        assert octets_column(rule)(list(raws)) == expected, (parse, raws)
+        got = octets_column(rule)(list(raws))
+        assert got == expected, (parse, raws)
+        assert list(map(repr, got)) == list(map(repr, expected))  # zones too (UTC, or none)
 
 
 def test_int_converter_is_only_for_integer_rules():
