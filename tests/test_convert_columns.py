@@ -259,6 +259,12 @@ def test_columns_with_the_first_columns_indexes_are_placed_as_row_by_row():
         "longer indexes": [VarBind(vb.oid + ".1", "Integer", 1) for vb in same],
         "a port row": [*same[:-1], VarBind(f"1.3.2.{port}", "Integer", 5)],
         "not an index": [*same[:-1], VarBind("1.3.2.x", "Integer", 5)],
+        "another index of the same length": [  # (ONU 126 where the first column had 127)
+            *same[:-1], VarBind(f"1.3.2.{encode_index(formula, 0, 2, 15, 126)}", "Integer", 5)
+        ],
+        "another PON's index of the same length": [  # (slot 1 where the first had slot 2)
+            *same[:-1], VarBind(f"1.3.2.{encode_index(formula, 0, 1, 15, 127)}", "Integer", 5)
+        ],
     }  # fmt: skip
     now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     for name, walked in cases.items():

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
+from itertools import repeat
 
 from jobs.columns import Resolved
 from snmp.client import (
@@ -213,7 +214,12 @@ class Decoded:
     def columns(self, only: Container[str] | None = None) -> tuple[list[str], list[VarBind]]:
         """(positions, rows) of the placed rows (of the positions in ``only``), in order."""
         if self.aligned is not None and (
-            only is None or all(map(only.__contains__, self.aligned[0]))
+            only is None
+            or (
+                only.issuperset(self.aligned[0])
+                if isinstance(only, set | frozenset)
+                else all(map(only.__contains__, self.aligned[0]))
+            )
         ):
             return self.aligned
         items = self.by_position.items()
@@ -253,9 +259,14 @@ def _same_rows(column: Resolved, rows: list[VarBind], known: dict, out: Decoded)
     aligned = known.get(_ALIGNED)
     if aligned is None or len(aligned[0]) != len(rows):
         return False
-    positions, entries, raws = aligned
+    positions, entries, raws, lengths = aligned
     prefix = column.oid + "."
-    if list(map(_OID, rows)) != list(map(prefix.__add__, raws)):
+    # each OID is prefix + its raw index: of that length, starting and ending so (no string
+    # of the whole OID is built to compare it with)
+    oids = list(map(_OID, rows))
+    if list(map(len, oids)) != list(map(operator.add, lengths, repeat(len(prefix)))):
+        return False
+    if not (all(map(str.startswith, oids, repeat(prefix))) and all(map(str.endswith, oids, raws))):
         return False
     if not EXCEPTION_TYPES.isdisjoint(map(_TYPE, rows)):
         return False
@@ -270,7 +281,8 @@ def _remember(column: Resolved, rows: list[VarBind], known: dict, out: Decoded) 
         return
     positions = list(out.by_position)
     entries = [(d, raw) for d, raw, _vb in out.by_position.values()]
-    known[_ALIGNED] = (positions, entries, [raw for _d, raw in entries])
+    raws = [raw for _d, raw in entries]
+    known[_ALIGNED] = (positions, entries, raws, list(map(len, raws)))
 
 
 def _place(column: Resolved, rows: list[VarBind], names, known: dict, out: Decoded) -> None:
