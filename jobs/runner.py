@@ -13,6 +13,7 @@ from redis.exceptions import RedisError
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 from sqlalchemy import update
+from sqlalchemy.orm import joinedload
 
 from jobs import errors, gauges, notify, onu_history
 from jobs.columns import Scope
@@ -30,7 +31,7 @@ from jobs.types import get_type
 from jobs.types._rows import paused_gc
 from snmp.errors import SnmpError
 from webapp.extensions import db, read_only
-from webapp.models import Execution
+from webapp.models import Execution, Olt
 from webapp.models.base import utcnow
 from webapp.models.executions import FAILED, INTERRUPTED, PENDING, RUNNING, SUCCESS
 
@@ -122,7 +123,7 @@ def _run(execution_id: int) -> dict:
     # What a run checks first only reads: on SQLite it takes no write lock, so twenty runs
     # starting together do not queue behind each other (nor behind another run's store).
     with read_only():
-        ex = db.session.get(Execution, execution_id)
+        ex = _load(execution_id, _CHECKED)
         if ex is None:
             log.warning("execution %s does not exist; nothing to run", execution_id)
             return {"execution": execution_id, "outcome": "missing"}
@@ -162,6 +163,20 @@ def _run(execution_id: int) -> dict:
         hand_over_quietly(redis, olt_id)
 
 
+# What each step reads of an execution, loaded with it in one SELECT (no lazy load per row).
+_CHECKED = (joinedload(Execution.job), joinedload(Execution.olt), joinedload(Execution.job_host))
+_PLANNED = (
+    joinedload(Execution.job),
+    joinedload(Execution.olt).joinedload(Olt.model),  # Olt.profile_key
+    joinedload(Execution.olt).joinedload(Olt.brand),
+)
+_FINISHED = (joinedload(Execution.job_host),)
+
+
+def _load(execution_id: int, options: tuple) -> Execution | None:
+    return db.session.get(Execution, execution_id, options=options)
+
+
 def _mark_running(execution_id: int, worker: str) -> bool:
     """PENDING -> RUNNING by compare-and-set, committed at once so it is visible."""
     result = db.session.execute(
@@ -194,13 +209,16 @@ def _context(ex: Execution, check=None) -> RunContext:
     )
 
 
-def _detect_first(execution_id: int) -> None:
-    """An OLT in "detect" mode is detected before it is polled (committed at once)."""
+def _detect_first(execution_id: int) -> Execution | None:
+    """An OLT in "detect" mode is detected before it is polled (committed at once).
+
+    Returns the execution, loaded for planning, when there was nothing to detect: its read
+    transaction is still open, so the plan reads what this check read (one SELECT)."""
     with read_only():
-        needed = needs_detection(db.session.get(Execution, execution_id).olt)
+        ex = _load(execution_id, _PLANNED)
+        if not needs_detection(ex.olt):
+            return ex
         db.session.rollback()
-    if not needed:
-        return
     olt = db.session.get(Execution, execution_id).olt
     data = detect_olt(olt, apply=True)
     db.session.commit()
@@ -211,6 +229,7 @@ def _detect_first(execution_id: int) -> None:
         raise JobError(
             Message("detection_not_applied", olt=olt.name, address=olt.address, detail=detail)
         )
+    return None
 
 
 def _perform(execution_id: int, beat: Heartbeat) -> dict:
@@ -218,10 +237,11 @@ def _perform(execution_id: int, beat: Heartbeat) -> dict:
     started = monotonic()
     ctx = None
     try:
-        _detect_first(execution_id)
+        ex = _detect_first(execution_id)
         beat.check()
         with read_only():  # planning reads only (SQLite: no write lock)
-            ex = db.session.get(Execution, execution_id)
+            if ex is None:  # detected and committed: read it again
+                ex = _load(execution_id, _PLANNED)
             job_type = get_type(ex.job.job_type)
             ctx = _context(ex, check=beat.check)
             plan = job_type.plan(ex, ctx)
@@ -301,7 +321,7 @@ def _finish(
     elif beat is not None and not beat.still_owned():
         db.session.rollback()
         status, error, summary = INTERRUPTED, lock_lost_error(beat.reason), None
-    ex = db.session.get(Execution, execution_id)
+    ex = _load(execution_id, _FINISHED)
     waited = {k: v for k, v in (ex.summary or {}).items() if k.startswith("lock_")}
     if not finish_if(ex, status, error=error, summary={**waited, **(summary or {})}):
         db.session.rollback()
@@ -320,19 +340,24 @@ def _finish(
         else:
             ex.job_host.record_failure(ex.finished_at)
         onu_history.olt_polled(ex, status == SUCCESS)
-    db.session.commit()
-    if status == SUCCESS and ex.olt_id is not None and "present_total" in (summary or {}):
-        gauges.note_present(get_redis(current_app.config["REDIS_URL"]), ex.olt_id,
+    olt_id, olt_name, duration_ms = ex.olt_id, ex.olt_name, ex.duration_ms  # before the commit
+    db.session.commit()  # expires ex: what follows reads the values above, not the row again
+    if status == SUCCESS and olt_id is not None and "present_total" in (summary or {}):
+        gauges.note_present(get_redis(current_app.config["REDIS_URL"]), olt_id,
                             summary["present_total"])  # fmt: skip
     notify.enqueue_pending()
     if status != SUCCESS:
         schedule_retry(ex)
     log.info(
         "execution %s on OLT %s: %s in %s ms%s",
-        ex.id,
-        ex.olt_name,
+        execution_id,
+        olt_name,
         status,
-        ex.duration_ms,
+        duration_ms,
         f" ({error})" if error else "",
     )
-    return {"execution": ex.id, "outcome": status, "error": None if error is None else str(error)}
+    return {
+        "execution": execution_id,
+        "outcome": status,
+        "error": None if error is None else str(error),
+    }
