@@ -174,7 +174,9 @@ _FINISHED = (joinedload(Execution.job_host),)
 
 
 def _load(execution_id: int, options: tuple) -> Execution | None:
-    return db.session.get(Execution, execution_id, options=options)
+    # populate_existing: rows left expired by an earlier commit are loaded with their
+    # related rows too (else a refresh loads the execution alone, and the rest lazily)
+    return db.session.get(Execution, execution_id, options=options, populate_existing=True)
 
 
 def _mark_running(execution_id: int, worker: str) -> bool:
