@@ -60,7 +60,7 @@ def after_store(
     ids = {p: r.id for p, r in existing.items()}
     ids.update(new_ids)
     report.samples = _samples(olt_id, execution_id, obs, existing, ids, now)
-    rules = _run_rules(olt_id)
+    rules = run_rules(olt_id)
     found = _events(obs, existing, ids, gone, labels, rules.thresholds)
     ev.record(db.session, olt_id, execution_id, now, found)
     for _onu, _pos, _pon, kind, _detail in found:
@@ -96,7 +96,7 @@ def olt_rules(olt_id: int) -> alarms.Rules:
 _RUN_RULES = "oltwatch.run_rules"  # Session.info: (transaction, OLT id, rules read in it)
 
 
-def _run_rules(olt_id: int) -> alarms.Rules:
+def run_rules(olt_id: int) -> alarms.Rules:
     """olt_rules, read once per transaction: a run's store and its end (olt_polled) commit
     together and change no rule, so the second would read what the first did."""
     session = db.session()
@@ -165,7 +165,19 @@ def _alarms(olt_id, obs, existing, ids, found, gone, rules, now) -> alarms.Outco
         db.session, olt_id, now, rules, readings, went_offline, online_before, gone_ids
     )
     alarms.queue_notifications(db.session, olt_id, now, rules)
+    session = db.session()
+    session.info[_QUEUED] = (session.get_transaction(), olt_id)
     return outcome
+
+
+_QUEUED = "oltwatch.notifications_queued"  # Session.info: (transaction, OLT id) queued in it
+
+
+def _queued_here(olt_id: int) -> bool:
+    """Whether this transaction already queued the OLT's notifications (its store did)."""
+    session = db.session()
+    queued = session.info.get(_QUEUED)
+    return queued is not None and queued == (session.get_transaction(), olt_id)
 
 
 def _rx_outside(obs: Observation, ids: dict, rules: alarms.Rules) -> list[str]:
@@ -384,8 +396,11 @@ def olt_polled(ex, ok: bool) -> None:
     error = ex.error or ""
     if not ok and not _did_not_answer(ex.error_code, error):
         return  # a failure of another kind (an unsupported table…) says the OLT answered
-    rules = _run_rules(ex.olt_id)
+    rules = run_rules(ex.olt_id)
     failures = ex.job_host.consecutive_failures or 0
     now = ex.finished_at or utcnow()
-    alarms.olt_answered(db.session, ex.olt_id, ok, failures, error, now, rules)
-    alarms.queue_notifications(db.session, ex.olt_id, now, rules)
+    answered = alarms.olt_answered(db.session, ex.olt_id, ok, failures, error, now, rules)
+    # Only an OLT alarm raised now is new since the store queued the OLT's notifications in
+    # this transaction (a cleared or unchanged one needs none): else there is nothing to queue.
+    if answered == "raised" or not _queued_here(ex.olt_id):
+        alarms.queue_notifications(db.session, ex.olt_id, now, rules)
