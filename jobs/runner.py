@@ -15,7 +15,7 @@ from rq.timeouts import JobTimeoutException
 from sqlalchemy import update
 from sqlalchemy.orm import joinedload
 
-from jobs import errors, gauges, notify, onu_history
+from jobs import errors, gauges, notify, onu_history, prefork
 from jobs.columns import Scope
 from jobs.context import RunContext
 from jobs.detection import detect_olt, needs_detection, target_of
@@ -40,13 +40,16 @@ _app: Flask | None = None
 _app_pid: int | None = None
 
 
-def preload_app() -> Flask:
-    """Build the worker's Flask app once, in the worker process, before jobs are forked."""
+def preload_app(prepare: bool = True) -> Flask:
+    """Build the worker's Flask app once, in the worker process, before jobs are forked
+    (and, unless told not to, what each forked run would build again: jobs.prefork)."""
     global _app, _app_pid
     if _app is None:
         from webapp import create_app
 
         _app, _app_pid = create_app(), os.getpid()
+        if prepare:
+            prefork.prepare(_app)
     return _app
 
 
@@ -54,13 +57,16 @@ def use_app(app: Flask) -> None:
     """Run jobs with this app (a worker pool's parent built it; its workers fork from it)."""
     global _app, _app_pid
     _app, _app_pid = app, os.getpid()
+    prefork.prepare(app)
 
 
 def _get_app() -> Flask:
     global _app_pid
     if has_app_context() and current_app._get_current_object() is not _app:
         return current_app._get_current_object()  # a test's app, in its own process
-    app = preload_app()  # a pool's work-horse still sees the parent's app context: same app
+    # a pool's work-horse still sees the parent's app context: same app; a horse whose
+    # parent built none builds it now, and prepares nothing it would not use itself
+    app = preload_app(prepare=False)
     if _app_pid != os.getpid():
         # A forked work-horse must not reuse the parent's database connections.
         with app.app_context():
@@ -123,7 +129,7 @@ def _run(execution_id: int) -> dict:
     # What a run checks first only reads: on SQLite it takes no write lock, so twenty runs
     # starting together do not queue behind each other (nor behind another run's store).
     with read_only():
-        ex = _load(execution_id, _CHECKED)
+        ex = load_execution(execution_id, CHECKED)
         if ex is None:
             log.warning("execution %s does not exist; nothing to run", execution_id)
             return {"execution": execution_id, "outcome": "missing"}
@@ -164,16 +170,17 @@ def _run(execution_id: int) -> dict:
 
 
 # What each step reads of an execution, loaded with it in one SELECT (no lazy load per row).
-_CHECKED = (joinedload(Execution.job), joinedload(Execution.olt), joinedload(Execution.job_host))
-_PLANNED = (
+CHECKED = (joinedload(Execution.job), joinedload(Execution.olt), joinedload(Execution.job_host))
+PLANNED = (
     joinedload(Execution.job),
     joinedload(Execution.olt).joinedload(Olt.model),  # Olt.profile_key
     joinedload(Execution.olt).joinedload(Olt.brand),
 )
-_FINISHED = (joinedload(Execution.job_host),)
+FINISHED = (joinedload(Execution.job_host),)
 
 
-def _load(execution_id: int, options: tuple) -> Execution | None:
+def load_execution(execution_id: int, options: tuple) -> Execution | None:
+    """The execution with what a step reads of it (CHECKED, PLANNED or FINISHED)."""
     # populate_existing: rows left expired by an earlier commit are loaded with their
     # related rows too (else a refresh loads the execution alone, and the rest lazily)
     return db.session.get(Execution, execution_id, options=options, populate_existing=True)
@@ -217,7 +224,7 @@ def _detect_first(execution_id: int) -> Execution | None:
     Returns the execution, loaded for planning, when there was nothing to detect: its read
     transaction is still open, so the plan reads what this check read (one SELECT)."""
     with read_only():
-        ex = _load(execution_id, _PLANNED)
+        ex = load_execution(execution_id, PLANNED)
         if not needs_detection(ex.olt):
             return ex
         db.session.rollback()
@@ -243,7 +250,7 @@ def _perform(execution_id: int, beat: Heartbeat) -> dict:
         beat.check()
         with read_only():  # planning reads only (SQLite: no write lock)
             if ex is None:  # detected and committed: read it again
-                ex = _load(execution_id, _PLANNED)
+                ex = load_execution(execution_id, PLANNED)
             job_type = get_type(ex.job.job_type)
             ctx = _context(ex, check=beat.check)
             plan = job_type.plan(ex, ctx)
@@ -323,7 +330,7 @@ def _finish(
     elif beat is not None and not beat.still_owned():
         db.session.rollback()
         status, error, summary = INTERRUPTED, lock_lost_error(beat.reason), None
-    ex = _load(execution_id, _FINISHED)
+    ex = load_execution(execution_id, FINISHED)
     waited = {k: v for k, v in (ex.summary or {}).items() if k.startswith("lock_")}
     if not finish_if(ex, status, error=error, summary={**waited, **(summary or {})}):
         db.session.rollback()
