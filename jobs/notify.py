@@ -25,7 +25,7 @@ from rq import Queue, Retry, get_current_job
 from sqlalchemy import select, update
 
 from jobs.queues import get_redis
-from webapp.extensions import db
+from webapp.extensions import db, read_only
 from webapp.models import Notification
 from webapp.models.base import utcnow
 
@@ -43,18 +43,19 @@ class DeliveryError(Exception):
 def enqueue_pending(limit: int = BATCH) -> int:
     """Claim pending notifications nobody has enqueued and enqueue their deliveries."""
     cfg = current_app.config
-    ids = db.session.scalars(
-        select(Notification.id)
-        .where(Notification.status == "pending", Notification.rq_job_id.is_(None))
-        .order_by(Notification.id)
-        .limit(limit)
-    ).all()
+    ids = pending_ids(limit)
+    if not ids and not db.session().in_transaction():
+        return 0
     claimed = []
     for nid in ids:  # compare-and-set: two processes never enqueue one notification twice
         job_id = f"notification-{nid}"
         done = db.session.execute(
             update(Notification)
-            .where(Notification.id == nid, Notification.rq_job_id.is_(None))
+            .where(
+                Notification.id == nid,
+                Notification.status == "pending",
+                Notification.rq_job_id.is_(None),
+            )
             .values(rq_job_id=job_id)
         )
         if done.rowcount == 1:
@@ -83,6 +84,26 @@ def enqueue_pending(limit: int = BATCH) -> int:
         db.session.commit()
         return 0
     return len(claimed)
+
+
+def pending_ids(limit: int) -> list[int]:
+    """Pending notifications nobody has enqueued (the first limit of them).
+
+    Outside a transaction they are looked for in a read-only one: most runs find none, and
+    then take no write lock (SQLite) and commit nothing. The claim is a compare-and-set of
+    its own, so what it reads need not be read in its transaction."""
+    query = (
+        select(Notification.id)
+        .where(Notification.status == "pending", Notification.rq_job_id.is_(None))
+        .order_by(Notification.id)
+        .limit(limit)
+    )
+    if db.session().in_transaction():  # the caller's: read in it, committed with the claim
+        return list(db.session.scalars(query))
+    with read_only():
+        ids = list(db.session.scalars(query))
+        db.session.rollback()
+    return ids
 
 
 def payload(n: Notification) -> dict:

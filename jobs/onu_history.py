@@ -12,12 +12,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask import current_app
+from sqlalchemy import select
 
 from history import alarms, codec
 from history import events as ev
 from history import samples as history_samples
 from webapp.extensions import db
-from webapp.models import Olt
+from webapp.models import Brand, Olt, OltModel
 from webapp.models.base import utcnow
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ def after_store(
     ids = {p: r.id for p, r in existing.items()}
     ids.update(new_ids)
     report.samples = _samples(olt_id, execution_id, obs, existing, ids, now)
-    rules = olt_rules(olt_id)
+    rules = run_rules(olt_id)
     found = _events(obs, existing, ids, gone, labels, rules.thresholds)
     ev.record(db.session, olt_id, execution_id, now, found)
     for _onu, _pos, _pon, kind, _detail in found:
@@ -90,6 +91,29 @@ def olt_rules(olt_id: int) -> alarms.Rules:
     olt = db.session.get(Olt, olt_id)
     profile = olt.profile_key if olt is not None else None
     return alarms.rules_for(db.session, olt_id, profile, base_rules())
+
+
+_RUN_RULES = "oltwatch.run_rules"  # Session.info: (transaction, OLT id, rules read in it)
+
+
+def run_rules(olt_id: int) -> alarms.Rules:
+    """olt_rules, read once per transaction: a run's store and its end (olt_polled) commit
+    together and change no rule, so the second would read what the first did."""
+    session = db.session()
+    cached = session.info.get(_RUN_RULES)
+    if cached is not None and cached[0] is session.get_transaction() and cached[1] == olt_id:
+        return cached[2]
+    row = session.execute(
+        select(OltModel.profile_key, Brand.profile_key)
+        .select_from(Olt)
+        .outerjoin(OltModel, Olt.model_id == OltModel.id)
+        .outerjoin(Brand, Olt.brand_id == Brand.id)
+        .where(Olt.id == olt_id)
+    ).first()
+    profile = (row[0] or row[1]) if row is not None else None  # as Olt.profile_key
+    rules = alarms.rules_for(session, olt_id, profile, base_rules())
+    session.info[_RUN_RULES] = (session.get_transaction(), olt_id, rules)
+    return rules
 
 
 def _alarms(olt_id, obs, existing, ids, found, gone, rules, now) -> alarms.Outcome:
@@ -141,7 +165,19 @@ def _alarms(olt_id, obs, existing, ids, found, gone, rules, now) -> alarms.Outco
         db.session, olt_id, now, rules, readings, went_offline, online_before, gone_ids
     )
     alarms.queue_notifications(db.session, olt_id, now, rules)
+    session = db.session()
+    session.info[_QUEUED] = (session.get_transaction(), olt_id)
     return outcome
+
+
+_QUEUED = "oltwatch.notifications_queued"  # Session.info: (transaction, OLT id) queued in it
+
+
+def _queued_here(olt_id: int) -> bool:
+    """Whether this transaction already queued the OLT's notifications (its store did)."""
+    session = db.session()
+    queued = session.info.get(_QUEUED)
+    return queued is not None and queued == (session.get_transaction(), olt_id)
 
 
 def _rx_outside(obs: Observation, ids: dict, rules: alarms.Rules) -> list[str]:
@@ -360,8 +396,11 @@ def olt_polled(ex, ok: bool) -> None:
     error = ex.error or ""
     if not ok and not _did_not_answer(ex.error_code, error):
         return  # a failure of another kind (an unsupported table…) says the OLT answered
-    rules = olt_rules(ex.olt_id)
+    rules = run_rules(ex.olt_id)
     failures = ex.job_host.consecutive_failures or 0
     now = ex.finished_at or utcnow()
-    alarms.olt_answered(db.session, ex.olt_id, ok, failures, error, now, rules)
-    alarms.queue_notifications(db.session, ex.olt_id, now, rules)
+    answered = alarms.olt_answered(db.session, ex.olt_id, ok, failures, error, now, rules)
+    # Only an OLT alarm raised now is new since the store queued the OLT's notifications in
+    # this transaction (a cleared or unchanged one needs none): else there is nothing to queue.
+    if answered == "raised" or not _queued_here(ex.olt_id):
+        alarms.queue_notifications(db.session, ex.olt_id, now, rules)

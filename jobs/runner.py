@@ -13,8 +13,9 @@ from redis.exceptions import RedisError
 from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 from sqlalchemy import update
+from sqlalchemy.orm import joinedload
 
-from jobs import errors, gauges, notify, onu_history
+from jobs import errors, gauges, notify, onu_history, prefork
 from jobs.columns import Scope
 from jobs.context import RunContext
 from jobs.detection import detect_olt, needs_detection, target_of
@@ -30,7 +31,7 @@ from jobs.types import get_type
 from jobs.types._rows import paused_gc
 from snmp.errors import SnmpError
 from webapp.extensions import db, read_only
-from webapp.models import Execution
+from webapp.models import Execution, Olt
 from webapp.models.base import utcnow
 from webapp.models.executions import FAILED, INTERRUPTED, PENDING, RUNNING, SUCCESS
 
@@ -39,13 +40,16 @@ _app: Flask | None = None
 _app_pid: int | None = None
 
 
-def preload_app() -> Flask:
-    """Build the worker's Flask app once, in the worker process, before jobs are forked."""
+def preload_app(prepare: bool = True) -> Flask:
+    """Build the worker's Flask app once, in the worker process, before jobs are forked
+    (and, unless told not to, what each forked run would build again: jobs.prefork)."""
     global _app, _app_pid
     if _app is None:
         from webapp import create_app
 
         _app, _app_pid = create_app(), os.getpid()
+        if prepare:
+            prefork.prepare(_app)
     return _app
 
 
@@ -53,13 +57,16 @@ def use_app(app: Flask) -> None:
     """Run jobs with this app (a worker pool's parent built it; its workers fork from it)."""
     global _app, _app_pid
     _app, _app_pid = app, os.getpid()
+    prefork.prepare(app)
 
 
 def _get_app() -> Flask:
     global _app_pid
     if has_app_context() and current_app._get_current_object() is not _app:
         return current_app._get_current_object()  # a test's app, in its own process
-    app = preload_app()  # a pool's work-horse still sees the parent's app context: same app
+    # a pool's work-horse still sees the parent's app context: same app; a horse whose
+    # parent built none builds it now, and prepares nothing it would not use itself
+    app = preload_app(prepare=False)
     if _app_pid != os.getpid():
         # A forked work-horse must not reuse the parent's database connections.
         with app.app_context():
@@ -122,7 +129,7 @@ def _run(execution_id: int) -> dict:
     # What a run checks first only reads: on SQLite it takes no write lock, so twenty runs
     # starting together do not queue behind each other (nor behind another run's store).
     with read_only():
-        ex = db.session.get(Execution, execution_id)
+        ex = load_execution(execution_id, CHECKED)
         if ex is None:
             log.warning("execution %s does not exist; nothing to run", execution_id)
             return {"execution": execution_id, "outcome": "missing"}
@@ -162,6 +169,23 @@ def _run(execution_id: int) -> dict:
         hand_over_quietly(redis, olt_id)
 
 
+# What each step reads of an execution, loaded with it in one SELECT (no lazy load per row).
+CHECKED = (joinedload(Execution.job), joinedload(Execution.olt), joinedload(Execution.job_host))
+PLANNED = (
+    joinedload(Execution.job),
+    joinedload(Execution.olt).joinedload(Olt.model),  # Olt.profile_key
+    joinedload(Execution.olt).joinedload(Olt.brand),
+)
+FINISHED = (joinedload(Execution.job_host),)
+
+
+def load_execution(execution_id: int, options: tuple) -> Execution | None:
+    """The execution with what a step reads of it (CHECKED, PLANNED or FINISHED)."""
+    # populate_existing: rows left expired by an earlier commit are loaded with their
+    # related rows too (else a refresh loads the execution alone, and the rest lazily)
+    return db.session.get(Execution, execution_id, options=options, populate_existing=True)
+
+
 def _mark_running(execution_id: int, worker: str) -> bool:
     """PENDING -> RUNNING by compare-and-set, committed at once so it is visible."""
     result = db.session.execute(
@@ -194,13 +218,16 @@ def _context(ex: Execution, check=None) -> RunContext:
     )
 
 
-def _detect_first(execution_id: int) -> None:
-    """An OLT in "detect" mode is detected before it is polled (committed at once)."""
+def _detect_first(execution_id: int) -> Execution | None:
+    """An OLT in "detect" mode is detected before it is polled (committed at once).
+
+    Returns the execution, loaded for planning, when there was nothing to detect: its read
+    transaction is still open, so the plan reads what this check read (one SELECT)."""
     with read_only():
-        needed = needs_detection(db.session.get(Execution, execution_id).olt)
+        ex = load_execution(execution_id, PLANNED)
+        if not needs_detection(ex.olt):
+            return ex
         db.session.rollback()
-    if not needed:
-        return
     olt = db.session.get(Execution, execution_id).olt
     data = detect_olt(olt, apply=True)
     db.session.commit()
@@ -211,6 +238,7 @@ def _detect_first(execution_id: int) -> None:
         raise JobError(
             Message("detection_not_applied", olt=olt.name, address=olt.address, detail=detail)
         )
+    return None
 
 
 def _perform(execution_id: int, beat: Heartbeat) -> dict:
@@ -218,10 +246,11 @@ def _perform(execution_id: int, beat: Heartbeat) -> dict:
     started = monotonic()
     ctx = None
     try:
-        _detect_first(execution_id)
+        ex = _detect_first(execution_id)
         beat.check()
         with read_only():  # planning reads only (SQLite: no write lock)
-            ex = db.session.get(Execution, execution_id)
+            if ex is None:  # detected and committed: read it again
+                ex = load_execution(execution_id, PLANNED)
             job_type = get_type(ex.job.job_type)
             ctx = _context(ex, check=beat.check)
             plan = job_type.plan(ex, ctx)
@@ -301,7 +330,7 @@ def _finish(
     elif beat is not None and not beat.still_owned():
         db.session.rollback()
         status, error, summary = INTERRUPTED, lock_lost_error(beat.reason), None
-    ex = db.session.get(Execution, execution_id)
+    ex = load_execution(execution_id, FINISHED)
     waited = {k: v for k, v in (ex.summary or {}).items() if k.startswith("lock_")}
     if not finish_if(ex, status, error=error, summary={**waited, **(summary or {})}):
         db.session.rollback()
@@ -320,19 +349,24 @@ def _finish(
         else:
             ex.job_host.record_failure(ex.finished_at)
         onu_history.olt_polled(ex, status == SUCCESS)
-    db.session.commit()
-    if status == SUCCESS and ex.olt_id is not None and "present_total" in (summary or {}):
-        gauges.note_present(get_redis(current_app.config["REDIS_URL"]), ex.olt_id,
+    olt_id, olt_name, duration_ms = ex.olt_id, ex.olt_name, ex.duration_ms  # before the commit
+    db.session.commit()  # expires ex: what follows reads the values above, not the row again
+    if status == SUCCESS and olt_id is not None and "present_total" in (summary or {}):
+        gauges.note_present(get_redis(current_app.config["REDIS_URL"]), olt_id,
                             summary["present_total"])  # fmt: skip
     notify.enqueue_pending()
     if status != SUCCESS:
         schedule_retry(ex)
     log.info(
         "execution %s on OLT %s: %s in %s ms%s",
-        ex.id,
-        ex.olt_name,
+        execution_id,
+        olt_name,
         status,
-        ex.duration_ms,
+        duration_ms,
         f" ({error})" if error else "",
     )
-    return {"execution": ex.id, "outcome": status, "error": None if error is None else str(error)}
+    return {
+        "execution": execution_id,
+        "outcome": status,
+        "error": None if error is None else str(error),
+    }
