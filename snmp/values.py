@@ -364,10 +364,10 @@ def octets_converter(rule: ValueRule) -> Callable[[bytes], Value] | None:
             if size == 11:
                 tz = zones.get(raw[8:])
                 if tz is None:
-                    sign = {43: 1, 45: -1}.get(raw[8])
-                    if sign is None or raw[9] > 14 or raw[10] > 59:
+                    tz = _zone(raw[8:])
+                    if tz is None:
                         return SLOW
-                    tz = zones[raw[8:]] = timezone(sign * timedelta(hours=raw[9], minutes=raw[10]))
+                    zones[raw[8:]] = tz
             try:
                 when = datetime(year, month, day, hour, minute, min(second, 59), deci * 100_000, tz)
             except ValueError:
@@ -380,9 +380,9 @@ def octets_converter(rule: ValueRule) -> Callable[[bytes], Value] | None:
 
 def octets_column(rule: ValueRule) -> Callable[[list[bytes]], list[Value]] | None:
     """octets_converter of a whole column of octets at once (SLOW where it gives SLOW; None:
-    the rule parses no text). A text or serial column whose octets are all of the usual kind
-    (plain ASCII; 8 octets with an alphanumeric vendor) is converted by maps in C; any other
-    column, and dates, row by row."""
+    the rule parses no text). Columns of the usual octets (plain ASCII text; 8 octets with an
+    alphanumeric vendor; DateAndTimes of one size) are converted by maps in C; the odd values
+    of a text column, and every value of any other column, row by row."""
     convert = octets_converter(rule)
     if convert is None:
         return None
@@ -450,7 +450,7 @@ _BLANK_OCTETS = b"\x00\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "
 
 
 def _zone(octets: bytes) -> timezone | None:
-    """The zone of DateAndTime's last 3 octets, as octets_converter reads it (None: odd)."""
+    """The zone of DateAndTime's last 3 octets (None: odd, left to apply_rule)."""
     sign = {43: 1, 45: -1}.get(octets[0])
     if sign is None or octets[1] > 14 or octets[2] > 59:
         return None
