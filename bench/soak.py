@@ -15,8 +15,8 @@ is the bottleneck, and the soak measures it rather than us). The agent's CPU sec
 are printed with the figures.
 
 Jobs: every OLT's poll job (its ONUs and every attribute) every minute. Every
---kill-every seconds one busy worker's work-horse and its worker are SIGKILLed (the pool
-starts a new worker). At the end the scheduler stops, the reaper drains what is
+--kill-every seconds one busy worker (one running a job) is SIGKILLed (the pool starts
+a new worker). At the end the scheduler stops, the reaper drains what is
 left, and the figures are printed; the last line is
 `dispatched=<n> stuck=<n> overlaps=<n> lag_p95_s=<x>`. Exits 1 if anything is stuck or
 two executions of one OLT overlapped.
@@ -132,23 +132,28 @@ def _first_slots_once_ready(app, redis_url: str, workers: int) -> float:
     return ready
 
 
-def _kill_one_busy_worker(pool_pid: int) -> bool:
-    """SIGKILL the work-horse of a busy worker of the pool and that worker."""
-    workers = subprocess.run(
+def _kill_one_busy_worker(pool_pid: int, redis_url: str) -> bool:
+    """SIGKILL a worker of the pool that is running a job (RQ's state "busy"), as a crash
+    would end it (a child of it, the queue's RQ scheduler, lives on)."""
+    from rq import Worker
+
+    from jobs.queues import get_redis
+
+    children = subprocess.run(
         ["pgrep", "-P", str(pool_pid)], capture_output=True, text=True
     ).stdout.split()
-    random.shuffle(workers)
-    for worker in workers:
-        horses = subprocess.run(
-            ["pgrep", "-P", worker], capture_output=True, text=True
-        ).stdout.split()
-        if horses:
-            for pid in [*horses, worker]:
-                try:
-                    os.kill(int(pid), signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            return True
+    busy = [
+        w.pid
+        for w in Worker.all(connection=get_redis(redis_url))
+        if w.state == "busy" and str(w.pid) in children
+    ]
+    random.shuffle(busy)
+    for pid in busy:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+        return True
     return False
 
 
@@ -227,6 +232,26 @@ def _tree_cpu(pid: int) -> float:
     return own + sum(_tree_cpu(int(c)) for c in children.stdout.split())
 
 
+def _memory_mb(pid: int) -> tuple[float, float]:
+    """(PSS summed over a process and its descendants, the largest one's own memory (USS)),
+    in MB (/proc/PID/smaps_rollup: shared pages count once in the sum)."""
+    pss, largest = 0, 0
+    pids = [pid]
+    while pids:
+        current = pids.pop()
+        children = subprocess.run(["pgrep", "-P", str(current)], capture_output=True, text=True)
+        pids += [int(c) for c in children.stdout.split()]
+        try:
+            rollup = Path(f"/proc/{current}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        lines = (line.split(":", 1) for line in rollup.splitlines()[1:])
+        fields = {key: int(value.split()[0]) for key, value in lines}
+        pss += fields.get("Pss", 0)
+        largest = max(largest, fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0))
+    return pss / 1024, largest / 1024
+
+
 def _host_cpu() -> float:
     """CPU seconds the whole machine has spent busy (every core; /proc/stat)."""
     user, nice, system, _idle, _iowait, irq, softirq, steal = (
@@ -239,7 +264,7 @@ def _run(args, app, env: dict, keep: Path, redis_url: str, agent_pids: list[int]
     """Start the pool and the scheduler, soak, stop the scheduler, drain; CPU figures."""
     from jobs.workers import worker_pool_command
 
-    procs, cpu = {}, {}
+    procs, cpu, memory = {}, {}, (float("nan"), float("nan"))
     try:
         procs["workers"] = subprocess.Popen(
             worker_pool_command(args.workers),
@@ -265,20 +290,21 @@ def _run(args, app, env: dict, keep: Path, redis_url: str, agent_pids: list[int]
         end, kills, next_kill = time.monotonic() + args.minutes * 60, 0, time.monotonic()
         while time.monotonic() < end:
             if time.monotonic() >= next_kill + args.kill_every:
-                kills += _kill_one_busy_worker(procs["workers"].pid)
+                kills += _kill_one_busy_worker(procs["workers"].pid, redis_url)
                 next_kill = time.monotonic()
             time.sleep(1)
         cpu["scheduler"] = _tree_cpu(pids["scheduler"]) - before["scheduler"]
         stop_process(procs.pop("scheduler"), "scheduler", grace=15)
         _drain(app, 180)
         cpu["workers"] = _tree_cpu(pids["workers"]) - before["workers"]
+        memory = _memory_mb(pids["workers"])
         cpu["agent"] = _cpu(agent_pids) - before["agent"]
         cpu["host"] = _host_cpu() - before["host"]
         cpu["wall"] = time.monotonic() - before["wall"]
     finally:
         for name, proc in procs.items():
             stop_process(proc, name, grace=30)
-    return {"kills": kills, "cpu": cpu}
+    return {"kills": kills, "cpu": cpu, "memory": memory}
 
 
 def main() -> int:
@@ -349,6 +375,11 @@ def _print(args, f: dict, run: dict, load_before, load_after, agents: int) -> No
         f"CPU over {cpu['wall']:.0f} s (soak and drain): workers {cpu['workers']:.1f} s, "
         f"scheduler {cpu['scheduler']:.1f} s (soak only), agent {cpu['agent']:.1f} s, "
         f"machine {cpu['host']:.1f} s ({os.cpu_count()} cores)"
+    )
+    pss, largest = run["memory"]
+    print(
+        f"worker pool memory after the soak: PSS {pss:.0f} MB summed "
+        f"(the largest process's own memory: {largest:.0f} MB)"
     )
     before, after = (" ".join(f"{x:.2f}" for x in load) for load in (load_before, load_after))
     print(f"load average before {before}, after {after}")

@@ -5,7 +5,6 @@ The admin action, `manage_cli.py run` and the scheduler all call run_jobs_now().
 
 from __future__ import annotations
 
-import calendar
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -401,7 +400,9 @@ class Batch:
                 # rows are committed and the job's hash written, and RQ's scheduler drops an
                 # id it finds no hash for.
                 job = _job(e, suffix, cfg, queue, JobStatus.SCHEDULED, f", due {e.at:%H:%M:%S} UTC")
-                scheduled[job.id] = calendar.timegm(e.at.utctimetuple())  # as RQ scores it
+                # RQ scores in whole seconds (a slot at :34.9 would be queued at :34.0); the
+                # exact time, which PoolScheduler queues it at (RQ reads either)
+                scheduled[job.id] = e.at.timestamp()
             pipe.hset(job.key, mapping=job.to_dict())
             batch.jobs.append(job)
         if queued:

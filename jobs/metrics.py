@@ -1,7 +1,8 @@
 """Counters and histograms of the work, kept in Redis where every process adds to them.
 
-Why Redis and a custom collector, not prometheus_client's multiprocess mode: RQ forks a
-work-horse per job, so multiprocess mode would leave one file per job to be merged on every
+Why Redis and a custom collector, not prometheus_client's multiprocess mode: the pool's
+workers come and go (a fresh one replaces each worker after WORKER_MAX_JOBS jobs, or a crash),
+so multiprocess mode would leave one file per worker process ever run to be merged on every
 scrape (and cleaned up with mark_process_dead), and its files live on the host that wrote
 them: the web host would never see the counts of a second worker host. Every process here
 already shares one Redis, so each records with HINCRBY/HINCRBYFLOAT into one hash (one

@@ -1,10 +1,10 @@
-"""What the worker process prepares once, so that each forked work-horse need not (issue 11).
+"""What the pool's parent prepares once, before it forks its workers (issue 11).
 
-RQ runs every execution in a work-horse forked from the worker: whatever the horse builds
-(an imported module, a compiled SQL statement) is built again by the next one, and dies with
-it. A poll's horse imported the poll's modules (~20 ms) and compiled each of its SQL
-statements (SQLAlchemy's compiled cache lives in the engine, in process memory: ~60 ms of a
-256-ONU poll's ~180 ms) on every run. Done here, before the fork, the horses share the result.
+Each pool worker is forked from the parent, runs its jobs itself, and is replaced by a fresh
+fork when it is recycled (jobs.workers.OltWorker): what the parent builds (the job types'
+modules, ~20 ms; each SQL statement of a run compiled, SQLAlchemy's compiled cache being
+process memory, ~60 ms) every worker has from its first job on, shared copy-on-write.
+(Before, a work-horse forked per job built both again on every run.)
 """
 
 from __future__ import annotations
@@ -32,11 +32,11 @@ def prepare(app: Flask) -> None:
     with app.app_context():
         try:
             _compile_sql()
-        except Exception as exc:  # the database may not be up yet: horses compile then
+        except Exception as exc:  # the database may not be up yet: workers compile then
             log.warning("SQL not compiled before forking (each run compiles its own): %s", exc)
         finally:
             db.session.remove()
-            db.engine.dispose()  # the horses open their own connections
+            db.engine.dispose()  # the workers open their own connections
 
 
 def _compile_sql() -> None:

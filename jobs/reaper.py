@@ -126,7 +126,7 @@ def _queued_ids(redis, jobs: list[Job | None]) -> set[str]:
 def _job_lost(job: Job | None, queued: set[str], now: datetime) -> bool:
     """True when this RQ job will never run its PENDING execution.
 
-    It vanished (Redis restarted), is over without having run it (a work-horse killed before
+    It vanished (Redis restarted), is over without having run it (a worker killed before
     it marked the execution RUNNING), was taken off the queue by a worker that died before
     starting it (in no queue, or in the queue's intermediate list for over a minute), or is
     "started" by a worker whose job heartbeat stopped.

@@ -41,8 +41,8 @@ _app_pid: int | None = None
 
 
 def preload_app(prepare: bool = True) -> Flask:
-    """Build the worker's Flask app once, in the worker process, before jobs are forked
-    (and, unless told not to, what each forked run would build again: jobs.prefork)."""
+    """Build the worker's Flask app once, in the worker process, before its first job
+    (and, unless told not to, what a run would build on its first use: jobs.prefork)."""
     global _app, _app_pid
     if _app is None:
         from webapp import create_app
@@ -64,11 +64,11 @@ def _get_app() -> Flask:
     global _app_pid
     if has_app_context() and current_app._get_current_object() is not _app:
         return current_app._get_current_object()  # a test's app, in its own process
-    # a pool's work-horse still sees the parent's app context: same app; a horse whose
-    # parent built none builds it now, and prepares nothing it would not use itself
+    # a pool's worker still sees its parent's app: same app; a worker whose parent built
+    # none builds it now, and prepares nothing it would not use itself
     app = preload_app(prepare=False)
     if _app_pid != os.getpid():
-        # A forked work-horse must not reuse the parent's database connections.
+        # A forked process must not reuse its parent's database connections.
         with app.app_context():
             db.engine.dispose(close=False)
         _app_pid = os.getpid()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gc
 import logging
+import math
 import os
 import socket
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterable
@@ -14,7 +16,8 @@ from pathlib import Path
 
 from flask import Flask
 from redis.exceptions import RedisError
-from rq import Queue, Worker, worker_registration
+from rq import Queue, SimpleWorker, worker_registration
+from rq.job import Job
 from rq.scheduler import RQScheduler
 from rq.worker_pool import WorkerPool
 
@@ -116,8 +119,9 @@ class PoolScheduler(RQScheduler):
     the worker starts it again only in its 10-minute maintenance pass. This one waits for
     Redis (backing off 0.5, 1, 2... 8 s) and carries on with its own client (get_redis:
     a Sentinel URL asks the sentinels for the new master). Its lock, kept on the new master
-    or taken again, is checked on every pass; when another scheduler holds it (it was lost
-    and taken over) this one ends, so one scheduler runs per queue.
+    or taken again, is checked every second; when another scheduler holds it (it was lost
+    and taken over) this one ends, so one scheduler runs per queue. It queues each job at its
+    time, not at the next whole second (enqueue_scheduled_jobs).
     """
 
     def __init__(self, *args, redis_url: str | None = None, **kwargs):
@@ -136,10 +140,13 @@ class PoolScheduler(RQScheduler):
         while not self._stop_requested:
             try:
                 self.register_birth()
+                beat_due = 0.0
                 while not self._stop_requested:
-                    if self.should_reacquire_locks:
-                        self.acquire_locks()
-                    self.heartbeat()
+                    if time.monotonic() >= beat_due:
+                        if self.should_reacquire_locks:
+                            self.acquire_locks()
+                        self.heartbeat()
+                        beat_due = time.monotonic() + self.interval
                     if not self.acquired_locks:
                         self.log.warning("scheduler %s: its lock is held by another one", self.name)
                         self._stop_requested = True
@@ -148,7 +155,7 @@ class PoolScheduler(RQScheduler):
                     if failures:
                         self.log.warning("scheduler %s: Redis answers again", self.name)
                         failures = 0
-                    self._sleep(self.interval)
+                    self._sleep(min(beat_due - time.monotonic(), self._next_due()))
             except RedisError as exc:
                 failures += 1
                 self._scheduled_job_registries = []  # built again on the next pass
@@ -163,11 +170,76 @@ class PoolScheduler(RQScheduler):
         except RedisError as exc:
             self.log.warning("scheduler %s: could not release its lock: %s", self.name, exc)
 
+    def enqueue_scheduled_jobs(self) -> None:
+        """Queue the jobs now due: RQ's, but due to the microsecond.
+
+        RQ compares the scores with the time in whole seconds and looks once a second, so a
+        job was queued between a second early and a second late; dispatch scores a slot with
+        its exact time, and the loop wakes when the next one is due (``_next_due``)."""
+        self._status = self.Status.WORKING
+        if not self._scheduled_job_registries and self._acquired_locks:
+            self.prepare_registries()
+        for registry in self._scheduled_job_registries:
+            job_ids = registry.get_jobs_to_schedule(time.time())  # type: ignore[arg-type]
+            if not job_ids:
+                continue
+            redis, serializer = self.connection, self.serializer
+            queue = Queue(registry.name, connection=redis, serializer=serializer)
+            with redis.pipeline() as pipeline:
+                jobs = Job.fetch_many(job_ids, connection=redis, serializer=serializer)
+                for job in jobs:
+                    if job is not None:
+                        at_front = job.should_enqueue_at_front()
+                        queue._enqueue_job(job, pipeline=pipeline, at_front=at_front)
+                for job_id in job_ids:
+                    registry.remove(job_id, pipeline=pipeline)
+                pipeline.execute()
+        self._status = self.Status.STARTED
+
+    def _next_due(self) -> float:
+        """Seconds until the soonest scheduled job is due (inf: none is scheduled)."""
+        soonest = math.inf
+        for registry in self._scheduled_job_registries:
+            first = self.connection.zrange(registry.key, 0, 0, withscores=True)
+            if first:
+                soonest = min(soonest, first[0][1])
+        return max(0.0, soonest - time.time())
+
     def _sleep(self, seconds: float) -> None:
         """Sleep, but wake for a stop within a fraction of a second (SIGTERM at a shutdown)."""
         deadline = time.monotonic() + seconds
         while not self._stop_requested and (left := deadline - time.monotonic()) > 0:
             time.sleep(min(0.25, left))
+
+
+MEMORY_CHECK_EVERY = 8  # jobs
+MEMORY_CHECK_GROWTH = 8 * 2**20  # bytes
+
+
+def resident_memory() -> int:
+    """Bytes of this process's resident set, shared pages included (/proc/self/statm; 0
+    where /proc does not tell)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def own_memory() -> int:
+    """Bytes of this process's memory no other process shares (USS: private pages of
+    /proc/self/smaps_rollup; pages still shared copy-on-write with the pool's parent do not
+    count); 0 where /proc does not tell."""
+    try:
+        with open("/proc/self/smaps_rollup", "rb") as f:
+            text = f.read()
+    except OSError:
+        return 0
+    total = 0
+    for line in text.splitlines():
+        if line.startswith((b"Private_Clean:", b"Private_Dirty:")):
+            total += int(line.split()[1]) * 1024
+    return total
 
 
 # An idle RQ worker blocks on the queue for worker_ttl - 15 s between heartbeats, and a busy
@@ -177,8 +249,25 @@ WORKER_TTL = 35
 JOB_MONITORING_INTERVAL = 10
 
 
-class OltWorker(Worker):
-    """An RQ worker that sets up logging and has the Flask app built before it forks jobs.
+# Past its job's timeout, RQ's signal ends a job; one that ignores it for this long (stuck in C
+# code) ends its worker as RQ's Worker kills a work-horse (and the pool starts a new worker)
+OVERRUN_GRACE = 60
+
+
+class OltWorker(SimpleWorker):
+    """An RQ worker that runs each job in its own process, with the Flask app built once.
+
+    RQ's Worker forks a work-horse per job. On CPython the fork and the pages the horse then
+    copies (reference counts are written in every object it touches) cost more than a 256-ONU
+    poll itself: 107 ms of CPU per poll with a horse, 49 ms without (bench/soak.py, 50 OLTs,
+    issue 11). So jobs run here, as RQ's SimpleWorker runs them, and what a horse gave is
+    kept another way (as Celery's prefork pool does):
+    - a job past its timeout gets RQ's JobTimeoutException (SIGALRM), as it did in a horse;
+      one the signal cannot reach (stuck in C code) ends the worker OVERRUN_GRACE seconds
+      later (a watchdog thread), the pool starts a new one and the reaper settles the run;
+    - memory is given back by recycling: a worker whose own memory (not shared with the
+      pool's parent) is over WORKER_MAX_MEMORY_MB after a job, or that has run
+      WORKER_MAX_JOBS jobs, ends; the pool forks a fresh one from its parent.
 
     It also registers itself again when Redis has lost its data (a restart without
     persistence, a failover, FLUSHALL): RQ's heartbeat only refreshes a worker's key, so a
@@ -200,7 +289,58 @@ class OltWorker(Worker):
         configure_logging()
         from jobs.runner import preload_app  # a no-op in a pool: its parent built the app
 
-        preload_app()
+        config = preload_app().config
+        self.max_memory = config["WORKER_MAX_MEMORY_MB"] * 2**20  # bytes; 0: no limit
+        self.max_jobs = config["WORKER_MAX_JOBS"]  # 0: no limit
+        self.jobs_done = 0
+        self._rss_checked = 0  # the resident set at the last look at the worker's own memory
+
+    def execute_job(self, job, queue) -> None:
+        """Run the job here (RQ's SimpleWorker), watched; then end the worker if it is due."""
+        timeout = job.timeout if job.timeout and job.timeout > 0 else None
+        watchdog = None
+        if timeout is not None:
+            watchdog = threading.Timer(timeout + OVERRUN_GRACE, self._overran, (job.id, timeout))
+            watchdog.daemon = True
+            watchdog.start()
+        try:
+            super().execute_job(job, queue)
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+        self.jobs_done += 1
+        self._recycle_if_due()
+
+    def _overran(self, job_id: str, timeout: int) -> None:
+        """The watchdog: the job ignored its timeout; end the process as RQ ends a horse."""
+        self.log.error(
+            "worker %s: job %s still running %s s past its %s s timeout; ending the worker",
+            self.name, job_id, OVERRUN_GRACE, timeout,
+        )  # fmt: skip
+        logging.shutdown()
+        os._exit(70)  # EX_SOFTWARE; the pool starts another worker
+
+    def _memory_check_due(self) -> bool:
+        """Whether to read the worker's own memory now (~3 ms in a worker: the kernel walks
+        its pages): every MEMORY_CHECK_EVERY jobs (pages copied from the parent add up slowly),
+        and after a job that grew the resident set (cheap to read) by MEMORY_CHECK_GROWTH."""
+        rss = resident_memory()
+        if self.jobs_done % MEMORY_CHECK_EVERY and rss - self._rss_checked < MEMORY_CHECK_GROWTH:
+            return False
+        self._rss_checked = rss
+        return True
+
+    def _recycle_if_due(self) -> None:
+        """Ask the work loop to end after this job when the worker is due for recycling."""
+        why = None
+        if self.max_jobs and self.jobs_done >= self.max_jobs:
+            why = f"{self.jobs_done} jobs run (WORKER_MAX_JOBS)"
+        elif self.max_memory and self._memory_check_due():
+            if (own := own_memory()) > self.max_memory:
+                why = f"{own / 2**20:.0f} MB of its own memory (WORKER_MAX_MEMORY_MB)"
+        if why:
+            self.log.info("worker %s: ending after %s; the pool starts a fresh one", self.name, why)
+            self._stop_requested = True
 
     def heartbeat(self, timeout: int | None = None, pipeline=None):
         super().heartbeat(timeout, pipeline)
@@ -262,7 +402,7 @@ class OltWorker(Worker):
         if (
             scheduler is None
             or self._stop_requested
-            or os.getpid() != self._main_pid  # a work-horse: the process is not its child
+            or os.getpid() != self._main_pid  # a forked child: the process is not its child
             or getattr(self, "_scheduler_burst", True)
             or time.monotonic() < self._scheduler_due
         ):

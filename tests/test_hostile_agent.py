@@ -24,7 +24,7 @@ from webapp.models import Execution
 
 # Runs a command under a 3 GB address-space limit (a regression must not take the machine's
 # memory, as the issue's worker did) and prints the peak RSS of its process tree: the largest
-# of the waited-for descendants, here RQ's work-horse (Linux propagates ru_maxrss through waits).
+# of the waited-for descendants, here the worker, which runs its jobs itself.
 PEAK_RSS = (
     "import resource, subprocess, sys\n"
     "limit = lambda: resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))\n"
@@ -37,7 +37,7 @@ RSS_LIMIT_MB = 300
 
 
 def rq_worker_burst(redis_url: str) -> list[str]:
-    """One forking OltWorker serving discovery_main until the queue is empty."""
+    """One OltWorker serving discovery_main until the queue is empty."""
     rq = str(Path(sys.executable).parent / "rq")
     return [rq, "worker", "discovery_main", "-u", redis_url, "-w", "jobs.workers.OltWorker"] + [
         "-P",
@@ -62,7 +62,7 @@ def run_worker(database_url: str, redis_url: str, env: dict | None = None):
     try:
         output, _ = proc.communicate(timeout=90)  # the job timeout is 60 s
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # the worker and its work-horse too
+        os.killpg(proc.pid, signal.SIGKILL)  # the worker and anything it started
         output, _ = proc.communicate()
         raise AssertionError(f"the worker hung: {output[-3000:]}") from None
     wall = time.monotonic() - started

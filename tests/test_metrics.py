@@ -111,10 +111,8 @@ def test_recording_never_fails_the_work(app, lab, caplog):
 
 
 @pytest.mark.e2e
-def test_forked_work_horses_add_to_the_same_counters(
-    app, client, lab, database_url, redis_url, tmp_path
-):
-    """RQ forks a work-horse per job: what each records is seen by the web process."""
+def test_pool_workers_add_to_the_same_counters(app, client, lab, database_url, redis_url, tmp_path):
+    """Each pool worker records its own runs: what each records is seen by the web process."""
     olts = [make_olt(lab, "huawei-a"), make_olt(lab, "zte-a", brand_name="ZTE")]
     run_jobs_now([make_job(olts[:1]).id], trigger="cli", label="t")
     run_jobs_now([make_job(olts[1:], name="z", brand_name="ZTE").id], trigger="cli", label="t")

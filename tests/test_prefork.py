@@ -1,4 +1,4 @@
-"""What the worker process prepares before it forks its work-horses (jobs/prefork.py)."""
+"""What the pool's parent prepares before it forks its workers (jobs/prefork.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def test_prepare_imports_the_types_and_compiles_a_runs_sql(app):
     db.engine.clear_compiled_cache()
     prefork.prepare(app)
     assert all(module in sys.modules for module in MODULES.values())
-    assert len(db.engine._compiled_cache) >= 10  # what the horses find compiled
+    assert len(db.engine._compiled_cache) >= 10  # what the workers find compiled
     assert db.engine.pool.checkedout() == 0  # and no connection shared with them
 
 

@@ -98,6 +98,10 @@ DEFAULTS = {
     "LANGUAGES": ("en", "es"),
     "QUEUE_NAME": "discovery_main",
     "JOB_TIMEOUT": 300,  # seconds an execution may run before RQ kills it
+    # a worker runs its jobs itself (no work-horse per job) and is replaced by a fresh one
+    # after this many jobs, or after a job that leaves it over this much memory of its own
+    "WORKER_MAX_JOBS": 1000,  # 0: no limit
+    "WORKER_MAX_MEMORY_MB": 128,  # 0: no limit
     "LOCK_TTL": 60,  # seconds an OLT lock lives without its execution's heartbeat
     "HEARTBEAT_SECONDS": 10,  # how often a running execution says it is alive
     "ALIVE_TTL": 30,  # no heartbeat for this long: the worker is lost
@@ -162,6 +166,8 @@ def from_environment() -> dict:
         cfg["TIMEZONE"] = env.get("OLTWATCH_TZ") or env["TZ_NAME"]
     for key in (
         "JOB_TIMEOUT",
+        "WORKER_MAX_JOBS",
+        "WORKER_MAX_MEMORY_MB",
         "LOCK_TTL",
         "HEARTBEAT_SECONDS",
         "ALIVE_TTL",

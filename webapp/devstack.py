@@ -196,7 +196,7 @@ def _story_player(paths: dict):
 
 
 POOL_MAX = 20  # the Procfile's and `manage_cli.py worker`'s pool
-WORKER_MB = 60  # a worker's share of the pool plus a work-horse's pages while it polls
+WORKER_MB = 60  # a worker's share of the pool plus the pages it writes while it polls
 STACK_MB = 400  # the pool's shared pages, the web server, the scheduler, Redis, the lab
 
 
