@@ -79,6 +79,7 @@ def _run_worker(redis_url: str, queue_names: list[str], burst: bool, logging_lev
     connection = get_redis(redis_url)
     queues = [Queue(name, connection=connection) for name in queue_names]
     worker = OltWorker(queues, connection=connection, redis_url=redis_url)
+    worker.recycled = True  # the pool starts a fresh worker when this one ends
     worker.work(burst=burst, with_scheduler=True, logging_level=logging_level)
 
 
@@ -265,9 +266,10 @@ class OltWorker(SimpleWorker):
     - a job past its timeout gets RQ's JobTimeoutException (SIGALRM), as it did in a horse;
       one the signal cannot reach (stuck in C code) ends the worker OVERRUN_GRACE seconds
       later (a watchdog thread), the pool starts a new one and the reaper settles the run;
-    - memory is given back by recycling: a worker whose own memory (not shared with the
-      pool's parent) is over WORKER_MAX_MEMORY_MB after a job, or that has run
-      WORKER_MAX_JOBS jobs, ends; the pool forks a fresh one from its parent.
+    - memory is given back by recycling: a pool's worker whose own memory (not shared with
+      the pool's parent) is over WORKER_MAX_MEMORY_MB after a job, or that has run
+      WORKER_MAX_JOBS jobs, ends; the pool forks a fresh one from its parent. (A worker
+      started alone, by `rq worker`, has no pool to replace it and is not recycled.)
 
     It also registers itself again when Redis has lost its data (a restart without
     persistence, a failover, FLUSHALL): RQ's heartbeat only refreshes a worker's key, so a
@@ -293,6 +295,7 @@ class OltWorker(SimpleWorker):
         self.max_memory = config["WORKER_MAX_MEMORY_MB"] * 2**20  # bytes; 0: no limit
         self.max_jobs = config["WORKER_MAX_JOBS"]  # 0: no limit
         self.jobs_done = 0
+        self.recycled = False  # a worker alone (rq worker) has no pool to replace it: it stays
         self._rss_checked = 0  # the resident set at the last look at the worker's own memory
 
     def execute_job(self, job, queue) -> None:
@@ -309,7 +312,8 @@ class OltWorker(SimpleWorker):
             if watchdog is not None:
                 watchdog.cancel()
         self.jobs_done += 1
-        self._recycle_if_due()
+        if self.recycled:
+            self._recycle_if_due()
 
     def _overran(self, job_id: str, timeout: int) -> None:
         """The watchdog: the job ignored its timeout; end the process as RQ ends a horse."""
