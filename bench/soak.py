@@ -289,10 +289,11 @@ def _run(args, app, env: dict, keep: Path, redis_url: str, agent_pids: list[int]
         before |= {"agent": _cpu(agent_pids), "host": _host_cpu(), "wall": time.monotonic()}
         end, kills, next_kill = time.monotonic() + args.minutes * 60, 0, time.monotonic()
         while time.monotonic() < end:
-            if time.monotonic() >= next_kill + args.kill_every:
-                kills += _kill_one_busy_worker(procs["workers"].pid, redis_url)
+            due = time.monotonic() >= next_kill + args.kill_every
+            if due and _kill_one_busy_worker(procs["workers"].pid, redis_url):
+                kills += 1
                 next_kill = time.monotonic()
-            time.sleep(1)
+            time.sleep(0.2 if due else 1)  # a kill waits for a worker to be busy
         cpu["scheduler"] = _tree_cpu(pids["scheduler"]) - before["scheduler"]
         stop_process(procs.pop("scheduler"), "scheduler", grace=15)
         _drain(app, 180)

@@ -81,8 +81,13 @@ def test_int_column_agrees_with_int_converter_row_by_row(rule):
         assert column([1, 10**400]) == huge
 
 
+# the last: ASCII text that is also a valid DateAndTime (1857-01-01), so only the sentinel
+# check can tell it from a date
+ODD_SENTINEL = "\x07A" + "\x01" * 6
+
+
 @pytest.mark.parametrize("parse", ["text", "serial", "date_and_time", "mac", "hex"])
-@pytest.mark.parametrize("sentinels", [(), ("N/A", "none", "HWTC1A2B3C4D", "")])
+@pytest.mark.parametrize("sentinels", [(), ("N/A", "none", "HWTC1A2B3C4D", "", ODD_SENTINEL)])
 def test_octets_column_agrees_with_octets_converter_row_by_row(parse, sentinels):
     """Whole columns of the usual octets (plain text, 8-octet serials), with empty values and
     sentinels among them, and columns with one odd value, each as octets_converter gives it."""
@@ -113,6 +118,15 @@ def test_octets_column_agrees_with_octets_converter_row_by_row(parse, sentinels)
     cases += [longer + [longer[0][:8] + b"*\x00\x00"], longer + [longer[0][:8] + b"+\x0f\x00"]]
     blank = b"\t\n\t\t\t\t\t\t"  # white space only (no date), though it reads as 2314-09-09
     cases += [[d[:8] for d in longer] + [blank], longer + [blank + b"+\x00\x00"]]
+    # sentinels and blanks among dates: those rows as convert() says, the rest whole
+    nul_space = b"\x00 \x00\x00\x00\x00\x00\x00"  # not blank to convert(): " " is left
+    cases += [
+        [blank, *longer[:50], b"N/A".ljust(11), *longer[50:], b"\x00" * 11],
+        [b"none".ljust(8), *[d[:8] for d in longer], nul_space, b"\x00" * 8],
+        [b"\x00" * 8] * 3,
+        [*[d[:8] for d in longer], ODD_SENTINEL.encode(), blank],
+        [b"\x00" * 8, *longer, *[d[:8] for d in longer[:5]]],  # two sizes: row by row
+    ]
     cases += [
         longer + [b"\x00\x00" + longer[0][2:]],
         longer + [longer[0][:2] + b"\x00" + longer[0][3:]],
