@@ -13,8 +13,9 @@ every walk endless, every value 2.5 KB), and an SNMPv3 OLT whose agent never ans
 (communities, v3 keys) is a distinctive string, searched for at the end.
 
 Faults, one every --fault-every seconds, in a shuffled cycle:
-- kill-worker: SIGKILL a busy worker and its work-horse (the pool starts a new worker);
-- kill-horse: SIGKILL a work-horse only;
+- kill-worker: SIGKILL a busy worker, one running a job (the pool starts a new worker);
+- kill-rq-scheduler: SIGKILL the queue's RQ scheduler (a child process of one worker, which
+  starts it again);
 - flushall: Redis FLUSHALL;
 - redis-restart: stop Redis and start an empty one on the same port;
 - db-lock: hold the database's write lock for 5 s;
@@ -59,6 +60,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from redis.exceptions import RedisError  # noqa: E402
 from sqlalchemy import create_engine, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -67,7 +69,7 @@ from webapp.devstack import free_tcp_port, start_redis, stop_process  # noqa: E4
 
 FAULTS = (
     "kill-worker",
-    "kill-horse",
+    "kill-rq-scheduler",
     "flushall",
     "redis-restart",
     "db-lock",
@@ -193,13 +195,26 @@ def _kill(pids: list[int]) -> None:
             pass
 
 
-def _busy_worker(pool_pid: int) -> tuple[int, list[int]] | None:
+def _busy_worker(pool_pid: int, redis_url: str) -> int | None:
+    """A worker of the pool running a job (RQ's state "busy")."""
+    from rq import Worker
+
+    from jobs.queues import get_redis
+
     workers = _children(pool_pid)
-    random.shuffle(workers)
-    for worker in workers:
-        horses = _children(worker)
-        if horses:
-            return worker, horses
+    busy = [
+        w.pid
+        for w in Worker.all(connection=get_redis(redis_url))
+        if w.state == "busy" and w.pid in workers
+    ]
+    return random.choice(busy) if busy else None
+
+
+def _rq_scheduler(pool_pid: int) -> int | None:
+    """The RQ scheduler process (the only child of a pool's worker)."""
+    for worker in _children(pool_pid):
+        for child in _children(worker):
+            return child
     return None
 
 
@@ -237,34 +252,32 @@ class Chaos:
             )  # fmt: skip
 
     def fault(self, name: str) -> bool:
-        """Do one fault; False if it could not be done (no work-horse to kill)."""
+        """Do one fault; False if it could not be done (no busy worker to kill)."""
         if getattr(self, "_" + name.replace("-", "_"))() is False:
             self.skipped[name] += 1
             return False
         self.done[name] += 1
         return True
 
-    def _busy(self) -> tuple[int, list[int]] | None:
-        """A busy worker and its work-horse, waiting up to 10 s for one."""
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            found = _busy_worker(self.procs["workers"].pid)
-            if found:
-                return found
-            time.sleep(0.1)
-        return None
-
     def _kill_worker(self):
-        found = self._busy()
-        if not found:
-            return False
-        _kill([*found[1], found[0]])
+        """SIGKILL a busy worker, waiting up to a minute (a poll slot) for one."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                found = _busy_worker(self.procs["workers"].pid, self.redis_url)
+            except RedisError:  # Redis restarting after another fault
+                found = None
+            if found:
+                _kill([found])
+                return True
+            time.sleep(0.1)
+        return False
 
-    def _kill_horse(self):
-        found = self._busy()
-        if not found:
+    def _kill_rq_scheduler(self):
+        found = _rq_scheduler(self.procs["workers"].pid)
+        if found is None:
             return False
-        _kill(found[1])
+        _kill([found])
 
     def _flushall(self):
         from jobs.queues import get_redis
