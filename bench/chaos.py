@@ -61,6 +61,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from redis.exceptions import RedisError  # noqa: E402
+from soak import busy_workers  # noqa: E402  (bench/soak.py)
 from sqlalchemy import create_engine, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -195,21 +196,6 @@ def _kill(pids: list[int]) -> None:
             pass
 
 
-def _busy_worker(pool_pid: int, redis_url: str) -> int | None:
-    """A worker of the pool running a job (RQ's state "busy")."""
-    from rq import Worker
-
-    from jobs.queues import get_redis
-
-    workers = _children(pool_pid)
-    busy = [
-        w.pid
-        for w in Worker.all(connection=get_redis(redis_url))
-        if w.state == "busy" and w.pid in workers
-    ]
-    return random.choice(busy) if busy else None
-
-
 def _rq_scheduler(pool_pid: int) -> int | None:
     """The RQ scheduler process (the only child of a pool's worker)."""
     for worker in _children(pool_pid):
@@ -264,11 +250,11 @@ class Chaos:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                found = _busy_worker(self.procs["workers"].pid, self.redis_url)
+                found = busy_workers(self.procs["workers"].pid, self.redis_url)
             except RedisError:  # Redis restarting after another fault
-                found = None
+                found = []
             if found:
-                _kill([found])
+                _kill(found[:1])
                 return True
             time.sleep(0.1)
         return False

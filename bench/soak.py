@@ -132,9 +132,8 @@ def _first_slots_once_ready(app, redis_url: str, workers: int) -> float:
     return ready
 
 
-def _kill_one_busy_worker(pool_pid: int, redis_url: str) -> bool:
-    """SIGKILL a worker of the pool that is running a job (RQ's state "busy"), as a crash
-    would end it (a child of it, the queue's RQ scheduler, lives on)."""
+def busy_workers(pool_pid: int, redis_url: str) -> list[int]:
+    """The pids of the pool's workers running a job (RQ's state "busy"), shuffled."""
     from rq import Worker
 
     from jobs.queues import get_redis
@@ -148,7 +147,13 @@ def _kill_one_busy_worker(pool_pid: int, redis_url: str) -> bool:
         if w.state == "busy" and str(w.pid) in children
     ]
     random.shuffle(busy)
-    for pid in busy:
+    return busy
+
+
+def _kill_one_busy_worker(pool_pid: int, redis_url: str) -> bool:
+    """SIGKILL a worker of the pool that is running a job, as a crash would end it (a child
+    of it, the queue's RQ scheduler, lives on)."""
+    for pid in busy_workers(pool_pid, redis_url):
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
