@@ -243,11 +243,10 @@ def own_memory() -> int:
     return total
 
 
-# An idle RQ worker blocks on the queue for worker_ttl - 15 s between heartbeats, and a busy
-# one beats every job_monitoring_interval; both bound how soon a worker is seen again after
-# Redis lost its data (RQ's defaults: 405 s and 30 s).
+# An idle RQ worker blocks on the queue for worker_ttl - 15 s between heartbeats (RQ's
+# default: 405 s), which bounds how soon a worker is seen again after Redis lost its data; a
+# busy one beats again when its job ends (its key lives the job's timeout + 60 s meanwhile)
 WORKER_TTL = 35
-JOB_MONITORING_INTERVAL = 10
 
 
 # Past its job's timeout, RQ's signal ends a job; one that ignores it for this long (stuck in C
@@ -287,7 +286,6 @@ class OltWorker(SimpleWorker):
         kwargs["name"] = f"{host_name()}.{os.getpid()}.{uuid.uuid4().hex[:6]}"
         super().__init__(*args, **kwargs)
         self.worker_ttl = WORKER_TTL
-        self.job_monitoring_interval = JOB_MONITORING_INTERVAL
         configure_logging()
         from jobs.runner import preload_app  # a no-op in a pool: its parent built the app
 
@@ -352,11 +350,6 @@ class OltWorker(SimpleWorker):
             self._register_again_if_lost()
             self._keep_scheduler()
 
-    def maintain_heartbeats(self, job):
-        super().maintain_heartbeats(job)
-        self._register_again_if_lost()
-        self._keep_scheduler()
-
     def _start_scheduler(
         self, burst=False, logging_level="INFO", date_format=None, log_format=None
     ) -> None:
@@ -398,7 +391,7 @@ class OltWorker(SimpleWorker):
         RQ looks only in its 10-minute maintenance pass: a scheduler process that died (or the
         lock of a worker that died) left the pool's delayed jobs (lock waits, retries, slots
         of schedules) unmoved for up to 10 minutes. Here each heartbeat (every 20 s idle,
-        10 s busy) looks when due; restarts after a crash back off (1, 2, 4... 60 s), and a
+        and after each job) looks when due; restarts after a crash back off (1, 2, 4... 60 s), and a
         worker whose lock another scheduler holds tries again every SCHEDULER_TAKEOVER_EVERY
         (one SET NX), so one scheduler runs per queue and takes over within a lock's TTL.
         """
