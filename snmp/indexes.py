@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import repeat
 from typing import NamedTuple
 
 MODES = ("linear", "bitshift", "ifname", "string")
@@ -242,7 +244,48 @@ def index_decoder(
             DecodedIndex, (frame, slot + slot_offset, port + port_offset, onu_id, None)
         )
 
+    def column(raws: list[str]) -> tuple[list[DecodedIndex], list[str]] | None:
+        """(decoded, position) of every index of a column whose indexes are all
+        "<integer part>.<ONU>", with the integer part decoded once per PON and the rest done
+        by maps in C; None when any index is of another shape or does not decode (decode
+        each, then: it has the errors)."""
+        if not from_dot or not raws:
+            return None
+        parts = list(map(str.partition, raws, repeat(".")))
+        tails = list(map(_THIRD, parts))
+        if not (all(tails) and all(map(str.isdigit, tails))):
+            return None
+        # "05" (decode's name says 5) and "٣" are left to decode; "0" is an ONU id like any
+        if tails.count("0") != sum(map(str.startswith, tails, repeat("0"))):
+            return None
+        if not all(map(str.isascii, tails)):
+            return None
+        onus = list(map(int, tails))
+        integer_parts = list(map(_FIRST, parts))
+        fields, prefixes = {}, {}
+        for head, raw in dict(zip(integer_parts, raws, strict=True)).items():
+            try:
+                decode(raw)  # (caches the integer part's fields, or raises)
+            except ValueError:
+                return None
+            if head not in heads:
+                return None
+            frame, slot, port, _onu = heads[head]
+            fields[head] = (frame, slot + slot_offset, port + port_offset)
+            prefixes[head] = f"{frame}/{slot + slot_offset}/{port + port_offset}:"
+        shown = tails  # (the ONU ids as text: the indexes' own, unless offset)
+        if onu_offset:
+            onus = list(map(operator.add, onus, repeat(onu_offset)))
+            shown = map(str, onus)
+        names = list(map(operator.add, map(prefixes.__getitem__, integer_parts), shown))
+        rows = map(operator.add, map(fields.__getitem__, integer_parts), zip(onus, repeat(None)))
+        return list(map(_new_decoded, repeat(DecodedIndex), rows)), names
+
+    decode.column = column  # type: ignore[attr-defined]
     return decode
+
+
+_FIRST, _THIRD = operator.itemgetter(0), operator.itemgetter(2)
 
 
 def _encode_bits(f: IndexFormula, frame: int, slot: int, port: int, onu: int | None) -> int:

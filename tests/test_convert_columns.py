@@ -286,7 +286,8 @@ def test_columns_with_the_first_columns_indexes_are_placed_as_row_by_row():
         decode_rows(column("1.3.1"), rows("1.3.1", raws), None, cache)
         shared = decode_rows(column("1.3.2"), walked, None, cache)
         alone = decode_rows(column("1.3.2"), walked, None)
-        assert (shared.aligned is not None) == (name == "same"), name
+        first = cache[formula][None]  # (positions, entries, …) of the first column
+        assert (shared._entries is first[1]) == (name == "same"), name
         assert Converter(now).values(column("1.3.2"), shared) == Converter(now).values(
             column("1.3.2"), alone
         ), name
@@ -298,3 +299,75 @@ def test_columns_with_the_first_columns_indexes_are_placed_as_row_by_row():
     shared = decode_rows(column("1.3.2"), rows("1.3.2", twice), None, cache)
     assert shared.aligned is None
     assert _placed(shared) == _placed(decode_rows(column("1.3.2"), rows("1.3.2", twice), None))
+
+
+def _row_by_row(monkeypatch, *args) -> tuple:
+    """decode_rows with every row placed by itself (no column at once), and its cache."""
+    from jobs.types import _rows
+
+    cache: dict = {}
+    with monkeypatch.context() as patched:
+        patched.setattr(_rows, "_place_column", lambda *a: False)
+        decoded = decode_rows(*args, cache)
+    return decoded, cache
+
+
+HOSTILE_INDEXES = [
+    "", "x", "4194312448.x", "4194312448.", ".2", "4194312448.05", "4194312448.٣", "4194312448.²",
+    " 4194312448.2", "4194312448.2 ", "04194312448.3", "4194312448.7.9", "4194303999.1",
+    "4194312448", "12.1", "11.1", "10.3", "4194312448." + "9" * 120, "4194312448.0",
+    "99999999999999999999.1",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "profile, formula",
+    [("huawei", "onu"), ("zte", "legacy"), ("zte", "zxan"), ("fiberhome", "onu"),
+     ("cdata", "onu"), ("vsol", "onu"), ("generic", "ifname")],
+)  # fmt: skip
+def test_a_column_placed_at_once_is_placed_as_row_by_row(monkeypatch, profile, formula):
+    """The whole-column placing (index_decoder's column) gives what placing each row gives:
+    the same positions in the same order, the same rows, errors and rows not of ONUs, and
+    the same decodings cached for the next columns; with any hostile index among the rows
+    (another shape, leading zeros, non-ASCII digits, a port row, a duplicate, an exception,
+    an index too long to store)."""
+    import random
+
+    from snmp.indexes import IndexFormula
+
+    names = {10: "GPON0/2:5", 11: "GPON 0/1/3", 12: "GigaEthernet0/1", 4194312448: "GPON 0/1/1"}
+    base = get_profile(profile).formulas[formula]
+    formulas = [base, IndexFormula(**{**base.__dict__, "onu_offset": 1, "slot_offset": -1})]
+    draw = random.Random(7)
+    for f in formulas:
+        if f.mode == "ifname":
+            good = [f"{ifindex}.{onu}" for ifindex in (11, 4194312448) for onu in range(40)]
+        else:
+            frame = 1 if f.mode == "bitshift" else 0  # (raw ONU ids from 0, as Huawei's)
+            good = [encode_index(f, frame, slot, port, onu + f.onu_offset)
+                    for slot in (1, 2) for port in (1, 3) for onu in (0, 1, 9, 63)]  # fmt: skip
+            good = list(dict.fromkeys(good))  # (V-SOL's index has no slot)
+        column = SimpleNamespace(oid="1.3.6.9", formula=f, attribute="distance", rule=RULES[1])
+        cases = [good, list(reversed(good)), good[:1]]
+        for hostile in HOSTILE_INDEXES:
+            at = draw.randrange(len(good))
+            cases.append([*good[:at], hostile, *good[at:]])
+        cases.append([*good, good[3]])  # one position twice: the first row wins
+        for raws in cases:
+            walked = [VarBind(f"1.3.6.9.{raw}", "Integer", n) for n, raw in enumerate(raws)]
+            variants = [walked]
+            variants.append([*walked[:-1], VarBind(walked[-1].oid, "noSuchInstance", None)])
+            for rows in variants:
+                expected, expected_cache = _row_by_row(monkeypatch, column, rows, names)
+                cache: dict = {}
+                got = decode_rows(column, rows, names, cache)
+                assert _placed(got) == _placed(expected), (f, raws)
+                assert list(got.by_position) == list(expected.by_position), (f, raws)
+                assert got.columns() == expected.columns()
+                mine = {k: v for k, v in cache[f].items() if k != 0}  # (0: the decoder)
+                assert mine == {k: v for k, v in expected_cache[f].items() if k != 0}
+        # the usual column ("<PON>.<ONU>") is placed at once (row by row leaves none aligned);
+        # an ONU packed in the integer (FiberHome, C-Data) is decoded row by row
+        plain = [VarBind(f"1.3.6.9.{raw}", "Integer", 1) for raw in good]
+        assert (decode_rows(column, plain, names).aligned is not None) == f.onu_from_dot
+        assert _row_by_row(monkeypatch, column, plain, names)[0].aligned is None

@@ -288,10 +288,12 @@ def _remember(column: Resolved, rows: list[VarBind], known: dict, out: Decoded) 
 def _place(column: Resolved, rows: list[VarBind], names, known: dict, out: Decoded) -> None:
     prefix = column.oid + "."
     cut = len(prefix)
-    by_position, undecoded = out.by_position, out.undecoded
     decode = known.get(_DECODER)
     if decode is None:
         decode = known[_DECODER] = index_decoder(column.formula, names)
+    if _place_column(rows, prefix, decode, known, out):
+        return
+    by_position, undecoded = out.by_position, out.undecoded
     skipped = 0
     for vb in rows:
         if vb.type in EXCEPTION_TYPES:
@@ -310,6 +312,33 @@ def _place(column: Resolved, rows: list[VarBind], names, known: dict, out: Decod
         elif name not in by_position:
             by_position[name] = (decoded, raw, vb)
     out.rows = len(rows) - skipped
+
+
+def _place_column(rows: list[VarBind], prefix: str, decode, known: dict, out: Decoded) -> bool:
+    """_place of a column at once, when every row is a value under the column with an index
+    the decoder's ``column`` decodes and a position of its own (the usual walk: 16,384 ONUs
+    placed in C maps rather than four calls each); False: nothing done, place row by row."""
+    by_column = getattr(decode, "column", None)
+    if by_column is None or not rows or not EXCEPTION_TYPES.isdisjoint(map(_TYPE, rows)):
+        return False
+    oids = list(map(_OID, rows))
+    if not all(map(str.startswith, oids, repeat(prefix))):
+        return False
+    raws = list(map(operator.getitem, oids, repeat(slice(len(prefix), None))))
+    got = by_column(raws)
+    if got is None:
+        return False
+    decoded, positions = got
+    if (
+        max(map(len, positions)) > POSITION_MAX
+        or max(map(len, raws)) > RAW_INDEX_MAX
+        or len(set(positions)) != len(positions)  # (row by row, the first of each is kept)
+    ):
+        return False
+    entries = list(zip(decoded, raws, strict=True))
+    known.update(zip(raws, zip(decoded, positions, strict=True), strict=True))  # as _decode's
+    out.aligned, out._entries, out.rows = (positions, rows), entries, len(rows)
+    return True
 
 
 def _decode(decode: Callable[[str], DecodedIndex], raw: str) -> tuple:
