@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from history.events import Thresholds
@@ -193,22 +193,14 @@ def _start(
         if alarm.raised_at is None and status == ACTIVE:
             alarm.raised_at = now
         alarm.status = ACTIVE if alarm.raised_at is not None else status
+        alarm.position = reading.position if reading else None
+        alarm.pon = reading.pon if reading else None
+        alarm.severity = severity
+        alarm.detail = detail
+        alarm.changed_at = now
     else:
-        alarm = Alarm(
-            olt_id=olt_id,
-            onu_id=onu_id,
-            kind=kind,
-            since=now,
-            raised_at=now if status == ACTIVE else None,
-            status=status,
-            flaps=0,
-        )
+        alarm = Alarm(**_new_alarm(olt_id, kind, onu_id, reading, severity, status, now, detail))
         session.add(alarm)
-    alarm.position = reading.position if reading else None
-    alarm.pon = reading.pon if reading else None
-    alarm.severity = severity
-    alarm.detail = detail
-    alarm.changed_at = now
     return alarm
 
 
@@ -220,6 +212,7 @@ def _clear(alarm: Alarm, now: datetime, why: str) -> None:
 
 
 def _rx(session, olt_id, readings, rules, now, out: Outcome, open_: dict, recent) -> None:
+    fresh: list[dict] = []  # alarms with nothing to reopen: inserted together below
     for onu_id, r in readings.items():
         if not r.rx_read:
             continue
@@ -228,6 +221,10 @@ def _rx(session, olt_id, readings, rules, now, out: Outcome, open_: dict, recent
         if severity is not None:
             level = rules.thresholds.level(r.rx)
             detail = {"rx_dbm": r.rx, "level": level}
+            if alarm is None and recent is not None and not recent.get((RX, onu_id)):
+                fresh.append(_new_alarm(olt_id, RX, onu_id, r, severity, ACTIVE, now, detail))
+                out.raised[RX] += 1
+                continue
             if alarm is None:
                 alarm = _start(
                     session, olt_id, RX, onu_id, r, severity, ACTIVE, now, detail, recent
@@ -239,6 +236,31 @@ def _rx(session, olt_id, readings, rules, now, out: Outcome, open_: dict, recent
         elif alarm is not None and r.rx is not None and _rx_recovered(r.rx, alarm, rules):
             _clear(alarm, now, f"rx {r.rx} dBm")
             out.cleared[RX] += 1
+    if fresh:
+        # one multi-row INSERT … RETURNING (ORM bulk insert): a new OLT's first poll, or a
+        # PON whose levels all drop, raises hundreds, and the unit of work's flush of as
+        # many objects was most of such a store's alarm time (bench/store.py, "new")
+        inserted = insert(Alarm).returning(Alarm, sort_by_parameter_order=True)
+        for alarm in session.scalars(inserted, fresh):
+            open_[(RX, alarm.onu_id, None)] = alarm
+
+
+def _new_alarm(olt_id, kind, onu_id, reading: Reading | None, severity, status, now, detail):
+    """The columns of the alarm _start makes when there is nothing to reopen."""
+    return {
+        "olt_id": olt_id,
+        "onu_id": onu_id,
+        "kind": kind,
+        "since": now,
+        "raised_at": now if status == ACTIVE else None,
+        "status": status,
+        "flaps": 0,
+        "position": reading.position if reading else None,
+        "pon": reading.pon if reading else None,
+        "severity": severity,
+        "detail": detail,
+        "changed_at": now,
+    }
 
 
 def _probable_cause(causes: list[str | None]) -> str:
