@@ -113,7 +113,7 @@ def wait_redis(url: str, proc: subprocess.Popen | None = None, timeout: float = 
 def stop_process(proc: subprocess.Popen | None, name: str, grace: float = 30) -> None:
     """SIGTERM a child (it stops its own children), wait, then SIGKILL its whole group.
 
-    Only the leader gets SIGTERM: `rq worker-pool` forwards a warm shutdown to its workers,
+    Only the leader gets SIGTERM: the worker pool forwards a warm shutdown to its workers,
     and workers that get the group's SIGTERM as well can hang in their shutdown.
     """
     if proc is None:
