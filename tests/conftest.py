@@ -50,17 +50,23 @@ LAB = {"huawei-a": ("huawei", 40), "zte-a": ("zte", 30), "huawei-big": ("huawei"
 
 
 def _compile_translations() -> None:
-    """Compile the catalogs the way `make` does, so a catalog pybabel skips fails here too."""
+    """Compile the catalogs the way `make` does, so a catalog pybabel skips fails here too.
+
+    Under a lock: `make test` runs the SQLite and PostgreSQL halves at once, and one half's
+    removing the catalogs between the other's compiling and checking them failed the other."""
+    import fcntl
     import subprocess
     import sys
 
     folder = ROOT / "webapp" / "translations"
-    for mo in folder.glob("*/LC_MESSAGES/messages.mo"):
-        mo.unlink()
-    pybabel = Path(sys.executable).parent / "pybabel"
-    subprocess.run([str(pybabel), "-q", "compile", "-d", str(folder)], check=True)
-    for po in folder.glob("*/LC_MESSAGES/messages.po"):
-        assert po.with_suffix(".mo").exists(), f"pybabel did not compile {po}"
+    with open(folder / ".compile.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # (released when the file closes)
+        for mo in folder.glob("*/LC_MESSAGES/messages.mo"):
+            mo.unlink()
+        pybabel = Path(sys.executable).parent / "pybabel"
+        subprocess.run([str(pybabel), "-q", "compile", "-d", str(folder)], check=True)
+        for po in folder.glob("*/LC_MESSAGES/messages.po"):
+            assert po.with_suffix(".mo").exists(), f"pybabel did not compile {po}"
 
 
 @pytest.fixture(scope="session", autouse=True)
