@@ -253,12 +253,11 @@ def index_decoder(
             return None
         parts = list(map(str.partition, raws, repeat(".")))
         tails = list(map(_THIRD, parts))
-        if not (all(tails) and all(map(str.isdigit, tails))):
-            return None
-        # "05" (decode's name says 5) and "٣" are left to decode; "0" is an ONU id like any
+        joined = "".join(tails)  # (each tail non-empty: its characters are the joined ones)
+        if not (all(tails) and joined.isascii() and joined.isdigit()):
+            return None  # "٣", "7.9", "x": left to decode
+        # "05" (decode's name says 5) is left to decode too; "0" is an ONU id like any
         if tails.count("0") != sum(map(str.startswith, tails, repeat("0"))):
-            return None
-        if not all(map(str.isascii, tails)):
             return None
         onus = list(map(int, tails))
         integer_parts = list(map(_FIRST, parts))
